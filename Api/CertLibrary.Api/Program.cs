@@ -1,0 +1,7 @@
+var builder = WebApplication.CreateBuilder(args);
+var app = builder.Build();
+app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+app.Run();
+
+/// <summary>Entry point, public so that tests can host it through WebApplicationFactory.</summary>
+public partial class Program;
