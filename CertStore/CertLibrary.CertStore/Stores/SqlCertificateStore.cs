@@ -1,0 +1,307 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.Model;
+using CertLibrary.TransparencyLog;
+using Dapper;
+
+namespace CertLibrary.CertStore.Stores;
+
+/// <summary>The certificate store over <see cref="ICertLibraryDatabase"/>; one implementation, two dialects.</summary>
+internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICertificateStore
+{
+    internal const int StatusListCapacity = 131_072;
+
+    private const string Columns =
+        "holder_key, id, type_code, issuer_code, version, status, status_reason, issued_at, valid_from, valid_until, " +
+        "supersedes, superseded_by, status_list_id, status_index, log_index, sealed_document, updated_at";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<StoredCertificate?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return (await ReadCertificatesAsync(connection, null, $"SELECT {Columns} FROM certificates WHERE id = @id", new { id }, cancellationToken)).FirstOrDefault();
+    }
+
+    public async Task<IReadOnlyList<StoredCertificate>> ListByHolderAsync(string holderKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return await ReadCertificatesAsync(connection, null,
+            $"SELECT {Columns} FROM certificates WHERE holder_key = @holderKey ORDER BY issued_at, id", new { holderKey }, cancellationToken);
+    }
+
+    public async Task<ICertificateWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        var connection = await database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // The log-state row lock serialises writers across nodes: one total order of log entries.
+            var lockSql = database.Dialect == SqlDialect.PostgreSql
+                ? "SELECT size FROM log_state WHERE id = 1 FOR UPDATE"
+                : "SELECT size FROM log_state WHERE id = 1";
+            var size = await connection.ExecuteScalarAsync<long>(new CommandDefinition(lockSql, transaction: transaction, cancellationToken: cancellationToken));
+            return new WriteTransaction(database, connection, transaction, size);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<Department?> FindDepartmentAsync(string code, CancellationToken cancellationToken) =>
+        (await QueryDepartmentsAsync("SELECT code, name, created_at FROM departments WHERE code = @code", new { code }, cancellationToken)).FirstOrDefault();
+
+    public Task<IReadOnlyList<Department>> ListDepartmentsAsync(CancellationToken cancellationToken) =>
+        QueryDepartmentsAsync("SELECT code, name, created_at FROM departments ORDER BY code", null, cancellationToken);
+
+    public async Task<bool> AddDepartmentAsync(Department department, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO departments (code, name, created_at) VALUES (@Code, @Name, @CreatedAt) ON CONFLICT (code) DO NOTHING",
+            new { department.Code, department.Name, CreatedAt = department.CreatedAt.ToUniversalTime() }, cancellationToken: cancellationToken));
+        return rows == 1;
+    }
+
+    public async Task<CertificateType?> FindTypeAsync(string code, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var document = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            database.Dialect == SqlDialect.PostgreSql ? "SELECT document::text FROM certificate_types WHERE code = @code" : "SELECT document FROM certificate_types WHERE code = @code",
+            new { code }, cancellationToken: cancellationToken));
+        return document is null ? null : JsonSerializer.Deserialize<CertificateType>(document, Json);
+    }
+
+    public async Task<IReadOnlyList<CertificateType>> ListTypesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var documents = await connection.QueryAsync<string>(new CommandDefinition(
+            database.Dialect == SqlDialect.PostgreSql ? "SELECT document::text FROM certificate_types ORDER BY code" : "SELECT document FROM certificate_types ORDER BY code",
+            cancellationToken: cancellationToken));
+        return [.. documents.Select(d => JsonSerializer.Deserialize<CertificateType>(d, Json)!)];
+    }
+
+    public async Task<bool> AddTypeAsync(CertificateType type, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.ExecuteAsync(new CommandDefinition(
+            $"INSERT INTO certificate_types (code, document, updated_at) VALUES (@code, {database.Json("document")}, @now) ON CONFLICT (code) DO NOTHING",
+            new { code = type.Code, document = JsonSerializer.Serialize(type, Json), now = now.ToUniversalTime() }, cancellationToken: cancellationToken));
+        return rows == 1;
+    }
+
+    public async Task<long> CountCertificatesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM certificates", cancellationToken: cancellationToken));
+    }
+
+    private async Task<IReadOnlyList<Department>> QueryDepartmentsAsync(string sql, object? parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        var list = new List<Department>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new Department(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return list;
+    }
+
+    private static async Task<IReadOnlyList<StoredCertificate>> ReadCertificatesAsync(
+        DbConnection connection, DbTransaction? transaction, string sql, object parameters, CancellationToken cancellationToken)
+    {
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+        var list = new List<StoredCertificate>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new StoredCertificate
+            {
+                HolderKey = reader.GetString(0),
+                Id = reader.GetString(1),
+                TypeCode = reader.GetString(2),
+                IssuerCode = reader.GetString(3),
+                Version = reader.GetInt32(4),
+                Status = reader.GetString(5),
+                StatusReason = reader.IsDBNull(6) ? null : reader.GetString(6),
+                IssuedAt = reader.GetFieldValue<DateTimeOffset>(7),
+                ValidFrom = reader.GetFieldValue<DateTimeOffset>(8),
+                ValidUntil = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                Supersedes = reader.IsDBNull(10) ? null : reader.GetString(10),
+                SupersededBy = reader.IsDBNull(11) ? null : reader.GetString(11),
+                StatusListId = reader.GetString(12),
+                StatusIndex = reader.GetInt32(13),
+                LogIndex = reader.GetInt64(14),
+                SealedDocument = (byte[])reader.GetValue(15),
+                UpdatedAt = reader.GetFieldValue<DateTimeOffset>(16),
+            });
+        }
+
+        return list;
+    }
+
+    private sealed class WriteTransaction(ICertLibraryDatabase database, DbConnection connection, DbTransaction transaction, long logSize)
+        : ICertificateWriteTransaction
+    {
+        private readonly Dictionary<(int Level, long Index), byte[]> _nodes = [];
+        private long _size = logSize;
+        private bool _committed;
+
+        public long NextLogIndex => _size;
+
+        public async Task<IdempotencyRecord?> FindIdempotencyAsync(string scope, string key, CancellationToken cancellationToken)
+        {
+            var sql = database.Dialect == SqlDialect.PostgreSql
+                ? "SELECT request_hash, status_code, response::text FROM idempotency_keys WHERE scope = @scope AND key = @key"
+                : "SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = @scope AND key = @key";
+            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, new { scope, key }, transaction, cancellationToken: cancellationToken));
+            return await reader.ReadAsync(cancellationToken)
+                ? new IdempotencyRecord(reader.GetString(0), reader.GetInt32(1), reader.GetString(2))
+                : null;
+        }
+
+        public Task SaveIdempotencyAsync(string scope, string key, IdempotencyRecord record, DateTimeOffset now, CancellationToken cancellationToken) =>
+            connection.ExecuteAsync(new CommandDefinition(
+                $"INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at) VALUES (@scope, @key, @hash, @code, {database.Json("response")}, @now)",
+                new { scope, key, hash = record.RequestHash, code = record.StatusCode, response = record.ResponseJson, now = now.ToUniversalTime() },
+                transaction, cancellationToken: cancellationToken));
+
+        public async Task<StatusListRef> AllocateStatusSlotAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        {
+            var current = await connection.QueryFirstOrDefaultAsync<(string ListId, int Allocated)?>(new CommandDefinition(
+                "SELECT list_id, allocated FROM status_lists WHERE allocated < capacity / 2 ORDER BY created_at DESC, list_id DESC LIMIT 1",
+                transaction: transaction, cancellationToken: cancellationToken));
+            string listId;
+            if (current is null)
+            {
+                var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM status_lists", transaction: transaction, cancellationToken: cancellationToken));
+                listId = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO status_lists (list_id, capacity, allocated, created_at) VALUES (@listId, @capacity, 0, @now)",
+                    new { listId, capacity = StatusListCapacity, now = now.ToUniversalTime() }, transaction, cancellationToken: cancellationToken));
+            }
+            else
+            {
+                listId = current.Value.ListId;
+            }
+
+            // Random index (SPEC §5): a status-list fetch reveals nothing about which certificate is checked.
+            // The list is at most half full, so each try succeeds with probability ≥ 1/2.
+            while (true)
+            {
+                var slot = RandomNumberGenerator.GetInt32(StatusListCapacity);
+                var rows = await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO status_list_slots (list_id, slot) VALUES (@listId, @slot) ON CONFLICT DO NOTHING",
+                    new { listId, slot }, transaction, cancellationToken: cancellationToken));
+                if (rows == 1)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "UPDATE status_lists SET allocated = allocated + 1 WHERE list_id = @listId", new { listId }, transaction, cancellationToken: cancellationToken));
+                    return new StatusListRef(listId, slot);
+                }
+            }
+        }
+
+        public async Task<StoredCertificate?> FindForUpdateAsync(string id, CancellationToken cancellationToken)
+        {
+            var sql = $"SELECT {Columns} FROM certificates WHERE id = @id" + (database.Dialect == SqlDialect.PostgreSql ? " FOR UPDATE" : "");
+            return (await ReadCertificatesAsync(connection, transaction, sql, new { id }, cancellationToken)).FirstOrDefault();
+        }
+
+        public Task InsertAsync(StoredCertificate c, CancellationToken cancellationToken) =>
+            connection.ExecuteAsync(new CommandDefinition(
+                $"INSERT INTO certificates ({Columns}) VALUES (@HolderKey, @Id, @TypeCode, @IssuerCode, @Version, @Status, @StatusReason, @IssuedAt, " +
+                "@ValidFrom, @ValidUntil, @Supersedes, @SupersededBy, @StatusListId, @StatusIndex, @LogIndex, @SealedDocument, @UpdatedAt)",
+                new
+                {
+                    c.HolderKey, c.Id, c.TypeCode, c.IssuerCode, c.Version, c.Status, c.StatusReason,
+                    IssuedAt = c.IssuedAt.ToUniversalTime(), ValidFrom = c.ValidFrom.ToUniversalTime(), ValidUntil = c.ValidUntil?.ToUniversalTime(),
+                    c.Supersedes, c.SupersededBy, c.StatusListId, c.StatusIndex, c.LogIndex, c.SealedDocument, UpdatedAt = c.UpdatedAt.ToUniversalTime(),
+                },
+                transaction, cancellationToken: cancellationToken));
+
+        public Task UpdateStatusAsync(StoredCertificate certificate, string status, string? reason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken) =>
+            connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE certificates SET status = @status, status_reason = @reason, superseded_by = COALESCE(@supersededBy, superseded_by), updated_at = @now " +
+                "WHERE holder_key = @holderKey AND id = @id",
+                new { status, reason, supersededBy, now = now.ToUniversalTime(), holderKey = certificate.HolderKey, id = certificate.Id },
+                transaction, cancellationToken: cancellationToken));
+
+        public async Task<long> AppendLogAsync(byte[] leafInput, DateTimeOffset now, CancellationToken cancellationToken)
+        {
+            var index = _size;
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO log_entries (idx, leaf_input, created_at) VALUES (@index, @leafInput, @now)",
+                new { index, leafInput, now = now.ToUniversalTime() }, transaction, cancellationToken: cancellationToken));
+
+            // Store every complete subtree that this leaf closes: (0, n), then (l+1, n >> (l+1)) while bit l of n is set.
+            var hash = MerkleHash.Leaf(leafInput);
+            var newNodes = new List<(int Level, long Index, byte[] Hash)> { (0, index, hash) };
+            for (var level = 0; ((index >> level) & 1) == 1; level++)
+            {
+                var left = await GetNodeAsync(level, (index >> level) - 1, cancellationToken);
+                hash = MerkleHash.Node(left, hash);
+                newNodes.Add((level + 1, index >> (level + 1), hash));
+            }
+
+            foreach (var (level, nodeIndex, nodeHash) in newNodes)
+            {
+                _nodes[(level, nodeIndex)] = nodeHash;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO log_nodes (level, idx, hash) VALUES (@Level, @Index, @Hash)",
+                newNodes.Select(n => new { n.Level, n.Index, n.Hash }), transaction, cancellationToken: cancellationToken));
+            _size = index + 1;
+            return index;
+        }
+
+        public async Task CommitAsync(CancellationToken cancellationToken)
+        {
+            if (_size != logSize)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE log_state SET size = @size WHERE id = 1", new { size = _size }, transaction, cancellationToken: cancellationToken));
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            _committed = true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_committed)
+            {
+                try
+                {
+                    await transaction.RollbackAsync();
+                }
+                catch (Exception e) when (database.IsTransientFailure(e) || e is InvalidOperationException)
+                {
+                    // The connection is gone; the server rolled back already.
+                }
+            }
+
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+
+        private async Task<byte[]> GetNodeAsync(int level, long index, CancellationToken cancellationToken)
+        {
+            if (_nodes.TryGetValue((level, index), out var hash))
+            {
+                return hash;
+            }
+
+            hash = await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
+                "SELECT hash FROM log_nodes WHERE level = @level AND idx = @index", new { level, index }, transaction, cancellationToken: cancellationToken));
+            _nodes[(level, index)] = hash;
+            return hash;
+        }
+    }
+}
