@@ -146,7 +146,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
     }
 
     private sealed class WriteTransaction(ICertLibraryDatabase database, DbConnection connection, DbTransaction transaction, long logSize)
-        : ICertificateWriteTransaction
+        : ICertificateWriteTransaction, IMerkleNodeReader
     {
         private readonly Dictionary<(int Level, long Index), byte[]> _nodes = [];
         private long _size = logSize;
@@ -239,19 +239,10 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                 "INSERT INTO log_entries (idx, leaf_input, created_at) VALUES (@index, @leafInput, @now)",
                 new { index, leafInput, now = now.ToUniversalTime() }, transaction, cancellationToken: cancellationToken));
 
-            // Store every complete subtree that this leaf closes: (0, n), then (l+1, n >> (l+1)) while bit l of n is set.
-            var hash = MerkleHash.Leaf(leafInput);
-            var newNodes = new List<(int Level, long Index, byte[] Hash)> { (0, index, hash) };
-            for (var level = 0; ((index >> level) & 1) == 1; level++)
+            var newNodes = await MerkleAppender.ComputeNewNodesAsync(index, MerkleHash.Leaf(leafInput), this, cancellationToken);
+            foreach (var node in newNodes)
             {
-                var left = await GetNodeAsync(level, (index >> level) - 1, cancellationToken);
-                hash = MerkleHash.Node(left, hash);
-                newNodes.Add((level + 1, index >> (level + 1), hash));
-            }
-
-            foreach (var (level, nodeIndex, nodeHash) in newNodes)
-            {
-                _nodes[(level, nodeIndex)] = nodeHash;
+                _nodes[(node.Level, node.Index)] = node.Hash;
             }
 
             await connection.ExecuteAsync(new CommandDefinition(
@@ -291,17 +282,19 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
             await connection.DisposeAsync();
         }
 
-        private async Task<byte[]> GetNodeAsync(int level, long index, CancellationToken cancellationToken)
+        public async ValueTask<byte[]> GetNodeAsync(int level, long index, CancellationToken cancellationToken) =>
+            (await GetNodesAsync([(level, index)], cancellationToken))[(level, index)];
+
+        public async ValueTask<IReadOnlyDictionary<(int Level, long Index), byte[]>> GetNodesAsync(
+            IReadOnlyCollection<(int Level, long Index)> ids, CancellationToken cancellationToken)
         {
-            if (_nodes.TryGetValue((level, index), out var hash))
+            foreach (var (level, index) in ids.Where(id => !_nodes.ContainsKey(id)))
             {
-                return hash;
+                _nodes[(level, index)] = await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
+                    "SELECT hash FROM log_nodes WHERE level = @level AND idx = @index", new { level, index }, transaction, cancellationToken: cancellationToken));
             }
 
-            hash = await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
-                "SELECT hash FROM log_nodes WHERE level = @level AND idx = @index", new { level, index }, transaction, cancellationToken: cancellationToken));
-            _nodes[(level, index)] = hash;
-            return hash;
+            return ids.ToDictionary(id => id, id => _nodes[id]);
         }
     }
 }
