@@ -145,11 +145,12 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
         return list;
     }
 
-    private sealed class WriteTransaction(ICertLibraryDatabase database, DbConnection connection, DbTransaction transaction, long logSize)
+    private sealed class WriteTransaction(ICertLibraryDatabase database, DbConnection connection, DbTransaction transaction, long initialLogSize)
         : ICertificateWriteTransaction, IMerkleNodeReader
     {
         private readonly Dictionary<(int Level, long Index), byte[]> _nodes = [];
-        private long _size = logSize;
+        private readonly long _initialSize = initialLogSize;
+        private long _size = initialLogSize;
         private bool _committed;
 
         public long NextLogIndex => _size;
@@ -254,7 +255,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
 
         public async Task CommitAsync(CancellationToken cancellationToken)
         {
-            if (_size != logSize)
+            if (_size != _initialSize)
             {
                 await connection.ExecuteAsync(new CommandDefinition(
                     "UPDATE log_state SET size = @size WHERE id = 1", new { size = _size }, transaction, cancellationToken: cancellationToken));
