@@ -3,6 +3,9 @@ using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.PostgreSql;
 using CertLibrary.CertStore.Redis;
 using CertLibrary.CertStore.Sqlite;
+using CertLibrary.Signing;
+using CertLibrary.Signing.Sm2;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -35,6 +38,9 @@ public static partial class CertLibraryHost
         {
             store.UseRedisCache(o => o.Configuration = settings.Redis);
         }
+
+        services.AddCertLibrarySigning(o => o.MasterKey = Convert.ToBase64String(
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, settings.MasterKey, 32, info: "certlib signing keys v1"u8.ToArray()))).AddSm2();
 
         services.AddProblemDetails();
         services.Configure<ForwardedHeadersOptions>(o =>
