@@ -12,7 +12,8 @@ public sealed class InteropSm2Tests
 
     private static bool OpensslVerifies(byte[] spki, byte[] message, byte[] rawSignature)
     {
-        var directory = Tools.TempDirectory();
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
         File.WriteAllText(Path.Combine(directory, "pub.pem"), Tools.ToPem("PUBLIC KEY", spki));
         File.WriteAllBytes(Path.Combine(directory, "data"), message);
         File.WriteAllBytes(Path.Combine(directory, "sig.der"), Tools.RawToDer(rawSignature));
@@ -66,7 +67,8 @@ public sealed class InteropSm2Tests
     [Fact]
     public void Verify_OpensslSm2Signature_ReturnsTrue()
     {
-        var directory = Tools.TempDirectory();
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
         var key = Path.Combine(directory, "key.pem");
         var data = Path.Combine(directory, "data");
         File.WriteAllBytes(data, Message);
@@ -84,7 +86,8 @@ public sealed class InteropSm2Tests
     [Fact]
     public void CreateSigner_OpensslPkcs8Key_SignsWhatOpensslVerifies()
     {
-        var directory = Tools.TempDirectory();
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
         var key = Path.Combine(directory, "key.pem");
         Tools.OpenSsl("genpkey", "-algorithm", "SM2", "-out", key);
         Tools.OpenSsl("pkcs8", "-topk8", "-nocrypt", "-in", key, "-outform", "DER", "-out", Path.Combine(directory, "key.der"));

@@ -12,7 +12,8 @@ public sealed class KeyIdTests
     public void Compute_AnyKey_MatchesOpensslDigestOfSubjectPublicKeyInfo(string algorithm)
     {
         var spki = TestFixtures.Suite(algorithm).GenerateKeyPair().SubjectPublicKeyInfo;
-        var directory = Tools.TempDirectory();
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
         var input = Path.Combine(directory, "in.der");
         var output = Path.Combine(directory, "out.der");
         File.WriteAllBytes(input, spki);

@@ -148,7 +148,8 @@ public sealed class SignatureSuiteTests
     {
         var suite = TestFixtures.Suite("SM2");
         var pair = suite.GenerateKeyPair();
-        var directory = Tools.TempDirectory();
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
         File.WriteAllBytes(Path.Combine(directory, "pub.der"), pair.SubjectPublicKeyInfo);
         File.WriteAllBytes(Path.Combine(directory, "key.der"), pair.Pkcs8PrivateKey);
 

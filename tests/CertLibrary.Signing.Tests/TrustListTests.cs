@@ -54,8 +54,9 @@ public sealed class TrustListTests
 
         var signed = await TrustListBuilder.BuildAsync(keys, TimeSpan.FromHours(1), None);
 
-        var header = JsonNode.Parse(Base64Url.Decode((string)signed["signatures"]![0]!["protected"]!))!;
-        Assert.Equal("certlib-trust-list+json", (string?)header["typ"]);
+        var headerText = Encoding.UTF8.GetString(Base64Url.Decode((string)signed["signatures"]![0]!["protected"]!));
+        var header = JsonNode.Parse(headerText)!;
+        Assert.Equal($"{{\"alg\":\"ES256\",\"kid\":\"{(string)header["kid"]!}\",\"typ\":\"certlib-trust-list+json\"}}", headerText);
         var payload = JsonNode.Parse(Base64Url.Decode((string)signed["payload"]!))!.AsObject();
         Assert.Equal(["issuedAt", "nextUpdate", "rootKeys", "keys"], payload.Select(p => p.Key));
         Assert.EndsWith("Z", (string)payload["issuedAt"]!, StringComparison.Ordinal);

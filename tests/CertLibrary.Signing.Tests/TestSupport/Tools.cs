@@ -72,13 +72,6 @@ public static class Tools
         return stdout.Trim();
     }
 
-    public static string TempDirectory()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "certlib-signing-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
-
     public static string ToPem(string label, byte[] der)
     {
         var builder = new StringBuilder();
