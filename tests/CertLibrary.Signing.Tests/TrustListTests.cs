@@ -191,4 +191,18 @@ public sealed class TrustListTests
         Assert.Equal([TestFixtures.Department, TestFixtures.OtherDepartment], list.KeyResolver!.Resolve(original.KeyId).Select(k => k.OwnerCode).Order());
         Assert.Contains(signers, s => s.KeyId == original.KeyId);
     }
+
+    [Fact]
+    public async Task Verify_PinnedWithPublishedRootKeys_ReturnsValid()
+    {
+        var (keys, time, _) = await SetUpAsync();
+        var signed = await TrustListBuilder.BuildAsync(keys, TimeSpan.FromHours(1), None);
+        var published = JsonNode.Parse(Base64Url.Decode((string)signed["payload"]!))!["rootKeys"]!.AsArray().Select(n => n!.AsObject());
+
+        var result = TrustList.Verify(signed, published, TestFixtures.Suites, time.GetUtcNow());
+
+        Assert.True(result.IsValid, string.Join(", ", result.Reasons));
+        Assert.All(result.Document!.RootKeys, jwk => Assert.NotNull(jwk["kid"]));
+        Assert.Equal(SigningKeyRecord.PlatformOwner, result.KeyResolver!.Resolve((string)result.Document.RootKeys[0]["kid"]!)[0].OwnerCode);
+    }
 }
