@@ -10,11 +10,10 @@ namespace CertLibrary.CertStore.Tests;
 /// <summary>The store contract, written once and run against every backend.</summary>
 public abstract class CertificateStoreContract : IAsyncLifetime
 {
-    protected const string IssuerA = "11100000000013338W";
-    protected const string IssuerB = "11110000000021135M";
-    protected const string UserC = "91350100M000100Y43";
-    protected const string TypeA = IssuerA + "001";
-    protected const string HolderNumber = "11010519491231002X";
+    protected const string IssuerA = TestData.IssuerA;
+    protected const string IssuerB = TestData.IssuerB;
+    protected const string UserC = TestData.UserC;
+    protected const string HolderNumber = TestData.HolderNumber;
 
     private StoreNode? _node;
 
@@ -38,32 +37,13 @@ public abstract class CertificateStoreContract : IAsyncLifetime
     {
         Location = await CreateLocationAsync();
         _node = await StoreNode.StartAsync(Backend, Location, MasterKey);
-        var now = DateTimeOffset.UtcNow;
-        foreach (var (code, name) in new[] { (IssuerA, "民政部"), (IssuerB, "住建部"), (UserC, "某市政务服务中心") })
-        {
-            await Node.Store.AddDepartmentAsync(new Department(code, name, now), default);
-        }
-
-        await Node.Store.AddTypeAsync(new CertificateType
-        {
-            Code = TypeA,
-            Name = "结婚证",
-            Fields = [new("spouseName", "string", true, true), new("registeredOn", "date", true), new("children", "number", false), new("joint", "boolean", false)],
-            ValidityYears = 10,
-            Issuers = [IssuerA],
-            Users = [IssuerA, UserC],
-        }, now, default);
+        await TestData.SeedAsync(Node);
     }
 
     public virtual async Task DisposeAsync() => await Node.DisposeAsync();
 
-    protected static IssueRequest Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null) => new()
-    {
-        TypeCode = TypeA,
-        Holder = new HolderInput(idNumber, "张小三"),
-        Number = number ?? "J" + Guid.NewGuid().ToString("N")[..10],
-        Fields = fields ?? new JsonObject { ["spouseName"] = "李四", ["registeredOn"] = "2020-05-20" },
-    };
+    protected static IssueRequest Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null) =>
+        TestData.Request(idNumber, number, fields);
 
     [Fact]
     public async Task Issue_ValidRequest_SignedWithBothSuitesAndVerifiesAfterFreshRead()

@@ -16,6 +16,8 @@ public sealed class StoreNode : IAsyncDisposable
 
     private StoreNode(ServiceProvider services) => _services = services;
 
+    public IServiceProvider Services => _services;
+
     public CertificateManager Manager => _services.GetRequiredService<CertificateManager>();
 
     public ICertificateStore Store => _services.GetRequiredService<ICertificateStore>();
