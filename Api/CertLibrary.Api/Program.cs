@@ -1,11 +1,19 @@
+using CertLibrary.Api.Apis;
+using CertLibrary.Api.Infrastructure;
 using CertLibrary.Identity;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddCertLibrary();
 builder.Services.AddCertLibraryIdentity(builder.Configuration);
+
 var app = builder.Build();
-app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }));
+app.UseCertLibrary();
+app.MapCertificatesApi();
+app.MapAdminApi();
+app.MapHealth();
 app.MapCertLibraryIdentity();
-app.Run();
+
+await app.RunCertLibraryAsync(args);
 
 /// <summary>Entry point, public so that tests can host it through WebApplicationFactory.</summary>
 public partial class Program;

@@ -1,6 +1,7 @@
 using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,8 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ICertificateStore>(sp => new CachingCertificateStore(
             sp.GetRequiredService<SqlCertificateStore>(), sp.GetRequiredService<ICacheCoordinator>(), sp.GetRequiredService<CacheMetrics>()));
         services.TryAddSingleton<CertificateManager>();
+        services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore, SqlSigningKeyStore>());
+        services.TryAddSingleton<ICertificateSigner, KeyManagerCertificateSigner>();
         services.AddMigrations(new MigrationSource("certstore", typeof(CertStoreBuilder).Assembly));
         if (!services.Any(d => d.ServiceType == typeof(DatabaseMigrator)))
         {

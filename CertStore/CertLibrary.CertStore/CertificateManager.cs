@@ -23,8 +23,6 @@ public sealed class CertificateManager(
     /// <summary>Largest batch <see cref="IssueBatchAsync"/> accepts.</summary>
     public const int MaxBatchSize = 1000;
 
-    private const string PayloadType = "certlib-cert+json";
-
     /// <summary>JSON options of payloads and stored documents: camelCase, RFC 3339 UTC times.</summary>
     public static readonly JsonSerializerOptions JsonOptions = CreateJsonOptions();
 

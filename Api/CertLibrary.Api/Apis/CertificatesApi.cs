@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using CertLibrary.Api.Infrastructure;
+using CertLibrary.CertStore;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CertLibrary.Api.Apis;
+
+/// <summary>The department API for certificates: issue, batch, new version, status changes, read (SPEC §8).</summary>
+public static class CertificatesApi
+{
+    public static RouteGroupBuilder MapCertificatesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/certificates").WithTags("Certificates").RequireAuthorization();
+
+        group.MapPost("/", IssueAsync).WithName("IssueCertificate")
+            .WithSummary("Issue one certificate")
+            .WithDescription("Issues and signs (SM2 + ES256) a certificate of a type the calling department may issue. Honours Idempotency-Key.")
+            .RequireAuthorization(Policies.Issue);
+        group.MapPost("/batch", IssueBatchAsync).WithName("IssueCertificateBatch")
+            .WithSummary("Issue up to 1,000 certificates")
+            .WithDescription("Each item is answered on its own: the created certificate or a problem. All created items commit together. Honours Idempotency-Key.")
+            .RequireAuthorization(Policies.Issue);
+        group.MapGet("/{id}", GetAsync).WithName("GetCertificate")
+            .WithSummary("Read a certificate")
+            .WithDescription("Visible to the issuing department, to departments allowed to use the type, and to administrators; 404 for everyone else.")
+            .RequireAuthorization(Policies.Read);
+        group.MapPost("/{id}/versions", NewVersionAsync).WithName("SupersedeCertificate")
+            .WithSummary("Issue a new version")
+            .WithDescription("Keeps type, issuer, serial and holder, increments the version, and revokes the previous version as superseded.")
+            .RequireAuthorization(Policies.Issue);
+        group.MapPost("/{id}/suspend", (string id, HttpRequest request, CertificateManager manager, CancellationToken ct) => ChangeStatusAsync(id, StatusAction.Suspend, request, manager, ct))
+            .WithName("SuspendCertificate").WithSummary("Suspend a certificate")
+            .WithDescription("Only the issuing department. A reason is required.").RequireAuthorization(Policies.Issue);
+        group.MapPost("/{id}/reinstate", (string id, HttpRequest request, CertificateManager manager, CancellationToken ct) => ChangeStatusAsync(id, StatusAction.Reinstate, request, manager, ct))
+            .WithName("ReinstateCertificate").WithSummary("Reinstate a suspended certificate")
+            .WithDescription("Only the issuing department. A reason is required.").RequireAuthorization(Policies.Issue);
+        group.MapPost("/{id}/revoke", (string id, HttpRequest request, CertificateManager manager, CancellationToken ct) => ChangeStatusAsync(id, StatusAction.Revoke, request, manager, ct))
+            .WithName("RevokeCertificate").WithSummary("Revoke a certificate")
+            .WithDescription("Only the issuing department. Permanent. Repeating with the same reason answers the current state; another reason is a 409.")
+            .RequireAuthorization(Policies.Issue);
+        return group;
+    }
+
+    private static async Task<Results<Created<JsonObject>, ProblemHttpResult>> IssueAsync(
+        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CertificateManager manager, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<IssueRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var result = await manager.IssueAsync(request.HttpContext.User.ToCaller(), body!, idempotencyKey, cancellationToken);
+        return result.Succeeded
+            ? TypedResults.Created($"/api/v1/certificates/{result.Value!.Payload.Id}", CertificateDto.From(result.Value))
+            : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> IssueBatchAsync(
+        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CertificateManager manager, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<BatchRequest>(request, JsonBody.BatchLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.Items is not { } items)
+        {
+            return Problems.Validation("items", "items is required.");
+        }
+
+        if (items.Any(i => i is null))
+        {
+            return Problems.Validation("items", "Every item must be an object.");
+        }
+
+        var result = await manager.IssueBatchAsync(request.HttpContext.User.ToCaller(), items!, idempotencyKey, cancellationToken);
+        if (!result.Succeeded)
+        {
+            return Problems.From(result.Error!);
+        }
+
+        var answers = result.Value!.Select(r => r.Error is null
+            ? new BatchItem(r.Index, StatusCodes.Status201Created, CertificateDto.From(r.Certificate!), null)
+            : new BatchItem(r.Index, Problems.ToProblemDetails(r.Error).Status!.Value, null, Problems.ToProblemDetails(r.Error))).ToList();
+        return TypedResults.Ok(new BatchResponse(answers.Count(a => a.Certificate is not null), answers.Count(a => a.Certificate is null), answers));
+    }
+
+    private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> GetAsync(
+        string id, HttpContext context, CertificateManager manager, CancellationToken cancellationToken)
+    {
+        var result = await manager.GetAsync(context.User.ToCaller(), id, cancellationToken);
+        return result.Succeeded ? TypedResults.Ok(CertificateDto.From(result.Value!)) : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Created<JsonObject>, ProblemHttpResult>> NewVersionAsync(
+        string id, HttpRequest request, CertificateManager manager, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<NewVersionRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var result = await manager.NewVersionAsync(request.HttpContext.User.ToCaller(), id, body!, cancellationToken);
+        return result.Succeeded
+            ? TypedResults.Created($"/api/v1/certificates/{result.Value!.Payload.Id}", CertificateDto.From(result.Value))
+            : Problems.From(result.Error!);
+    }
+
+    private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> ChangeStatusAsync(
+        string id, StatusAction action, HttpRequest request, CertificateManager manager, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<StatusChangeRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var result = await manager.ChangeStatusAsync(request.HttpContext.User.ToCaller(), id, action, body!.Reason, cancellationToken);
+        return result.Succeeded ? TypedResults.Ok(CertificateDto.From(result.Value!)) : Problems.From(result.Error!);
+    }
+
+    /// <summary>Body of a batch issue.</summary>
+    public sealed record BatchRequest(IReadOnlyList<IssueRequest?>? Items);
+
+    /// <summary>Answer of a batch issue: counts and one answer per item, in request order.</summary>
+    public sealed record BatchResponse(int Created, int Failed, IReadOnlyList<BatchItem> Items);
+
+    /// <summary>One batch item: HTTP-like status, and the certificate or the problem.</summary>
+    public sealed record BatchItem(int Index, int Status, JsonObject? Certificate, ProblemDetails? Problem);
+
+    /// <summary>Body of suspend / reinstate / revoke.</summary>
+    public sealed record StatusChangeRequest(string? Reason);
+}

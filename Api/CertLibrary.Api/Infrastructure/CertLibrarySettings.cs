@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+
+namespace CertLibrary.Api.Infrastructure;
+
+/// <summary>
+/// The host's settings, read from <c>CERTLIB_*</c> environment variables (or the same keys in appsettings) and
+/// validated at start-up with a message that names the bad setting.
+/// </summary>
+public sealed record CertLibrarySettings
+{
+    public required string Store { get; init; }
+
+    public required string SqlitePath { get; init; }
+
+    public string? PostgresConnectionString { get; init; }
+
+    public string? Redis { get; init; }
+
+    public required byte[] MasterKey { get; init; }
+
+    public required string Issuer { get; init; }
+
+    public string Audience { get; init; } = "certlib-api";
+
+    /// <summary>Reads and validates; throws <see cref="InvalidOperationException"/> naming the first bad setting.</summary>
+    public static CertLibrarySettings Load(IConfiguration configuration)
+    {
+        var store = (configuration["CERTLIB_STORE"] ?? "sqlite").Trim().ToLowerInvariant();
+        if (store is not ("sqlite" or "postgresql"))
+        {
+            throw Bad("CERTLIB_STORE", "must be 'sqlite' or 'postgresql'");
+        }
+
+        var sqlitePath = configuration["CERTLIB_SQLITE_PATH"] ?? Path.Combine("data", "certlib.db");
+        var postgres = configuration["CERTLIB_POSTGRES"];
+        if (store == "postgresql" && string.IsNullOrWhiteSpace(postgres))
+        {
+            throw Bad("CERTLIB_POSTGRES", "is required when CERTLIB_STORE=postgresql");
+        }
+
+        var issuer = (configuration["CERTLIB_ISSUER"] ?? "http://localhost:5000").TrimEnd('/');
+        if (!Uri.TryCreate(issuer, UriKind.Absolute, out var issuerUri) || issuerUri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(issuerUri.Query))
+        {
+            throw Bad("CERTLIB_ISSUER", "must be an absolute http(s) URL without query");
+        }
+
+        return new CertLibrarySettings
+        {
+            Store = store,
+            SqlitePath = sqlitePath,
+            PostgresConnectionString = postgres,
+            Redis = string.IsNullOrWhiteSpace(configuration["CERTLIB_REDIS"]) ? null : configuration["CERTLIB_REDIS"],
+            MasterKey = LoadMasterKey(configuration["CERTLIB_MASTER_KEY"], store, sqlitePath),
+            Issuer = issuer,
+        };
+    }
+
+    private static byte[] LoadMasterKey(string? configured, string store, string sqlitePath)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            try
+            {
+                var key = Convert.FromBase64String(configured.Trim());
+                return key.Length == 32 ? key : throw Bad("CERTLIB_MASTER_KEY", $"must be 32 bytes in base64 (got {key.Length} bytes)");
+            }
+            catch (FormatException)
+            {
+                throw Bad("CERTLIB_MASTER_KEY", "is not valid base64");
+            }
+        }
+
+        if (store != "sqlite")
+        {
+            throw Bad("CERTLIB_MASTER_KEY", "is required with PostgreSQL (every node must share it)");
+        }
+
+        // Embedded default: a key file next to the database, created once, readable only by this user.
+        var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(sqlitePath))!, "master.key");
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        return Convert.FromBase64String(File.ReadAllText(file).Trim());
+    }
+
+    private static InvalidOperationException Bad(string setting, string problem) => new($"Setting {setting} {problem}.");
+}

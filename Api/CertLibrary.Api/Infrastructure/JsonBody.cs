@@ -1,0 +1,76 @@
+using System.Text.Json;
+using CertLibrary.CertStore;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CertLibrary.Api.Infrastructure;
+
+/// <summary>
+/// Reads a JSON body with a size cap enforced before parsing and a depth cap while parsing, so malformed,
+/// oversized or deeply nested bodies get a 400/413 problem naming the issue, never a 500.
+/// </summary>
+public static class JsonBody
+{
+    /// <summary>Default cap for single-resource bodies.</summary>
+    public const int DefaultLimit = 64 * 1024;
+
+    /// <summary>Cap for batch bodies (1,000 certificates).</summary>
+    public const int BatchLimit = 4 * 1024 * 1024;
+
+    private static readonly JsonSerializerOptions Options = new(CertificateManager.JsonOptions) { MaxDepth = 32 };
+
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, int limit, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (request.ContentLength > limit)
+        {
+            return (null, TooLarge(limit));
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type.", "Send the body as application/json."));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        try
+        {
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return (null, TooLarge(limit));
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(limit));
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options);
+            return value is null
+                ? (null, Problems.Validation("body", "A JSON object is required."))
+                : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            return (null, Problems.Validation(field, "Malformed JSON or a value of the wrong type" + (e.LineNumber is { } line ? $" (line {line + 1})." : ".")));
+        }
+    }
+
+    private static ProblemHttpResult TooLarge(int limit) =>
+        Problems.Create(StatusCodes.Status413PayloadTooLarge, "payload-too-large", "Payload too large.", $"The body may be at most {limit} bytes.");
+}

@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+namespace CertLibrary.Signing;
+
+/// <summary>
+/// ES256 (RFC 7518 §3.4): ECDSA over P-256 with SHA-256, signatures as 64 bytes r‖s (IEEE P1363).
+/// Uses only the BCL.
+/// </summary>
+public sealed class Es256Suite : ISignatureSuite
+{
+    /// <summary>The JOSE algorithm name.</summary>
+    public const string AlgorithmName = "ES256";
+
+    private const string P256Oid = "1.2.840.10045.3.1.7";
+    private const int SignatureSize = 64;
+
+    /// <inheritdoc />
+    public string Algorithm => AlgorithmName;
+
+    /// <inheritdoc />
+    public SigningKeyPair GenerateKeyPair()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return new SigningKeyPair(key.ExportPkcs8PrivateKey(), key.ExportSubjectPublicKeyInfo());
+    }
+
+    /// <inheritdoc />
+    public ISigner CreateSigner(ReadOnlySpan<byte> pkcs8PrivateKey)
+    {
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportPkcs8PrivateKey(pkcs8PrivateKey, out var read);
+            if (read != pkcs8PrivateKey.Length || !IsP256(key))
+            {
+                throw new CryptographicException("The private key is not a P-256 PKCS#8 key.");
+            }
+
+            return new Es256Signer(key);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (signature.Length != SignatureSize)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var key = ImportPublicKey(subjectPublicKeyInfo);
+            return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public JsonObject ExportJwk(ReadOnlySpan<byte> subjectPublicKeyInfo)
+    {
+        using var key = ImportPublicKey(subjectPublicKeyInfo);
+        var parameters = key.ExportParameters(includePrivateParameters: false);
+        return EcJwk.Create("P-256", parameters.Q.X, parameters.Q.Y);
+    }
+
+    /// <inheritdoc />
+    public byte[] ImportJwk(JsonObject jwk)
+    {
+        var (x, y) = EcJwk.ReadCoordinates(jwk, "P-256");
+        try
+        {
+            using var key = ECDsa.Create(new ECParameters
+            {
+                Curve = ECCurve.NamedCurves.nistP256,
+                Q = new ECPoint { X = x, Y = y },
+            });
+            return key.ExportSubjectPublicKeyInfo();
+        }
+        catch (CryptographicException e)
+        {
+            throw new JwkFormatException("JWK is not a valid P-256 public key.", e);
+        }
+    }
+
+    private static ECDsa ImportPublicKey(ReadOnlySpan<byte> subjectPublicKeyInfo)
+    {
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var read);
+            if (read != subjectPublicKeyInfo.Length || !IsP256(key))
+            {
+                throw new CryptographicException("The public key is not a P-256 SubjectPublicKeyInfo.");
+            }
+
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsP256(ECDsa key)
+    {
+        var curve = key.ExportParameters(includePrivateParameters: false).Curve;
+        return curve.IsNamed && curve.Oid.Value == P256Oid;
+    }
+
+    /// <summary>
+    /// Holds the parsed key for the signer's lifetime. The lock keeps concurrent callers off the one
+    /// native key handle; signing takes microseconds, so contention is negligible.
+    /// </summary>
+    private sealed class Es256Signer(ECDsa key) : ISigner
+    {
+        private readonly Lock _gate = new();
+
+        public byte[] Sign(ReadOnlySpan<byte> data)
+        {
+            lock (_gate)
+            {
+                return key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            }
+        }
+    }
+}
