@@ -1,14 +1,17 @@
 using CertLibrary.Api.Apis;
 using CertLibrary.Api.Infrastructure;
+using CertLibrary.Identity;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddCertLibrary();
+builder.Services.AddCertLibraryIdentity(builder.Configuration);
 
 var app = builder.Build();
 app.UseCertLibrary();
 app.MapCertificatesApi();
 app.MapAdminApi();
 app.MapHealth();
+app.MapCertLibraryIdentity();
 
 await app.RunCertLibraryAsync(args);
 

@@ -1,0 +1,155 @@
+using System.Data.Common;
+using System.Text;
+using CertLibrary.CertStore;
+using CertLibrary.CertStore.Data;
+using CertLibrary.Identifiers;
+using Dapper;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging;
+
+namespace CertLibrary.Identity;
+
+/// <summary>A citizen account. The identity number is not part of it: it is only stored sealed.</summary>
+/// <param name="Subject">Opaque, stable <c>sub</c> (random; never derived from the identity number).</param>
+/// <param name="Name">Name as registered.</param>
+/// <param name="TotpEnabled">Whether a TOTP second factor is enrolled.</param>
+/// <param name="CreatedAt">Registration time.</param>
+public sealed record Citizen(string Subject, string Name, bool TotpEnabled, DateTimeOffset CreatedAt);
+
+/// <summary>Outcome of <see cref="CitizenManager.RegisterAsync"/>.</summary>
+public enum CitizenRegistrationStatus
+{
+    /// <summary>The account was created.</summary>
+    Created,
+
+    /// <summary>This identity number already has an account.</summary>
+    AlreadyRegistered,
+
+    /// <summary>The password is shorter than 8 or longer than 128 characters.</summary>
+    InvalidPassword,
+
+    /// <summary>The name is empty or longer than 100 characters.</summary>
+    InvalidName,
+}
+
+/// <summary>Result of a registration: the citizen when created.</summary>
+/// <param name="Status">Outcome.</param>
+/// <param name="Citizen">The new account when <see cref="CitizenRegistrationStatus.Created"/>.</param>
+public sealed record CitizenRegistrationResult(CitizenRegistrationStatus Status, Citizen? Citizen);
+
+/// <summary>
+/// Citizen accounts: registration at a counter, lookup by subject, password checks with per-account lockout.
+/// Identity numbers are stored sealed (AES-GCM) and found through their keyed hash; passwords through
+/// <see cref="PasswordHasher{TUser}"/> (PBKDF2).
+/// </summary>
+public sealed partial class CitizenManager(
+    ICertLibraryDatabase database,
+    PersonalDataProtector protector,
+    TimeProvider time,
+    ILogger<CitizenManager> logger)
+{
+    private static readonly PasswordHasher<Citizen> Hasher = new();
+
+    /// <summary>Registers a citizen; the identity number must not have an account yet.</summary>
+    public async Task<CitizenRegistrationResult> RegisterAsync(CitizenId citizenId, string name, string password, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Trim().Length > 100)
+        {
+            return new(CitizenRegistrationStatus.InvalidName, null);
+        }
+
+        if (password is null || password.Length < 8 || password.Length > 128)
+        {
+            return new(CitizenRegistrationStatus.InvalidPassword, null);
+        }
+
+        var now = time.GetUtcNow();
+        var citizen = new Citizen(SecretHasher.NewSecret(24), name.Trim(), false, now);
+        var holderKey = protector.HolderKey(citizenId);
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity_citizens (holder_key, subject, sealed_citizen_id, name, password_hash, failed_logins, created_at, updated_at) " +
+            "VALUES (@holderKey, @subject, @sealed, @name, @hash, 0, @now, @now) ON CONFLICT (holder_key) DO NOTHING",
+            new
+            {
+                holderKey,
+                subject = citizen.Subject,
+                @sealed = protector.Seal(Encoding.ASCII.GetBytes(citizenId.ToString()), Aad(holderKey)),
+                name = citizen.Name,
+                hash = Hasher.HashPassword(citizen, password),
+                now,
+            },
+            cancellationToken: cancellationToken));
+        if (rows == 0)
+        {
+            return new(CitizenRegistrationStatus.AlreadyRegistered, null);
+        }
+
+        LogRegistered(logger, citizen.Subject);
+        return new(CitizenRegistrationStatus.Created, citizen);
+    }
+
+    /// <summary>The citizen with this subject, or null.</summary>
+    public async Task<Citizen?> FindBySubjectAsync(string subject, CancellationToken cancellationToken = default)
+    {
+        var row = await FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        return row?.Citizen;
+    }
+
+    /// <summary>The citizen holding this identity number, or null.</summary>
+    public async Task<Citizen?> FindByCitizenIdAsync(CitizenId citizenId, CancellationToken cancellationToken = default)
+    {
+        var row = await FindRowAsync("holder_key = @holderKey", new { holderKey = protector.HolderKey(citizenId) }, cancellationToken);
+        return row?.Citizen;
+    }
+
+    /// <summary>The identity number of a citizen (for the <c>citizen_id</c> claim only), or null.</summary>
+    public async Task<CitizenId?> GetCitizenIdAsync(string subject, CancellationToken cancellationToken = default)
+    {
+        var row = await FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var number = Encoding.ASCII.GetString(protector.Open(row.SealedCitizenId, Aad(row.HolderKey)));
+        return CitizenId.TryParse(number, out var id, out _) ? id : null;
+    }
+
+    internal async Task<CitizenRow?> FindRowAsync(string where, object args, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            "SELECT holder_key, subject, sealed_citizen_id, name, password_hash, sealed_totp_secret, failed_logins, first_failure_at, locked_until, created_at " +
+            $"FROM identity_citizens WHERE {where}", args, cancellationToken: cancellationToken));
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return Read(reader);
+    }
+
+    private static CitizenRow Read(DbDataReader reader)
+    {
+        var totp = reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5);
+        return new CitizenRow(
+            reader.GetString(0),
+            new Citizen(reader.GetString(1), reader.GetString(3), totp is not null, reader.GetFieldValue<DateTimeOffset>(9)),
+            reader.GetFieldValue<byte[]>(2),
+            reader.GetString(4),
+            totp,
+            reader.GetInt32(6),
+            reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
+            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8));
+    }
+
+    private static string Aad(string holderKey) => "identity-citizen:" + holderKey;
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 4010, Message = "Audit: citizen {Subject} registered")]
+    private static partial void LogRegistered(ILogger logger, string subject);
+
+    internal sealed record CitizenRow(
+        string HolderKey, Citizen Citizen, byte[] SealedCitizenId, string PasswordHash, byte[]? SealedTotpSecret,
+        int FailedLogins, DateTimeOffset? FirstFailureAt, DateTimeOffset? LockedUntil);
+}

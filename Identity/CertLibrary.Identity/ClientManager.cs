@@ -1,0 +1,220 @@
+using System.Data.Common;
+using CertLibrary.CertStore.Data;
+using CertLibrary.Identifiers;
+using Dapper;
+using Microsoft.Extensions.Logging;
+
+namespace CertLibrary.Identity;
+
+/// <summary>A registered OAuth client: a department (client credentials) or a portal (authorization code).</summary>
+/// <param name="ClientId">Public client identifier.</param>
+/// <param name="Name">Display name.</param>
+/// <param name="DepartmentCode">Credit code of the department the client acts for, if any.</param>
+/// <param name="Scopes">Scopes the client may request.</param>
+/// <param name="RedirectUris">Redirect URIs, matched exactly.</param>
+/// <param name="PostLogoutRedirectUris">Post-logout redirect URIs, matched exactly.</param>
+/// <param name="BackChannelLogoutUri">Back-channel logout endpoint, if registered.</param>
+/// <param name="CreatedAt">Registration time.</param>
+public sealed record IdentityClient(
+    string ClientId,
+    string Name,
+    string? DepartmentCode,
+    IReadOnlyList<string> Scopes,
+    IReadOnlyList<string> RedirectUris,
+    IReadOnlyList<string> PostLogoutRedirectUris,
+    string? BackChannelLogoutUri,
+    DateTimeOffset CreatedAt);
+
+/// <summary>Credentials of a newly created client; the secret is shown once and only its hash is stored.</summary>
+/// <param name="ClientId">Client identifier.</param>
+/// <param name="ClientSecret">Client secret (256-bit random, base64url).</param>
+public sealed record ClientCredentials(string ClientId, string ClientSecret);
+
+/// <summary>Interactive (portal) settings of a client.</summary>
+public sealed class ClientRegistrationOptions
+{
+    /// <summary>Fixed client id; generated when null.</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>Redirect URIs (absolute, no fragment), matched exactly.</summary>
+    public IReadOnlyCollection<string> RedirectUris { get; init; } = [];
+
+    /// <summary>Post-logout redirect URIs, matched exactly.</summary>
+    public IReadOnlyCollection<string> PostLogoutRedirectUris { get; init; } = [];
+
+    /// <summary>Back-channel logout URI (OIDC Back-Channel Logout 1.0).</summary>
+    public string? BackChannelLogoutUri { get; init; }
+}
+
+/// <summary>Registers OAuth clients and checks their secrets. Business rules live here; SQL stays plain.</summary>
+public sealed partial class ClientManager(ICertLibraryDatabase database, TimeProvider time, ILogger<ClientManager> logger)
+{
+    private const string Columns =
+        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at";
+
+    /// <summary>
+    /// Creates a client. Throws <see cref="ArgumentException"/> (naming the bad parameter) for an unknown scope, a bad
+    /// department code, a non-absolute redirect URI or an empty name.
+    /// </summary>
+    public async Task<ClientCredentials> CreateAsync(
+        string? departmentCode,
+        string name,
+        IReadOnlyCollection<string> scopes,
+        ClientRegistrationOptions? registration = null,
+        CancellationToken cancellationToken = default)
+    {
+        registration ??= new ClientRegistrationOptions();
+        Validate(departmentCode, name, scopes, registration);
+        var clientId = registration.ClientId ?? "cl_" + SecretHasher.NewSecret(16);
+        var secret = SecretHasher.NewSecret();
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
+                "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @now, @now)",
+                new
+                {
+                    clientId,
+                    hash = SecretHasher.Hash(secret),
+                    name = name.Trim(),
+                    departmentCode = departmentCode is null ? null : CreditCode.Parse(departmentCode).ToString(),
+                    scopes = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)),
+                    redirects = string.Join(' ', registration.RedirectUris),
+                    postLogout = string.Join(' ', registration.PostLogoutRedirectUris),
+                    backChannel = registration.BackChannelLogoutUri,
+                    now,
+                },
+                cancellationToken: cancellationToken));
+        }
+        catch (DbException ex) when (database.IsUniqueViolation(ex))
+        {
+            throw new ArgumentException($"A client with id '{clientId}' already exists.", nameof(registration), ex);
+        }
+
+        LogClientCreated(logger, clientId, departmentCode);
+        return new ClientCredentials(clientId, secret);
+    }
+
+    /// <summary>
+    /// Makes sure the administrator client exists with scope <c>certlib.admin</c> and the given secret (created, or its
+    /// secret and scope updated). Used at start-up with <c>CERTLIB_ADMIN_CLIENT_ID</c>/<c>CERTLIB_ADMIN_CLIENT_SECRET</c>.
+    /// </summary>
+    public async Task EnsureAdminClientAsync(string clientId, string clientSecret, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        if (clientSecret is null || clientSecret.Length < 16)
+        {
+            throw new ArgumentException("The administrator client secret must have at least 16 characters.", nameof(clientSecret));
+        }
+
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
+            "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, 'Administrator', NULL, @scope, '', '', NULL, @now, @now) " +
+            "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes, updated_at = excluded.updated_at",
+            new { clientId, hash = SecretHasher.Hash(clientSecret), scope = IdentityConstants.AdminScope, now },
+            cancellationToken: cancellationToken));
+        LogAdminEnsured(logger, clientId);
+    }
+
+    /// <summary>Every client, ordered by id.</summary>
+    public async Task<IReadOnlyList<IdentityClient>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return [.. (await QueryAsync(connection, $"SELECT {Columns} FROM identity_clients ORDER BY client_id", null, cancellationToken)).Select(r => r.Client)];
+    }
+
+    /// <summary>The client with this id, or null.</summary>
+    public async Task<IdentityClient?> FindAsync(string clientId, CancellationToken cancellationToken = default) =>
+        (await FindWithHashAsync(clientId, cancellationToken))?.Client;
+
+    /// <summary>The client when <paramref name="clientSecret"/> is its secret; null otherwise (unknown client or wrong secret).</summary>
+    public async Task<IdentityClient?> AuthenticateAsync(string clientId, string clientSecret, CancellationToken cancellationToken = default)
+    {
+        var row = await FindWithHashAsync(clientId, cancellationToken);
+        if (row is null)
+        {
+            // Same work as a known client, so response time does not reveal which client ids exist.
+            SecretHasher.Verify(clientSecret, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+            return null;
+        }
+
+        return SecretHasher.Verify(clientSecret, row.Value.Hash) ? row.Value.Client : null;
+    }
+
+    private async Task<(IdentityClient Client, string Hash)?> FindWithHashAsync(string clientId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(clientId) || clientId.Length > 200)
+        {
+            return null;
+        }
+
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var rows = await QueryAsync(connection, $"SELECT {Columns} FROM identity_clients WHERE client_id = @clientId", new { clientId }, cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private static async Task<List<(IdentityClient Client, string Hash)>> QueryAsync(DbConnection connection, string sql, object? args, CancellationToken cancellationToken)
+    {
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql, args, cancellationToken: cancellationToken));
+        var list = new List<(IdentityClient, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add((new IdentityClient(
+                reader.GetString(0),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                Split(reader.GetString(4)),
+                Split(reader.GetString(5)),
+                Split(reader.GetString(6)),
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.GetFieldValue<DateTimeOffset>(8)), reader.GetString(1)));
+        }
+
+        return list;
+    }
+
+    private static string[] Split(string value) => value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    private static void Validate(string? departmentCode, string name, IReadOnlyCollection<string> scopes, ClientRegistrationOptions registration)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
+        {
+            throw new ArgumentException("The client name must have 1–200 characters.", nameof(name));
+        }
+
+        if (departmentCode is not null && !CreditCode.TryParse(departmentCode, out _, out var error))
+        {
+            throw new ArgumentException($"The department code is not a valid unified social credit code: {error}", nameof(departmentCode));
+        }
+
+        if (scopes.Count == 0)
+        {
+            throw new ArgumentException("At least one scope is required.", nameof(scopes));
+        }
+
+        if (scopes.FirstOrDefault(s => !IdentityConstants.AllScopes.Contains(s)) is { } unknown)
+        {
+            throw new ArgumentException($"Unknown scope '{unknown}'.", nameof(scopes));
+        }
+
+        foreach (var uri in registration.RedirectUris.Concat(registration.PostLogoutRedirectUris)
+            .Concat(registration.BackChannelLogoutUri is null ? [] : [registration.BackChannelLogoutUri]))
+        {
+            if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0 || uri.Contains(' ', StringComparison.Ordinal)
+                || (parsed.Scheme != Uri.UriSchemeHttps && !(parsed.Scheme == Uri.UriSchemeHttp && parsed.IsLoopback)))
+            {
+                throw new ArgumentException($"'{uri}' must be an absolute https URI (http only on loopback) without a fragment.", nameof(registration));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created client {ClientId} for department {DepartmentCode}")]
+    private static partial void LogClientCreated(ILogger logger, string clientId, string? departmentCode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Administrator client {ClientId} is present")]
+    private static partial void LogAdminEnsured(ILogger logger, string clientId);
+}

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace CertLibrary.Identity;
+
+/// <summary>Maps the provider's endpoints (Duende's paths).</summary>
+public static class IdentityEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps discovery, JWKS and the <c>/connect/*</c> endpoints.</summary>
+    public static IEndpointRouteBuilder MapCertLibraryIdentity(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup(string.Empty).WithTags("Identity").ExcludeFromDescription();
+        group.MapGet("/.well-known/openid-configuration", DiscoveryEndpoints.Configuration).WithName("OidcDiscovery");
+        group.MapGet("/.well-known/openid-configuration/jwks", DiscoveryEndpoints.JwksAsync).WithName("OidcJwks");
+        group.MapPost("/connect/token", TokenEndpoint.HandleAsync).WithName("OidcToken").DisableAntiforgery();
+        return endpoints;
+    }
+}

@@ -1,0 +1,57 @@
+using CertLibrary.CertStore;
+using CertLibrary.CertStore.Data;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CertLibrary.Identity;
+
+/// <summary>Registers the OpenID Connect provider.</summary>
+public static class IdentityServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the provider's services, migrations and start-up bootstrap (administrator client). Reads
+    /// <c>Identity:*</c>, <c>CERTLIB_ISSUER</c>, <c>CERTLIB_ADMIN_CLIENT_ID</c> and <c>CERTLIB_ADMIN_CLIENT_SECRET</c>.
+    /// Needs the certificate store (<c>AddCertStore</c>) for the database and the personal-data protector. Safe to call twice.
+    /// </summary>
+    public static IServiceCollection AddCertLibraryIdentity(this IServiceCollection services, IConfiguration configuration, Action<IdentityOptions>? configure = null)
+    {
+        services.AddOptions<IdentityOptions>()
+            .Bind(configuration.GetSection("Identity"))
+            .Configure(options =>
+            {
+                options.Issuer = NullIfEmpty(configuration["CERTLIB_ISSUER"]) ?? options.Issuer;
+                options.AdminClientId = NullIfEmpty(configuration["CERTLIB_ADMIN_CLIENT_ID"]) ?? options.AdminClientId;
+                options.AdminClientSecret = NullIfEmpty(configuration["CERTLIB_ADMIN_CLIENT_SECRET"]) ?? options.AdminClientSecret;
+                configure?.Invoke(options);
+            })
+            .Validate(o => o.AccessTokenLifetime > TimeSpan.Zero && o.AuthorizationCodeLifetime > TimeSpan.Zero
+                && o.AuthorizationCodeLifetime <= TimeSpan.FromSeconds(60), "Token lifetimes must be positive; codes live at most 60 s.")
+            .Validate(o => o.SigningKeyAnnouncePeriod < o.SigningKeyLifetime, "The signing key announce period must be shorter than the key lifetime.")
+            .Validate(o => o.Issuer is null || Uri.TryCreate(o.Issuer, UriKind.Absolute, out _), "Identity:Issuer / CERTLIB_ISSUER must be an absolute URL.")
+            .Validate(o => (o.AdminClientId is null) == (o.AdminClientSecret is null), "Set both CERTLIB_ADMIN_CLIENT_ID and CERTLIB_ADMIN_CLIENT_SECRET, or neither.")
+            .ValidateOnStart();
+
+        if (services.Any(d => d.ServiceType == typeof(IdentityMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<IdentityMarker>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ClientManager>();
+        services.TryAddSingleton<CitizenManager>();
+        services.TryAddSingleton<SigningKeyManager>();
+        services.TryAddSingleton<TokenFactory>();
+        services.TryAddSingleton<IssuerResolver>();
+        services.TryAddSingleton<ClientAuthenticator>();
+        services.TryAddSingleton<AuthorizationCodeGrant>();
+        services.AddMigrations(new MigrationSource("identity", typeof(IdentityServiceCollectionExtensions).Assembly));
+        services.AddHostedService<IdentityBootstrapper>();
+        return services;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private sealed class IdentityMarker;
+}

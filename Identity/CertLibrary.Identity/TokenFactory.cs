@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CertLibrary.Identity;
+
+/// <summary>Creates the signed JWTs: RFC 9068 access tokens and OIDC ID tokens.</summary>
+internal sealed class TokenFactory(SigningKeyManager keys, IOptions<IdentityOptions> options, TimeProvider time)
+{
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public TimeSpan AccessTokenLifetime => options.Value.AccessTokenLifetime;
+
+    public async Task<(string Token, string Jti, DateTimeOffset ExpiresAt)> CreateAccessTokenAsync(
+        string issuer, string subject, string clientId, IReadOnlyCollection<string> scopes, IDictionary<string, object>? extraClaims, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var expires = now + options.Value.AccessTokenLifetime;
+        var jti = NewJti();
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            [JwtRegisteredClaimNames.Sub] = subject,
+            ["client_id"] = clientId,
+            [JwtRegisteredClaimNames.Jti] = jti,
+            ["scope"] = string.Join(' ', scopes),
+        };
+        if (extraClaims is not null)
+        {
+            foreach (var (name, value) in extraClaims)
+            {
+                claims[name] = value;
+            }
+        }
+
+        var token = Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = options.Value.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = IdentityConstants.AccessTokenType,
+            Claims = claims,
+            SigningCredentials = await keys.GetSigningCredentialsAsync(cancellationToken),
+        });
+        return (token, jti, expires);
+    }
+
+    public async Task<string> CreateIdentityTokenAsync(string issuer, string audience, IDictionary<string, object> claims, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            IssuedAt = now.UtcDateTime,
+            Expires = (now + options.Value.IdentityTokenLifetime).UtcDateTime,
+            TokenType = "JWT",
+            Claims = claims,
+            SigningCredentials = await keys.GetSigningCredentialsAsync(cancellationToken),
+        });
+    }
+
+    public async Task<string> CreateJwtAsync(string issuer, string audience, string type, TimeSpan lifetime, IDictionary<string, object> claims, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            IssuedAt = now.UtcDateTime,
+            Expires = (now + lifetime).UtcDateTime,
+            TokenType = type,
+            Claims = claims,
+            SigningCredentials = await keys.GetSigningCredentialsAsync(cancellationToken),
+        });
+    }
+
+    /// <summary>Validates a token this provider signed (signature, issuer, optionally audience and lifetime).</summary>
+    public async Task<TokenValidationResult> ValidateAsync(string token, string issuer, string? audience, bool validateLifetime, CancellationToken cancellationToken)
+    {
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = issuer,
+            ValidateAudience = audience is not null,
+            ValidAudience = audience,
+            ValidateLifetime = validateLifetime,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            IssuerSigningKeys = await keys.GetValidationKeysAsync(cancellationToken),
+            ClockSkew = TimeSpan.FromSeconds(60),
+            LifetimeValidator = validateLifetime ? (notBefore, expires, _, _) =>
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                return (notBefore is null || notBefore <= now.AddSeconds(60)) && expires is not null && expires > now.AddSeconds(-60);
+            } : null,
+        };
+        return await Handler.ValidateTokenAsync(token, parameters);
+    }
+
+    private static string NewJti() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+}

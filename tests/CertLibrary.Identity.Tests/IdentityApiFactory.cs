@@ -1,0 +1,115 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CertLibrary.CertStore;
+using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.Sqlite;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CertLibrary.Identity.Tests;
+
+/// <summary>The Api on a fresh SQLite file in a temp folder, configured through the CERTLIB_* keys.</summary>
+public sealed class IdentityApiFactory : WebApplicationFactory<Program>
+{
+    public const string AdminClientId = "test-admin";
+    public const string AdminClientSecret = "test-admin-secret-0123456789abcdef";
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "certlib-identity-tests", Guid.NewGuid().ToString("N"));
+    private readonly byte[] _masterKey = RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>Issuer to configure; null derives it from the request.</summary>
+    public string? Issuer { get; init; } = "https://id.certlib.test";
+
+    /// <summary>Clock to use instead of the system clock.</summary>
+    public TestTimeProvider? Time { get; init; }
+
+    public string DatabasePath => Path.Combine(_directory, "certlib.db");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        Directory.CreateDirectory(_directory);
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("CERTLIB_STORE", "sqlite");
+        builder.UseSetting("CERTLIB_SQLITE_PATH", DatabasePath);
+        builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(_masterKey));
+        builder.UseSetting("CERTLIB_ADMIN_CLIENT_ID", AdminClientId);
+        builder.UseSetting("CERTLIB_ADMIN_CLIENT_SECRET", AdminClientSecret);
+        if (Issuer is not null)
+        {
+            builder.UseSetting("CERTLIB_ISSUER", Issuer);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            // Until the Api composes the store itself from CERTLIB_*; a no-op once it does.
+            if (!services.Any(d => d.ServiceType == typeof(ICertLibraryDatabase)))
+            {
+                services.AddCertStore(o => o.MasterKey = _masterKey).UseSqlite(o => o.Path = DatabasePath);
+            }
+
+            if (Time is not null)
+            {
+                services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
+            }
+        });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort: the temp folder is cleaned by the OS otherwise
+            }
+        }
+    }
+
+    public ClientManager Clients => Services.GetRequiredService<ClientManager>();
+
+    public CitizenManager Citizens => Services.GetRequiredService<CitizenManager>();
+
+    public async Task<ClientCredentials> CreateDepartmentClientAsync(params string[] scopes) =>
+        await Clients.CreateAsync("11100000000013338W", "Test department", scopes.Length == 0 ? [IdentityConstants.IssueScope, IdentityConstants.UseScope] : scopes);
+
+    public static async Task<HttpResponseMessage> RequestClientCredentialsAsync(HttpClient http, ClientCredentials client, string? scope = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token");
+        request.Headers.Authorization = Basic(client.ClientId, client.ClientSecret);
+        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
+        if (scope is not null)
+        {
+            form["scope"] = scope;
+        }
+
+        request.Content = new FormUrlEncodedContent(form);
+        return await http.SendAsync(request);
+    }
+
+    public static AuthenticationHeaderValue Basic(string id, string secret) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(id)}:{Uri.EscapeDataString(secret)}")));
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+}
+
+/// <summary>A clock the test moves.</summary>
+public sealed class TestTimeProvider(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}
