@@ -1,0 +1,107 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CertLibrary.Api.Infrastructure;
+using CertLibrary.Identity;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CertLibrary.Api.Tests;
+
+/// <summary>
+/// The whole service on a fresh SQLite file. Tokens come from the real /connect/token endpoint and are validated
+/// by JwtBearer through discovery + JWKS fetched over the test server's HTTP handler.
+/// </summary>
+public sealed class ApiFactory : WebApplicationFactory<Program>
+{
+    public const string CivilAffairs = DemoSeeder.CivilAffairs;
+    public const string Housing = DemoSeeder.Housing;
+    public const string MarriageType = CivilAffairs + "001";
+    public const string HolderNumber = "11010519491231002X";
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "certlib-api-tests", Guid.NewGuid().ToString("N"));
+
+    public TimeProvider? Time { get; init; }
+
+    public string DatabasePath => Path.Combine(_directory, "certlib.db");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        Directory.CreateDirectory(_directory);
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("CERTLIB_STORE", "sqlite");
+        builder.UseSetting("CERTLIB_SQLITE_PATH", DatabasePath);
+        builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        builder.UseSetting("CERTLIB_ISSUER", "http://localhost");
+        builder.ConfigureTestServices(services =>
+        {
+            services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = Server.CreateHandler());
+            if (Time is not null)
+            {
+                services.Replace(ServiceDescriptor.Singleton(Time));
+            }
+        });
+    }
+
+    public async Task SeedAsync() => await DemoSeeder.SeedAsync(Services, TextWriter.Null, default);
+
+    /// <summary>An HTTP client carrying a fresh access token of a new client of <paramref name="department"/>.</summary>
+    public async Task<HttpClient> ClientForAsync(string? department, params string[] scopes)
+    {
+        var credentials = await Services.GetRequiredService<ClientManager>().CreateAsync(department, "test client", scopes);
+        var http = CreateClient();
+        var token = await TokenAsync(http, credentials);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    public static async Task<string> TokenAsync(HttpClient http, ClientCredentials credentials)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(credentials.ClientId)}:{Uri.EscapeDataString(credentials.ClientSecret)}")));
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    public static object MarriageRequest(string idNumber = HolderNumber, object? fields = null) => new
+    {
+        typeCode = MarriageType,
+        holder = new { idNumber, name = "张小三" },
+        number = "J" + Guid.NewGuid().ToString("N")[..10],
+        fields = fields ?? new { spouseName = "李四", registeredOn = "2020-05-20", registrationOffice = "北京市西城区民政局" },
+    };
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    public static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string url, object body) => http.PostAsJsonAsync(url, body);
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort
+            }
+        }
+    }
+}
