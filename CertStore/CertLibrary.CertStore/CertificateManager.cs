@@ -73,6 +73,14 @@ public sealed class CertificateManager(
 
         var requestHash = Hash(JsonSerializer.SerializeToUtf8Bytes(requests, JsonOptions));
         var scope = $"{caller.ClientId}:issue";
+        var signers = new Dictionary<string, IIssuerSigner>(StringComparer.Ordinal);
+        var issuerNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var issuer in prepared.OfType<PreparedIssue>().Select(p => p.Issuer.ToString()).Distinct())
+        {
+            signers[issuer] = await signer.ForIssuerAsync(issuer, cancellationToken);
+            issuerNames[issuer] = (await store.FindDepartmentAsync(issuer, cancellationToken))?.Name ?? issuer;
+        }
+
         await using var tx = await store.BeginWriteAsync(cancellationToken);
         if (idempotencyKey is not null)
         {
@@ -86,7 +94,6 @@ public sealed class CertificateManager(
             }
         }
 
-        var issuerNames = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < requests.Count; i++)
         {
             if (prepared[i] is not { } item)
@@ -94,14 +101,9 @@ public sealed class CertificateManager(
                 continue;
             }
 
-            if (!issuerNames.TryGetValue(item.Issuer.ToString(), out var issuerName))
-            {
-                issuerName = (await store.FindDepartmentAsync(item.Issuer.ToString(), cancellationToken))?.Name ?? item.Issuer.ToString();
-                issuerNames[item.Issuer.ToString()] = issuerName;
-            }
-
+            var issuer = item.Issuer.ToString();
             var id = CertificateId.NewRandom(item.Type, item.Issuer);
-            var certificate = await WriteNewAsync(tx, item with { IssuerName = issuerName }, id, supersedes: null, "issue", now, cancellationToken);
+            var certificate = await WriteNewAsync(tx, signers[issuer], item with { IssuerName = issuerNames[issuer] }, id, supersedes: null, "issue", now, cancellationToken);
             results[i] = new BatchItemResult(i, certificate, null);
         }
 
@@ -143,6 +145,7 @@ public sealed class CertificateManager(
             return prepared.Error!;
         }
 
+        var issuerSigner = await signer.ForIssuerAsync(old.IssuerCode, cancellationToken);
         await using var tx = await store.BeginWriteAsync(cancellationToken);
         var locked = await tx.FindForUpdateAsync(old.Id, cancellationToken);
         if (locked is null || locked.SupersededBy is not null || locked.Status == CertificateStatus.Revoked)
@@ -158,7 +161,7 @@ public sealed class CertificateManager(
         }
 
         var newId = oldId.NextVersion();
-        var certificate = await WriteNewAsync(tx, prepared.Value! with { IssuerName = oldPayload.Issuer.Name }, newId, old.Id, "supersede", now, cancellationToken);
+        var certificate = await WriteNewAsync(tx, issuerSigner, prepared.Value! with { IssuerName = oldPayload.Issuer.Name }, newId, old.Id, "supersede", now, cancellationToken);
         await tx.UpdateStatusAsync(locked, CertificateStatus.Revoked, $"superseded by {newId}", newId.ToString(), now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return certificate;
@@ -189,7 +192,7 @@ public sealed class CertificateManager(
             _ => CertificateStatus.Revoked,
         };
 
-        if (row.Status == target && (action == StatusAction.Reinstate || row.StatusReason == reason))
+        if (row.Status == target && action != StatusAction.Reinstate && row.StatusReason == reason)
         {
             return ToCertificate(row, now); // idempotent repeat
         }
@@ -283,7 +286,7 @@ public sealed class CertificateManager(
     }
 
     private async Task<Certificate> WriteNewAsync(
-        ICertificateWriteTransaction tx, PreparedIssue item, CertificateId id, string? supersedes, string eventType, DateTimeOffset now, CancellationToken cancellationToken)
+        ICertificateWriteTransaction tx, IIssuerSigner issuerSigner, PreparedIssue item, CertificateId id, string? supersedes, string eventType, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var slot = await tx.AllocateStatusSlotAsync(now, cancellationToken);
         var logIndex = tx.NextLogIndex;
@@ -304,7 +307,7 @@ public sealed class CertificateManager(
             LogIndex = logIndex,
         };
         var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload, JsonOptions);
-        var signature = await signer.SignAsync(item.Issuer.ToString(), payloadBytes, cancellationToken);
+        var signature = issuerSigner.Sign(payloadBytes);
         var entry = new LogEntry(eventType, payload.Id, null, Convert.ToBase64String(SHA256.HashData(payloadBytes)), payload.Issuer.Code, now, null);
         var appended = await tx.AppendLogAsync(entry.ToLeafInput(), now, cancellationToken);
         if (appended != logIndex)

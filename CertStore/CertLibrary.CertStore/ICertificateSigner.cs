@@ -5,6 +5,16 @@ namespace CertLibrary.CertStore;
 /// <summary>Signs certificate payloads with every suite of the issuing department (SPEC §4).</summary>
 public interface ICertificateSigner
 {
+    /// <summary>
+    /// Loads (or creates) the department's active keys. Called before the write transaction opens, so signing
+    /// inside it does no I/O (SQLite allows one writer; key creation must not wait on the issue transaction).
+    /// </summary>
+    Task<IIssuerSigner> ForIssuerAsync(string issuerCode, CancellationToken cancellationToken);
+}
+
+/// <summary>A department's loaded signers.</summary>
+public interface IIssuerSigner
+{
     /// <summary>Returns the JWS JSON General Serialization over <paramref name="payload"/> with one signature per suite.</summary>
-    Task<JsonObject> SignAsync(string issuerCode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+    JsonObject Sign(ReadOnlySpan<byte> payload);
 }

@@ -8,9 +8,11 @@ internal sealed class KeyManagerCertificateSigner(KeyManager keys) : ICertificat
 {
     public const string PayloadType = "certlib-cert+json";
 
-    public async Task<JsonObject> SignAsync(string issuerCode, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public async Task<IIssuerSigner> ForIssuerAsync(string issuerCode, CancellationToken cancellationToken) =>
+        new IssuerSigner(await keys.GetSignersAsync(issuerCode, cancellationToken));
+
+    private sealed class IssuerSigner(IReadOnlyList<JwsSigner> signers) : IIssuerSigner
     {
-        var signers = await keys.GetSignersAsync(issuerCode, cancellationToken);
-        return Jws.SignGeneral(payload.Span, signers, PayloadType);
+        public JsonObject Sign(ReadOnlySpan<byte> payload) => Jws.SignGeneral(payload, signers, PayloadType);
     }
 }

@@ -32,7 +32,7 @@ public sealed class Sm2Suite : ISignatureSuite
     private const int FieldSize = 32;
     private const int SignatureSize = 2 * FieldSize;
 
-    private static readonly byte[] UserId = "1234567812345678"u8.ToArray();
+    private static readonly byte[] UserId = System.Text.Encoding.ASCII.GetBytes(DefaultUserId);
     private static readonly X9ECParameters Curve = GMNamedCurves.GetByName("sm2p256v1");
     private static readonly ECDomainParameters Domain = new(Curve.Curve, Curve.G, Curve.N, Curve.H, Curve.GetSeed());
 
@@ -90,7 +90,7 @@ public sealed class Sm2Suite : ISignatureSuite
             signer.BlockUpdate(bytes, 0, bytes.Length);
             return signer.VerifySignature(signature.ToArray());
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException or InvalidOperationException or FormatException or AsnContentException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException or InvalidOperationException or FormatException or AsnContentException or Org.BouncyCastle.Crypto.CryptoException)
         {
             return false;
         }

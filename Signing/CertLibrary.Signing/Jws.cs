@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -23,6 +24,8 @@ public static class Jws
     /// <summary>Deepest JSON nesting accepted in a JWS document or protected header.</summary>
     public const int MaxDepth = 16;
 
+    // The header is never embedded in HTML; relaxed escaping keeps "+" in typ values readable ("certlib-trust-list+json").
+    private static readonly JsonWriterOptions HeaderWriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = MaxDepth };
     private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
     private static readonly HashSet<string> SupportedAlgorithms = new(StringComparer.Ordinal) { Es256Suite.AlgorithmName, "SM2" };
@@ -212,7 +215,7 @@ public static class Jws
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentException.ThrowIfNullOrEmpty(typ);
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, HeaderWriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("alg", signer.Algorithm);

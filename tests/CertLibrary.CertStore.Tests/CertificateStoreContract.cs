@@ -1,0 +1,245 @@
+using System.Text.Json.Nodes;
+using CertLibrary.CertStore.Model;
+using CertLibrary.Identifiers;
+using CertLibrary.Signing;
+using CertLibrary.TransparencyLog;
+using Dapper;
+
+namespace CertLibrary.CertStore.Tests;
+
+/// <summary>The store contract, written once and run against every backend.</summary>
+public abstract class CertificateStoreContract : IAsyncLifetime
+{
+    protected const string IssuerA = TestData.IssuerA;
+    protected const string IssuerB = TestData.IssuerB;
+    protected const string UserC = TestData.UserC;
+    protected const string HolderNumber = TestData.HolderNumber;
+
+    private StoreNode? _node;
+
+    protected StoreNode Node => _node!;
+
+    protected byte[] MasterKey { get; } = TestEnvironment.NewMasterKey();
+
+    protected abstract string Backend { get; }
+
+    protected abstract Task<string> CreateLocationAsync();
+
+    protected string Location { get; private set; } = "";
+
+    protected static Caller DepartmentA => new("client-a", IssuerA, false);
+
+    protected static Caller DepartmentB => new("client-b", IssuerB, false);
+
+    protected static Caller DepartmentC => new("client-c", UserC, false);
+
+    public virtual async Task InitializeAsync()
+    {
+        Location = await CreateLocationAsync();
+        _node = await StoreNode.StartAsync(Backend, Location, MasterKey);
+        await TestData.SeedAsync(Node);
+    }
+
+    public virtual async Task DisposeAsync() => await Node.DisposeAsync();
+
+    protected static IssueRequest Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null) =>
+        TestData.Request(idNumber, number, fields);
+
+    [Fact]
+    public async Task Issue_ValidRequest_SignedWithBothSuitesAndVerifiesAfterFreshRead()
+    {
+        var issued = await Node.Manager.IssueAsync(DepartmentA, Request(), null, default);
+        Assert.True(issued.Succeeded, issued.Error?.Detail);
+
+        await using var other = await StoreNode.StartAsync(Backend, Location, MasterKey);
+        var read = await other.Manager.GetAsync(DepartmentA, issued.Value!.Payload.Id, default);
+
+        Assert.True(read.Succeeded);
+        Assert.Equal(CertificateStatus.Valid, read.Value!.Status);
+        Assert.Equal(HolderNumber, read.Value.Payload.Holder.IdNumber);
+        Assert.Equal(1, read.Value.Payload.Version);
+        Assert.True(CertificateId.TryParse(read.Value.Payload.Id, out var id, out _));
+        Assert.Equal(20, id.Serial.Length);
+        var keys = (await other.Keys.GetAllKeysAsync(default))
+            .Select(k => new JwsVerificationKey(other.Suites.Get(k.Algorithm), k.KeyId, k.SubjectPublicKeyInfo)).ToList();
+        var verification = Jws.VerifyGeneral(read.Value.Signature, new StaticJwsKeyResolver(keys), ["ES256", "SM2"]);
+        Assert.True(verification.IsValid, string.Join("; ", verification.Reasons));
+        Assert.Equal(2, verification.Signatures.Count);
+    }
+
+    [Fact]
+    public async Task Issue_TamperedStoredSignature_FailsVerification()
+    {
+        var issued = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!;
+        var signature = (JsonObject)issued.Signature.DeepClone();
+        var payload = signature["payload"]!.GetValue<string>();
+        signature["payload"] = payload[..10] + (payload[10] == 'A' ? 'B' : 'A') + payload[11..];
+        var keys = (await Node.Keys.GetAllKeysAsync(default)).Select(k => new JwsVerificationKey(Node.Suites.Get(k.Algorithm), k.KeyId, k.SubjectPublicKeyInfo));
+
+        Assert.False(Jws.VerifyGeneral(signature, new StaticJwsKeyResolver(keys)).IsValid);
+    }
+
+    [Theory]
+    [InlineData("unknown", "fields.colour")]
+    [InlineData("missing", "fields.registeredOn")]
+    [InlineData("wrongType", "fields.children")]
+    [InlineData("badDate", "fields.registeredOn")]
+    public async Task Issue_FieldsAgainstSchema_RejectedNamingFieldAndNothingStored(string kind, string field)
+    {
+        var fields = new JsonObject { ["spouseName"] = "李四", ["registeredOn"] = "2020-05-20" };
+        switch (kind)
+        {
+            case "unknown": fields["colour"] = "red"; break;
+            case "missing": fields.Remove("registeredOn"); break;
+            case "wrongType": fields["children"] = "two"; break;
+            default: fields["registeredOn"] = "2020-02-30"; break;
+        }
+
+        var result = await Node.Manager.IssueAsync(DepartmentA, Request(fields: fields), null, default);
+
+        Assert.Equal(CertStoreErrorKind.Validation, result.Error?.Kind);
+        Assert.Contains(field, result.Error!.Errors!.Keys);
+        Assert.Equal(0, await Node.Store.CountCertificatesAsync(default));
+    }
+
+    [Theory]
+    [InlineData("11010519491231002Y", "check")]
+    [InlineData("110105199902290021", "date")]
+    [InlineData("1101051949123100", "18")]
+    public async Task Issue_MalformedIdentityNumber_ErrorSaysWhichRule(string idNumber, string hint)
+    {
+        var result = await Node.Manager.IssueAsync(DepartmentA, Request(idNumber), null, default);
+
+        Assert.Equal(CertStoreErrorKind.Validation, result.Error?.Kind);
+        Assert.Contains(hint, result.Error!.Errors!["holder.idNumber"][0], StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Issue_DepartmentNotAllowedForType_Forbidden()
+    {
+        var result = await Node.Manager.IssueAsync(DepartmentB, Request(), null, default);
+
+        Assert.Equal(CertStoreErrorKind.Forbidden, result.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task Get_DepartmentWithoutUseRight_NotFound_UserDepartmentSeesIt()
+    {
+        var id = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
+
+        Assert.Equal(CertStoreErrorKind.NotFound, (await Node.Manager.GetAsync(DepartmentB, id, default)).Error?.Kind);
+        Assert.True((await Node.Manager.GetAsync(DepartmentC, id, default)).Succeeded);
+    }
+
+    [Fact]
+    public async Task ChangeStatus_ByUsingDepartment_Forbidden_ByStranger_NotFound()
+    {
+        var id = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
+
+        Assert.Equal(CertStoreErrorKind.Forbidden, (await Node.Manager.ChangeStatusAsync(DepartmentC, id, StatusAction.Revoke, "x", default)).Error?.Kind);
+        Assert.Equal(CertStoreErrorKind.NotFound, (await Node.Manager.ChangeStatusAsync(DepartmentB, id, StatusAction.Revoke, "x", default)).Error?.Kind);
+        Assert.Equal(CertificateStatus.Valid, (await Node.Manager.GetAsync(DepartmentA, id, default)).Value!.Status);
+    }
+
+    [Fact]
+    public async Task StatusChanges_FollowRules_AndEachIsLogged()
+    {
+        var id = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
+
+        Assert.Equal(CertificateStatus.Suspended, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Suspend, "调查中", default)).Value!.Status);
+        Assert.Equal(CertificateStatus.Valid, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, "调查结束", default)).Value!.Status);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, "again", default)).Error?.Kind);
+        var revoked = await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, "证件遗失", default);
+        Assert.Equal(CertificateStatus.Revoked, revoked.Value!.Status);
+        Assert.Equal("证件遗失", revoked.Value.StatusReason);
+        Assert.True((await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, "证件遗失", default)).Succeeded);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, "another reason", default)).Error?.Kind);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, "undo", default)).Error?.Kind);
+
+        var events = (await ReadLogAsync()).Select(e => e.EventType).ToList();
+        Assert.Equal(["issue", "suspend", "reinstate", "revoke"], events);
+    }
+
+    [Fact]
+    public async Task NewVersion_IncrementsVersionKeepsSerial_AndRevokesOld()
+    {
+        var first = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!;
+
+        var second = await Node.Manager.NewVersionAsync(DepartmentA, first.Payload.Id, new NewVersionRequest { Number = "J-2" }, default);
+
+        Assert.True(second.Succeeded, second.Error?.Detail);
+        var oldId = CertificateId.Parse(first.Payload.Id);
+        var newId = CertificateId.Parse(second.Value!.Payload.Id);
+        Assert.Equal(oldId.Serial, newId.Serial);
+        Assert.Equal(2, newId.Version);
+        Assert.Equal(first.Payload.Id, second.Value.Payload.Supersedes);
+        var old = (await Node.Manager.GetAsync(DepartmentA, first.Payload.Id, default)).Value!;
+        Assert.Equal(CertificateStatus.Revoked, old.Status);
+        Assert.Equal(newId.ToString(), old.SupersededBy);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.NewVersionAsync(DepartmentA, first.Payload.Id, new NewVersionRequest(), default)).Error?.Kind);
+    }
+
+    [Fact]
+    public async Task IssueBatch_RetriedWithSameIdempotencyKey_CreatesNothingNew()
+    {
+        var requests = Enumerable.Range(0, 25).Select(i => Request(number: $"B-{i}")).Append(Request("123")).ToList();
+
+        var first = await Node.Manager.IssueBatchAsync(DepartmentA, requests, "batch-key-1", default);
+        var count = await Node.Store.CountCertificatesAsync(default);
+        var second = await Node.Manager.IssueBatchAsync(DepartmentA, requests, "batch-key-1", default);
+
+        Assert.Equal(25, count);
+        Assert.Equal(count, await Node.Store.CountCertificatesAsync(default));
+        Assert.Equal(first.Value!.Select(r => r.Certificate?.Payload.Id), second.Value!.Select(r => r.Certificate?.Payload.Id));
+        Assert.Equal(CertStoreErrorKind.Validation, second.Value![25].Error?.Kind);
+        var reused = await Node.Manager.IssueBatchAsync(DepartmentA, requests.Take(3).ToList(), "batch-key-1", default);
+        Assert.Equal("idempotency-key-reused", reused.Error?.Code);
+    }
+
+    [Fact]
+    public async Task ParallelWriters_KeepOneTotalLogOrder_AndRootMatchesEntries()
+    {
+        await Parallel.ForEachAsync(Enumerable.Range(0, 24), new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (i, ct) =>
+        {
+            var result = await Node.Manager.IssueAsync(DepartmentA, Request(number: $"P-{i}"), null, ct);
+            Assert.True(result.Succeeded, result.Error?.Detail);
+        });
+
+        var entries = await ReadLogAsync();
+        Assert.Equal(24, entries.Count);
+        var certificates = await Node.Manager.ListByHolderAsync(CitizenId.Parse(HolderNumber), default);
+        Assert.Equal(Enumerable.Range(0, 24).Select(i => (long)i), certificates.Select(c => c.Payload.LogIndex).Order());
+
+        var reference = new InMemoryMerkleNodeStore();
+        await using var connection = await Node.Database.OpenConnectionAsync(default);
+        foreach (var leaf in await connection.QueryAsync<byte[]>("SELECT leaf_input FROM log_entries ORDER BY idx"))
+        {
+            reference.Append(leaf);
+        }
+
+        var stored = await connection.QuerySingleAsync<byte[]>("SELECT hash FROM log_nodes WHERE level = 3 AND idx = 2");
+        Assert.Equal(await reference.GetNodeAsync(3, 2, default), stored);
+    }
+
+    [Fact]
+    public async Task Holder_IsIndexedByKeyedHash_NumberNeverInClear()
+    {
+        await Node.Manager.IssueAsync(DepartmentA, Request(), null, default);
+        await using var connection = await Node.Database.OpenConnectionAsync(default);
+
+        var holderKey = await connection.QuerySingleAsync<string>("SELECT holder_key FROM certificates");
+
+        Assert.Equal(Node.Protector.HolderKey(CitizenId.Parse(HolderNumber)), holderKey);
+        Assert.DoesNotContain("19491231", holderKey, StringComparison.Ordinal);
+        Assert.DoesNotContain(HolderNumber, await DumpAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A full dump of the database as text (SQLite file bytes, or pg_dump output).</summary>
+    protected abstract Task<string> DumpAsync();
+
+    private async Task<List<LogEntry>> ReadLogAsync()
+    {
+        await using var connection = await Node.Database.OpenConnectionAsync(default);
+        return [.. (await connection.QueryAsync<byte[]>("SELECT leaf_input FROM log_entries ORDER BY idx")).Select(LogEntry.FromLeafInput)];
+    }
+}

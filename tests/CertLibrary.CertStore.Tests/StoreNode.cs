@@ -1,0 +1,58 @@
+using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.PostgreSql;
+using CertLibrary.CertStore.Redis;
+using CertLibrary.CertStore.Sqlite;
+using CertLibrary.CertStore.Stores;
+using CertLibrary.Signing;
+using CertLibrary.Signing.Sm2;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CertLibrary.CertStore.Tests;
+
+/// <summary>One application node's store services over a shared database (and optionally a shared Redis).</summary>
+public sealed class StoreNode : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    private StoreNode(ServiceProvider services) => _services = services;
+
+    public IServiceProvider Services => _services;
+
+    public CertificateManager Manager => _services.GetRequiredService<CertificateManager>();
+
+    public ICertificateStore Store => _services.GetRequiredService<ICertificateStore>();
+
+    public ICertLibraryDatabase Database => _services.GetRequiredService<ICertLibraryDatabase>();
+
+    public KeyManager Keys => _services.GetRequiredService<KeyManager>();
+
+    public SignatureSuites Suites => _services.GetRequiredService<SignatureSuites>();
+
+    public PersonalDataProtector Protector => _services.GetRequiredService<PersonalDataProtector>();
+
+    public static async Task<StoreNode> StartAsync(string backend, string location, byte[] masterKey, string? redis = null)
+    {
+        var services = new ServiceCollection().AddLogging();
+        var store = services.AddCertStore(o => o.MasterKey = masterKey);
+        if (backend == "sqlite")
+        {
+            store.UseSqlite(o => o.Path = location);
+        }
+        else
+        {
+            store.UsePostgreSql(location);
+        }
+
+        if (redis is not null)
+        {
+            store.UseRedisCache(o => o.Configuration = redis);
+        }
+
+        services.AddCertLibrarySigning(o => o.MasterKey = Convert.ToBase64String(masterKey)).AddSm2();
+        var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        return new StoreNode(provider);
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}

@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using CertLibrary.CertStore.Model;
+
+namespace CertLibrary.CertStore.Tests;
+
+/// <summary>Departments, a certificate type and requests shared by the store tests (published example codes, SPEC §2).</summary>
+public static class TestData
+{
+    public const string IssuerA = "11100000000013338W";
+    public const string IssuerB = "11110000000021135M";
+    public const string UserC = "91350100M000100Y43";
+    public const string TypeA = IssuerA + "001";
+    public const string HolderNumber = "11010519491231002X";
+
+    public static async Task SeedAsync(StoreNode node)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (code, name) in new[] { (IssuerA, "民政部"), (IssuerB, "住建部"), (UserC, "某市政务服务中心") })
+        {
+            await node.Store.AddDepartmentAsync(new Department(code, name, now), default);
+        }
+
+        await node.Store.AddTypeAsync(new CertificateType
+        {
+            Code = TypeA,
+            Name = "结婚证",
+            Fields = [new("spouseName", "string", true, true), new("registeredOn", "date", true), new("children", "number", false), new("joint", "boolean", false)],
+            ValidityYears = 10,
+            Issuers = [IssuerA],
+            Users = [IssuerA, UserC],
+        }, now, default);
+    }
+
+    public static IssueRequest Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null) => new()
+    {
+        TypeCode = TypeA,
+        Holder = new HolderInput(idNumber, "张小三"),
+        Number = number ?? "J" + Guid.NewGuid().ToString("N")[..10],
+        Fields = fields ?? new JsonObject { ["spouseName"] = "李四", ["registeredOn"] = "2020-05-20" },
+    };
+}
