@@ -10,6 +10,7 @@ var app = builder.Build();
 app.UseCertLibrary();
 app.MapCertificatesApi();
 app.MapAdminApi();
+app.MapTransparencyLogApi();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 
