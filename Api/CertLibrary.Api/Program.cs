@@ -11,6 +11,7 @@ app.UseCertLibrary();
 app.MapCertificatesApi();
 app.MapAdminApi();
 app.MapAdminAccessApi();
+app.MapTransparencyLogApi();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 

@@ -1,6 +1,7 @@
 using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.CertStore.Transparency;
 using CertLibrary.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,6 +26,8 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<CertificateManager>();
         services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore, SqlSigningKeyStore>());
         services.TryAddSingleton<ICertificateSigner, KeyManagerCertificateSigner>();
+        services.TryAddSingleton<ILogReader, SqlLogReader>();
+        services.TryAddSingleton<TransparencyLogService>();
         services.AddMigrations(new MigrationSource("certstore", typeof(CertStoreBuilder).Assembly));
         if (!services.Any(d => d.ServiceType == typeof(DatabaseMigrator)))
         {
