@@ -15,6 +15,9 @@ namespace CertLibrary.Api.Tests;
 public sealed class TransparencyLogApiTests : IAsyncLifetime
 {
     private const string IdNumber = "11010519491231002X";
+
+    /// <summary>Key-added entries before the first certificate: platform ES256 + SM2 at start-up, the issuer's ES256 + SM2 at its first issue.</summary>
+    private const int KeyEvents = 4;
     private const string HolderName = "张小三";
 
     private readonly ApiFactory _factory = new();
@@ -40,7 +43,7 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
 
         var head = await TreeHeadAsync(http);
 
-        Assert.Equal(9, head.TreeSize); // 5 issues, suspend, reinstate, revoke, new version (supersede)
+        Assert.Equal(KeyEvents + 9, head.TreeSize); // 5 issues, suspend, reinstate, revoke, new version (supersede)
         Assert.True(head.TryGetRootHash(out var root));
         foreach (var (_, logIndex, payloadHash) in issued)
         {
@@ -55,7 +58,7 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
 
         var all = await EntriesAsync(http, 0, head.TreeSize);
         Assert.Equal(
-            ["issue", "issue", "issue", "issue", "issue", "suspend", "reinstate", "revoke", "supersede"],
+            ["key-added", "key-added", "key-added", "key-added", "issue", "issue", "issue", "issue", "issue", "suspend", "reinstate", "revoke", "supersede"],
             all.Select(e => e.GetProperty("entry").GetProperty("eventType").GetString()!));
     }
 
@@ -70,8 +73,8 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
 
         var proof = await GetJsonAsync(http, $"/api/v1/log/proof/consistency?first={before.TreeSize}&second={after.TreeSize}");
 
-        Assert.Equal(3, before.TreeSize);
-        Assert.Equal(7, after.TreeSize);
+        Assert.Equal(KeyEvents + 3, before.TreeSize);
+        Assert.Equal(KeyEvents + 7, after.TreeSize);
         Assert.Equal(before.TreeSize, proof.GetProperty("first").GetInt64());
         Assert.Equal(after.TreeSize, proof.GetProperty("second").GetInt64());
         Assert.True(before.TryGetRootHash(out var oldRoot));
@@ -116,7 +119,7 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var entries = JsonDocument.Parse(raw).RootElement.GetProperty("entries").EnumerateArray().ToList();
-        Assert.Equal(6, entries.Count);
+        Assert.Equal(KeyEvents + 6, entries.Count);
         var decoded = string.Concat(entries.Select(e => Encoding.UTF8.GetString(Convert.FromBase64String(e.GetProperty("leafInput").GetString()!))));
         foreach (var text in new[] { raw, decoded, string.Concat(entries.Select(e => e.GetProperty("entry").ToString())) })
         {
@@ -131,14 +134,14 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
     [InlineData("/api/v1/log/proof/inclusion?index=-1&treeSize=2", "index")]
     [InlineData("/api/v1/log/proof/inclusion?index=abc&treeSize=2", "index")]
     [InlineData("/api/v1/log/proof/inclusion?index=2&treeSize=2", "index")]
-    [InlineData("/api/v1/log/proof/inclusion?index=0&treeSize=3", "treeSize")]
+    [InlineData("/api/v1/log/proof/inclusion?index=0&treeSize=7", "treeSize")]
     [InlineData("/api/v1/log/proof/inclusion?index=0&treeSize=99999999999999999999", "treeSize")]
     [InlineData("/api/v1/log/proof/consistency?first=2&second=1", "first")]
-    [InlineData("/api/v1/log/proof/consistency?first=1&second=3", "second")]
+    [InlineData("/api/v1/log/proof/consistency?first=1&second=7", "second")]
     [InlineData("/api/v1/log/proof/consistency?second=1", "first")]
     [InlineData("/api/v1/log/entries?start=0", "end")]
     [InlineData("/api/v1/log/entries?start=1&end=1", "end")]
-    [InlineData("/api/v1/log/entries?start=2&end=5", "start")]
+    [InlineData("/api/v1/log/entries?start=6&end=9", "start")]
     [InlineData("/api/v1/log/entries?start=0x1&end=5", "start")]
     public async Task BadParameters_400ProblemNamingParameter(string url, string field)
     {
@@ -155,14 +158,19 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Log_IsPublic_AndEmptyLogHasEmptyRoot()
+    public async Task Log_IsPublic_AndStartsWithThePlatformKeyEvents()
     {
         var anonymous = _factory.CreateClient();
 
         var head = await TreeHeadAsync(anonymous);
+        var entries = await GetJsonAsync(anonymous, "/api/v1/log/entries?start=0&end=10");
 
-        Assert.Equal(0, head.TreeSize);
-        Assert.Equal(Convert.ToBase64String(MerkleHash.Empty), head.RootHash);
+        Assert.Equal(2, head.TreeSize);
+        Assert.All(entries.GetProperty("entries").EnumerateArray(), e =>
+        {
+            Assert.Equal("key-added", e.GetProperty("entry").GetProperty("eventType").GetString());
+            Assert.Equal("platform", e.GetProperty("entry").GetProperty("departmentCode").GetString());
+        });
     }
 
     [Fact]
@@ -180,8 +188,8 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
         Assert.Equal(AuditOutcome.Consistent, first.Outcome);
         Assert.Equal(AuditOutcome.Consistent, second.Outcome);
         Assert.Empty(second.Problems);
-        Assert.Equal(3, first.NewHead!.TreeSize);
-        Assert.Equal(11, second.NewHead!.TreeSize);
+        Assert.Equal(KeyEvents + 3, first.NewHead!.TreeSize);
+        Assert.Equal(KeyEvents + 11, second.NewHead!.TreeSize);
     }
 
     [Fact]
@@ -237,7 +245,8 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
         var forged = (entry with { Reason = "forged" }).ToLeafInput();
         var store = new InMemoryMerkleNodeStore();
         store.Append(forged);
-        foreach (var other in (await EntriesAsync(http, 1, 4)).Select(e => Convert.FromBase64String(e.GetProperty("leafInput").GetString()!)))
+        var size = honest.NewHead!.TreeSize;
+        foreach (var other in (await EntriesAsync(http, 1, size)).Select(e => Convert.FromBase64String(e.GetProperty("leafInput").GetString()!)))
         {
             store.Append(other);
         }
@@ -246,8 +255,10 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
         {
             await ExecuteAsync(connection, "DROP TRIGGER log_entries_no_update");
             await ExecuteAsync(connection, "UPDATE log_entries SET leaf_input = @leaf WHERE idx = 0", ("leaf", forged));
-            foreach (var (level, index) in new[] { (0, 0L), (1, 0L), (2, 0L) })
+            // Every stored node whose subtree contains leaf 0: (level, 0) for each complete subtree.
+            for (var level = 0; (1L << level) <= size; level++)
             {
+                var index = 0L;
                 await ExecuteAsync(connection, "UPDATE log_nodes SET hash = @hash WHERE level = @level AND idx = @idx",
                     ("hash", await store.GetNodeAsync(level, index, default)), ("level", level), ("idx", index));
             }
@@ -269,15 +280,19 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
         await using (var connection = await OpenDatabaseAsync())
         {
             // Flip one byte of the AES-GCM sealed document (payload + signatures); the tag no longer matches.
-            await ExecuteAsync(connection,
-                "UPDATE certificates SET sealed_document = substr(sealed_document, 1, 40) || zeroblob(1) || substr(sealed_document, 42) WHERE id = @id", ("id", id));
+            await using var read = connection.CreateCommand();
+            read.CommandText = "SELECT sealed_document FROM certificates WHERE id = $id";
+            read.Parameters.AddWithValue("$id", id);
+            var sealedDocument = (byte[])(await read.ExecuteScalarAsync())!;
+            sealedDocument[40] ^= 0x01;
+            await ExecuteAsync(connection, "UPDATE certificates SET sealed_document = @doc WHERE id = @id", ("doc", sealedDocument), ("id", id));
         }
 
         using var response = await http.GetAsync(new Uri($"/api/v1/certificates/{id}", UriKind.Relative));
         var body = await response.Content.ReadAsStringAsync();
 
         // Decision: the store never serves a document whose seal does not open; the request fails closed as a
-        // generic Problem Details 500 (internal), without the certificate, its holder or any stack trace.
+        // Problem Details 500 of type integrity, without the certificate, its holder or any stack trace.
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
         Assert.Equal("urn:certlib:problem:integrity", JsonDocument.Parse(body).RootElement.GetProperty("type").GetString());

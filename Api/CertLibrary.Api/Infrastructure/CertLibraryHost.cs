@@ -42,6 +42,7 @@ public static partial class CertLibraryHost
         services.AddCertLibrarySigning(o => o.MasterKey = Convert.ToBase64String(
             HKDF.DeriveKey(HashAlgorithmName.SHA256, settings.MasterKey, 32, info: "certlib signing keys v1"u8.ToArray()))).AddSm2();
 
+        services.AddHostedService<PlatformKeyInitializer>();
         services.AddProblemDetails();
         services.Configure<ForwardedHeadersOptions>(o =>
         {
