@@ -18,14 +18,14 @@ internal sealed record BenchOptions
     public int Concurrency { get; init; } = 16;
 
     /// <summary>Duration of each in-process crypto measurement (ours and OpenSSL's).</summary>
-    public TimeSpan CryptoDuration => Smoke ? TimeSpan.FromSeconds(0.15) : TimeSpan.FromSeconds(2);
+    public TimeSpan CryptoDuration => Smoke ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(2);
 
     public int OpenSslSeconds => Smoke ? 1 : 2;
 
     /// <summary>Duration of each HTTP load (ceiling and API alike).</summary>
     public TimeSpan LoadDuration => Smoke ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(10);
 
-    public TimeSpan WarmUp => Smoke ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(1);
+    public TimeSpan WarmUp => Smoke ? TimeSpan.Zero : TimeSpan.FromSeconds(1);
 
     public int BatchSize => Smoke ? 50 : 500;
 

@@ -88,7 +88,7 @@ internal sealed class ChildHost : IAsyncDisposable
                 // not listening yet
             }
 
-            await Task.Delay(100);
+            await Task.Delay(50);
         }
 
         await host.DisposeAsync();
