@@ -22,6 +22,9 @@ internal static class LibCryptoSm2
 
     private static readonly byte[] UserId = System.Text.Encoding.ASCII.GetBytes(Sm2Suite.DefaultUserId);
 
+    /// <summary>SM3 fetched once: passing EVP_sm3() would make OpenSSL 3 fetch it again on every signature.</summary>
+    private static nint _sm3;
+
     /// <summary>Whether the native path is usable on this machine.</summary>
     public static bool IsAvailable { get; } = Probe();
 
@@ -109,7 +112,7 @@ internal static class LibCryptoSm2
         // set_pkey_ctx marks keyContext as kept: EVP_MD_CTX_free leaves it to us (see Free).
         EVP_MD_CTX_set_pkey_ctx(context.Digest, context.Key);
         var ok = EVP_PKEY_CTX_set1_id(context.Key, UserId, UserId.Length) == 1
-            && (sign ? EVP_DigestSignInit(context.Digest, 0, EVP_sm3(), 0, key) : EVP_DigestVerifyInit(context.Digest, 0, EVP_sm3(), 0, key)) == 1;
+            && (sign ? EVP_DigestSignInit(context.Digest, 0, _sm3, 0, key) : EVP_DigestVerifyInit(context.Digest, 0, _sm3, 0, key)) == 1;
         if (!ok)
         {
             Free(context);
@@ -135,16 +138,23 @@ internal static class LibCryptoSm2
 
     private static ReadOnlySpan<byte> NonEmpty(ReadOnlySpan<byte> data) => data.IsEmpty ? [0] : data;
 
+    /// <summary>r‖s to the DER Ecdsa-Sig-Value OpenSSL expects (at most 72 bytes, so every length fits one byte).</summary>
     private static byte[] RawToDer(ReadOnlySpan<byte> signature)
     {
-        var writer = new AsnWriter(AsnEncodingRules.DER);
-        using (writer.PushSequence())
-        {
-            writer.WriteIntegerUnsigned(TrimLeadingZeros(signature[..32]));
-            writer.WriteIntegerUnsigned(TrimLeadingZeros(signature[32..]));
-        }
-
-        return writer.Encode();
+        var r = TrimLeadingZeros(signature[..32]);
+        var s = TrimLeadingZeros(signature[32..]);
+        var rLength = r.Length + (r[0] >= 0x80 ? 1 : 0);
+        var sLength = s.Length + (s[0] >= 0x80 ? 1 : 0);
+        var der = new byte[2 + 2 + rLength + 2 + sLength];
+        der[0] = 0x30;
+        der[1] = (byte)(der.Length - 2);
+        der[2] = 0x02;
+        der[3] = (byte)rLength;
+        r.CopyTo(der.AsSpan(4 + rLength - r.Length));
+        der[4 + rLength] = 0x02;
+        der[5 + rLength] = (byte)sLength;
+        s.CopyTo(der.AsSpan(6 + rLength + sLength - s.Length));
+        return der;
     }
 
     private static ReadOnlySpan<byte> TrimLeadingZeros(ReadOnlySpan<byte> value)
@@ -179,7 +189,7 @@ internal static class LibCryptoSm2
     {
         try
         {
-            if (!NativeLibrary.TryLoad(LibCrypto, out _) || EVP_sm3() == 0)
+            if (!NativeLibrary.TryLoad(LibCrypto, out _) || (_sm3 = EVP_MD_fetch(0, "SM3\0"u8.ToArray(), 0)) == 0)
             {
                 return false;
             }
@@ -280,7 +290,7 @@ internal static class LibCryptoSm2
     private static extern void EVP_MD_CTX_set_pkey_ctx(nint context, nint keyContext);
 
     [DllImport(LibCrypto)]
-    private static extern nint EVP_sm3();
+    private static extern nint EVP_MD_fetch(nint libraryContext, byte[] algorithm, nint properties);
 
     [DllImport(LibCrypto)]
     private static extern int EVP_DigestSignInit(nint context, nint keyContextOut, nint digest, nint engine, EvpPkeyHandle key);
