@@ -1,3 +1,4 @@
 using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("CertLibrary.Signing.Tests")]
+[assembly: InternalsVisibleTo("CertLibrary.Bench")]

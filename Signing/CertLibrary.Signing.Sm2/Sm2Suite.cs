@@ -69,12 +69,50 @@ public sealed class Sm2Suite : ISignatureSuite
     /// <inheritdoc />
     public ISigner CreateSigner(ReadOnlySpan<byte> pkcs8PrivateKey)
     {
-        var d = ReadPkcs8(pkcs8PrivateKey);
-        return new Sm2Signer(new ECPrivateKeyParameters(d, Domain));
+        if (!LibCryptoSm2.IsAvailable)
+        {
+            return CreateManagedSigner(pkcs8PrivateKey);
+        }
+
+        _ = ReadPkcs8(pkcs8PrivateKey); // same validation and errors as the managed path
+        return LibCryptoSm2.CreateSigner(pkcs8PrivateKey);
     }
 
     /// <inheritdoc />
     public bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (!LibCryptoSm2.IsAvailable)
+        {
+            return VerifyManaged(subjectPublicKeyInfo, data, signature);
+        }
+
+        if (signature.Length != SignatureSize)
+        {
+            return false;
+        }
+
+        try
+        {
+            return LibCryptoSm2.Verify(subjectPublicKeyInfo, data, signature);
+        }
+        catch (Exception e) when (e is CryptographicException or AsnContentException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Throws <see cref="CryptographicException"/> unless the key is a valid SM2 SubjectPublicKeyInfo.</summary>
+    internal static void CheckSubjectPublicKeyInfo(ReadOnlySpan<byte> subjectPublicKeyInfo) => _ = ReadSpki(subjectPublicKeyInfo);
+
+    /// <summary>The Portable.BouncyCastle signer, used where libcrypto 3 with SM2 is unavailable.</summary>
+    internal static ISigner CreateManagedSigner(ReadOnlySpan<byte> pkcs8PrivateKey)
+    {
+        var d = ReadPkcs8(pkcs8PrivateKey);
+        return new Sm2Signer(new ECPrivateKeyParameters(d, Domain));
+    }
+
+    /// <summary>The Portable.BouncyCastle verification, used where libcrypto 3 with SM2 is unavailable.</summary>
+    internal static bool VerifyManaged(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
         if (signature.Length != SignatureSize)
         {

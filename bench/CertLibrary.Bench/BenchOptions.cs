@@ -1,0 +1,76 @@
+namespace CertLibrary.Bench;
+
+/// <summary>Command line of the driver. Every duration is bounded; <c>--smoke</c> shrinks them so the whole run stays under ten seconds.</summary>
+internal sealed record BenchOptions
+{
+    public bool Smoke { get; init; }
+
+    public required string RepositoryRoot { get; init; }
+
+    public required string Configuration { get; init; }
+
+    public string? Postgres { get; init; }
+
+    public string? Redis { get; init; }
+
+    public string Output { get; init; } = Path.Combine("bench", "results.md");
+
+    public int Concurrency { get; init; } = 16;
+
+    /// <summary>Duration of each in-process crypto measurement (ours and OpenSSL's).</summary>
+    public TimeSpan CryptoDuration => Smoke ? TimeSpan.FromSeconds(0.1) : TimeSpan.FromSeconds(2);
+
+    public int OpenSslSeconds => Smoke ? 1 : 2;
+
+    /// <summary>Duration of each HTTP load (ceiling and API alike).</summary>
+    public TimeSpan LoadDuration => Smoke ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(10);
+
+    public TimeSpan WarmUp => Smoke ? TimeSpan.Zero : TimeSpan.FromSeconds(1);
+
+    public int BatchSize => Smoke ? 50 : 500;
+
+    public string ApiDll => Path.Combine(RepositoryRoot, "Api", "CertLibrary.Api", "bin", Configuration, "net10.0", "CertLibrary.Api.dll");
+
+    public string CeilingDll => Path.Combine(RepositoryRoot, "bench", "CertLibrary.Bench.Ceiling", "bin", Configuration, "net10.0", "CertLibrary.Bench.Ceiling.dll");
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var root = FindRoot();
+        var options = new BenchOptions
+        {
+            RepositoryRoot = root,
+            Configuration = "Release",
+            Postgres = Environment.GetEnvironmentVariable("CERTLIB_BENCH_POSTGRES"),
+            Redis = Environment.GetEnvironmentVariable("CERTLIB_BENCH_REDIS"),
+            Output = Path.Combine(root, "bench", "results.md"),
+        };
+        for (var i = 0; i < args.Length; i++)
+        {
+            options = args[i] switch
+            {
+                "--smoke" => options with { Smoke = true },
+                "--out" => options with { Output = Path.GetFullPath(args[++i]) },
+                "--configuration" or "-c" => options with { Configuration = args[++i] },
+                "--concurrency" => options with { Concurrency = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) },
+                "--postgres" => options with { Postgres = args[++i] },
+                "--redis" => options with { Redis = args[++i] },
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --smoke, --out FILE, -c CONFIGURATION, --concurrency N, --postgres CONNECTION, --redis HOST:PORT."),
+            };
+        }
+
+        return options;
+    }
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "CertLibrary.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+}
