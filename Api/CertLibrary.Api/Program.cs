@@ -10,6 +10,9 @@ var app = builder.Build();
 app.UseCertLibrary();
 app.MapCertificatesApi();
 app.MapAdminApi();
+app.MapServiceItemsApi();
+app.MapHoldersApi();
+app.MapMeApi();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 

@@ -1,5 +1,6 @@
 using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Signing;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +24,7 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ICertificateStore>(sp => new CachingCertificateStore(
             sp.GetRequiredService<SqlCertificateStore>(), sp.GetRequiredService<ICacheCoordinator>(), sp.GetRequiredService<CacheMetrics>()));
         services.TryAddSingleton<CertificateManager>();
+        services.AddOneNumber();
         services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore, SqlSigningKeyStore>());
         services.TryAddSingleton<ICertificateSigner, KeyManagerCertificateSigner>();
         services.AddMigrations(new MigrationSource("certstore", typeof(CertStoreBuilder).Assembly));

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CertLibrary.CertStore.OneNumber;
+
+/// <summary>Registers the one-number service (service items, consents, access log). Its tables come with the certstore migrations.</summary>
+public static class OneNumberServiceCollectionExtensions
+{
+    /// <summary>Adds the stores and <see cref="OneNumberManager"/>; safe to call twice.</summary>
+    public static IServiceCollection AddOneNumber(this IServiceCollection services)
+    {
+        services.TryAddSingleton<SqlOneNumberStore>();
+        services.TryAddSingleton<IServiceItemStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
+        services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
+        services.TryAddSingleton<IAccessLogStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
+        services.TryAddSingleton<OneNumberManager>();
+        return services;
+    }
+}
