@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -14,6 +15,21 @@ public static class OneNumberServiceCollectionExtensions
         services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
         services.TryAddSingleton<IAccessLogStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
         services.TryAddSingleton<OneNumberManager>();
+        services.AddOptions<ProgressNoticeOptions>().Configure<IServiceProvider>((o, sp) =>
+        {
+            var configuration = sp.GetService<IConfiguration>();
+            if (o.GatewayUrl is null && configuration?["CERTLIB_NOTICE_WEBHOOK_URL"] is { Length: > 0 } url)
+            {
+                o.GatewayUrl = new Uri(url, UriKind.Absolute);
+            }
+
+            o.Secret ??= configuration?["CERTLIB_NOTICE_WEBHOOK_SECRET"];
+        });
+        if (!services.Any(d => d.ServiceType == typeof(ProgressNoticeDispatcher)))
+        {
+            services.AddSingleton<ProgressNoticeDispatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<ProgressNoticeDispatcher>());
+        }
         return services;
     }
 }
