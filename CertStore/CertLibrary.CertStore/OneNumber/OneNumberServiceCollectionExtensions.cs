@@ -13,7 +13,7 @@ public static class OneNumberServiceCollectionExtensions
         services.TryAddSingleton<SqlOneNumberStore>();
         services.TryAddSingleton<IServiceItemStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
         services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
-        services.TryAddSingleton<IAccessLogStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
+        services.TryAddSingleton<IAccessLogStore>(sp => new GroupCommitAccessLog(sp.GetRequiredService<SqlOneNumberStore>()));
         services.TryAddSingleton<OneNumberManager>();
         services.AddOptions<ProgressNoticeOptions>().Configure<IServiceProvider>((o, sp) =>
         {

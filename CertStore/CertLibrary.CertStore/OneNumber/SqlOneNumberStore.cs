@@ -104,17 +104,28 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
             new { holderKey, id, now }, cancellationToken: cancellationToken)) == 1;
     }
 
-    public async Task AppendAsync(string holderKey, AccessLogEntry entry, CancellationToken cancellationToken)
+    public Task AppendAsync(string holderKey, AccessLogEntry entry, CancellationToken cancellationToken) =>
+        AppendManyAsync([(holderKey, entry)], cancellationToken);
+
+    /// <summary>Appends several entries in one transaction.</summary>
+    public async Task AppendManyAsync(IReadOnlyList<(string HolderKey, AccessLogEntry Entry)> entries, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"INSERT INTO access_log (holder_key, {AccessColumns}) VALUES (@holderKey, @Id, @At, @Action, @DepartmentCode, @ClientId, @Purpose, @ServiceItem, @certificateIds, @Result)",
-            new
-            {
-                holderKey, entry.Id, entry.At, entry.Action, entry.DepartmentCode, entry.ClientId, entry.Purpose, entry.ServiceItem,
-                certificateIds = Serialize(entry.CertificateIds), entry.Result,
-            },
-            cancellationToken: cancellationToken));
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var (holderKey, entry) in entries)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"INSERT INTO access_log (holder_key, {AccessColumns}) VALUES (@holderKey, @Id, @At, @Action, @DepartmentCode, @ClientId, @Purpose, @ServiceItem, @certificateIds, @Result)",
+                new
+                {
+                    holderKey, entry.Id, entry.At, entry.Action, entry.DepartmentCode, entry.ClientId, entry.Purpose, entry.ServiceItem,
+                    certificateIds = Serialize(entry.CertificateIds), entry.Result,
+                },
+                transaction,
+                cancellationToken: cancellationToken));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<(IReadOnlyList<AccessLogEntry> Items, long Total)> ListAsync(string holderKey, int offset, int limit, CancellationToken cancellationToken)
