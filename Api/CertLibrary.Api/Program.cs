@@ -10,6 +10,8 @@ var app = builder.Build();
 app.UseCertLibrary();
 app.MapCertificatesApi();
 app.MapAdminApi();
+app.MapAdminAccessApi();
+app.MapTransparencyLogApi();
 app.MapServiceItemsApi();
 app.MapHoldersApi();
 app.MapMeApi();

@@ -2,6 +2,7 @@ using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.CertStore.Transparency;
 using CertLibrary.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,6 +28,8 @@ public static class CertStoreServiceCollectionExtensions
         services.AddOneNumber();
         services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore, SqlSigningKeyStore>());
         services.TryAddSingleton<ICertificateSigner, KeyManagerCertificateSigner>();
+        services.TryAddSingleton<ILogReader, SqlLogReader>();
+        services.TryAddSingleton<TransparencyLogService>();
         services.AddMigrations(new MigrationSource("certstore", typeof(CertStoreBuilder).Assembly));
         if (!services.Any(d => d.ServiceType == typeof(DatabaseMigrator)))
         {

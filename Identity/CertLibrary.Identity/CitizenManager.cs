@@ -32,6 +32,14 @@ public enum CitizenRegistrationStatus
     InvalidName,
 }
 
+/// <summary>Outcome of a password check.</summary>
+internal enum LoginOutcome
+{
+    Success,
+    Invalid,
+    LockedOut,
+}
+
 /// <summary>Result of a registration: the citizen when created.</summary>
 /// <param name="Status">Outcome.</param>
 /// <param name="Citizen">The new account when <see cref="CitizenRegistrationStatus.Created"/>.</param>
@@ -49,6 +57,8 @@ public sealed partial class CitizenManager(
     ILogger<CitizenManager> logger)
 {
     private static readonly PasswordHasher<Citizen> Hasher = new();
+    private static readonly Citizen DummyCitizen = new("dummy", "dummy", false, DateTimeOffset.UnixEpoch);
+    private static readonly string DummyHash = Hasher.HashPassword(DummyCitizen, "not a password of anyone");
 
     /// <summary>Registers a citizen; the identity number must not have an account yet.</summary>
     public async Task<CitizenRegistrationResult> RegisterAsync(CitizenId citizenId, string name, string password, CancellationToken cancellationToken = default)
@@ -116,6 +126,63 @@ public sealed partial class CitizenManager(
         return CitizenId.TryParse(number, out var id, out _) ? id : null;
     }
 
+    /// <summary>
+    /// Checks a password with per-account lockout: <see cref="IdentityOptions.LockoutThreshold"/> failures within
+    /// <see cref="IdentityOptions.LockoutWindow"/> lock the account for that window, even for the right password.
+    /// </summary>
+    internal async Task<(LoginOutcome Outcome, Citizen? Citizen)> CheckPasswordAsync(
+        CitizenId citizenId, string password, IdentityOptions options, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var holderKey = protector.HolderKey(citizenId);
+        var row = await FindRowAsync("holder_key = @holderKey", new { holderKey }, cancellationToken);
+        if (row is null)
+        {
+            // Same cost as a real check: response time does not reveal which numbers have accounts.
+            Hasher.VerifyHashedPassword(DummyCitizen, DummyHash, password);
+            return (LoginOutcome.Invalid, null);
+        }
+
+        if (row.LockedUntil is { } lockedUntil && lockedUntil > now)
+        {
+            LogLockedOut(logger, row.Citizen.Subject);
+            return (LoginOutcome.LockedOut, null);
+        }
+
+        if (Hasher.VerifyHashedPassword(row.Citizen, row.PasswordHash, password ?? string.Empty) != PasswordVerificationResult.Failed)
+        {
+            if (row.FailedLogins > 0 || row.LockedUntil is not null)
+            {
+                await using var reset = await database.OpenConnectionAsync(cancellationToken);
+                await reset.ExecuteAsync(new CommandDefinition(
+                    "UPDATE identity_citizens SET failed_logins = 0, first_failure_at = NULL, locked_until = NULL WHERE holder_key = @holderKey",
+                    new { holderKey }, cancellationToken: cancellationToken));
+            }
+
+            return (LoginOutcome.Success, row.Citizen);
+        }
+
+        // Counted in one statement so concurrent failures cannot undercount.
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var windowStart = now - options.LockoutWindow;
+        var failures = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "UPDATE identity_citizens SET " +
+            "failed_logins = CASE WHEN first_failure_at IS NULL OR first_failure_at < @windowStart THEN 1 ELSE failed_logins + 1 END, " +
+            "first_failure_at = CASE WHEN first_failure_at IS NULL OR first_failure_at < @windowStart THEN @now ELSE first_failure_at END, " +
+            "updated_at = @now WHERE holder_key = @holderKey RETURNING failed_logins",
+            new { holderKey, windowStart, now }, cancellationToken: cancellationToken));
+        if (failures >= options.LockoutThreshold)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE identity_citizens SET locked_until = @lockedUntil, failed_logins = 0, first_failure_at = NULL WHERE holder_key = @holderKey",
+                new { holderKey, lockedUntil = now + options.LockoutWindow }, cancellationToken: cancellationToken));
+            LogLockedOut(logger, row.Citizen.Subject);
+            return (LoginOutcome.LockedOut, null);
+        }
+
+        return (LoginOutcome.Invalid, null);
+    }
+
     internal async Task<CitizenRow?> FindRowAsync(string where, object args, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
@@ -148,6 +215,9 @@ public sealed partial class CitizenManager(
 
     [LoggerMessage(Level = LogLevel.Information, EventId = 4010, Message = "Audit: citizen {Subject} registered")]
     private static partial void LogRegistered(ILogger logger, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4011, Message = "Audit: citizen {Subject} is locked out after repeated login failures")]
+    private static partial void LogLockedOut(ILogger logger, string subject);
 
     internal sealed record CitizenRow(
         string HolderKey, Citizen Citizen, byte[] SealedCitizenId, string PasswordHash, byte[]? SealedTotpSecret,

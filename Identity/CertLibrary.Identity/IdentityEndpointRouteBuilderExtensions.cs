@@ -14,6 +14,12 @@ public static class IdentityEndpointRouteBuilderExtensions
         group.MapGet("/.well-known/openid-configuration", DiscoveryEndpoints.Configuration).WithName("OidcDiscovery");
         group.MapGet("/.well-known/openid-configuration/jwks", DiscoveryEndpoints.JwksAsync).WithName("OidcJwks");
         group.MapPost("/connect/token", TokenEndpoint.HandleAsync).WithName("OidcToken").DisableAntiforgery();
+        group.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).WithName("OidcAuthorize").DisableAntiforgery();
+        group.MapPost(AuthorizeEndpoint.LoginPath, AuthorizeEndpoint.LoginAsync).WithName("OidcLogin").DisableAntiforgery();
+        group.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.UserInfoAsync).WithName("OidcUserInfo").DisableAntiforgery();
+        group.MapPost("/connect/revocation", TokenManagementEndpoints.RevokeAsync).WithName("OidcRevocation").DisableAntiforgery();
+        group.MapPost("/connect/introspect", TokenManagementEndpoints.IntrospectAsync).WithName("OidcIntrospection").DisableAntiforgery();
+        group.MapMethods("/connect/endsession", [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.EndSessionAsync).WithName("OidcEndSession").DisableAntiforgery();
         return endpoints;
     }
 }

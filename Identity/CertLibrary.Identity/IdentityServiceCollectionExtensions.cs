@@ -46,6 +46,10 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton<IssuerResolver>();
         services.TryAddSingleton<ClientAuthenticator>();
         services.TryAddSingleton<AuthorizationCodeGrant>();
+        services.TryAddSingleton<GrantStore>();
+        services.TryAddSingleton<SessionCookie>();
+        services.TryAddSingleton<AuthorizeEndpoint>();
+        services.AddAntiforgery();
         services.AddMigrations(new MigrationSource("identity", typeof(IdentityServiceCollectionExtensions).Assembly));
         services.AddHostedService<IdentityBootstrapper>();
         return services;

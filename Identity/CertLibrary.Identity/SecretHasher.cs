@@ -16,6 +16,9 @@ internal static class SecretHasher
 
     public static string Hash(string secret) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
+    /// <summary>Storage key of an opaque handle (code, refresh token, session cookie): base64url SHA-256.</summary>
+    public static string HandleHash(string handle) => Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(handle)));
+
     public static bool Verify(string secret, string storedHash)
     {
         Span<byte> expected = stackalloc byte[32];

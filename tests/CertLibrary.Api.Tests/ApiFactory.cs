@@ -29,6 +29,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     public TimeProvider? Time { get; init; }
 
+    /// <summary>Settings that replace the SQLite defaults (e.g. CERTLIB_STORE=postgresql for multi-node tests).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Master key; nodes of one deployment share it.</summary>
+    public byte[] MasterKey { get; init; } = RandomNumberGenerator.GetBytes(32);
+
     public string DatabasePath => Path.Combine(_directory, "certlib.db");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -37,8 +43,13 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         builder.UseSetting("CERTLIB_STORE", "sqlite");
         builder.UseSetting("CERTLIB_SQLITE_PATH", DatabasePath);
-        builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(MasterKey));
         builder.UseSetting("CERTLIB_ISSUER", "http://localhost");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureTestServices(services =>
         {
             services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = Server.CreateHandler());

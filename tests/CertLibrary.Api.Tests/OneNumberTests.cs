@@ -459,9 +459,10 @@ public sealed class OneNumberTests : IAsyncLifetime
 
     private async Task<HttpClient> CitizenAsync(string idNumber)
     {
-        var registration = await _factory.Services.GetRequiredService<CitizenManager>().RegisterAsync(CitizenId.Parse(idNumber), "张小三", "correct horse battery");
-        Assert.Equal(CitizenRegistrationStatus.Created, registration.Status);
-        var token = await CitizenTokenAsync(registration.Citizen!.Subject);
+        var citizens = _factory.Services.GetRequiredService<CitizenManager>();
+        var citizen = await citizens.FindByCitizenIdAsync(CitizenId.Parse(idNumber)) // the demo seed may have registered it
+            ?? (await citizens.RegisterAsync(CitizenId.Parse(idNumber), "张小三", "correct horse battery")).Citizen!;
+        var token = await CitizenTokenAsync(citizen.Subject);
         var http = _factory.CreateClient();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;

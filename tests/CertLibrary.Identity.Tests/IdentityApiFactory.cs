@@ -28,6 +28,9 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
     /// <summary>Clock to use instead of the system clock.</summary>
     public TestTimeProvider? Time { get; init; }
 
+    /// <summary>Extra configuration keys.</summary>
+    public Dictionary<string, string> Settings { get; init; } = [];
+
     public string DatabasePath => Path.Combine(_directory, "certlib.db");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -42,6 +45,11 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
         if (Issuer is not null)
         {
             builder.UseSetting("CERTLIB_ISSUER", Issuer);
+        }
+
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
         }
 
         builder.ConfigureTestServices(services =>

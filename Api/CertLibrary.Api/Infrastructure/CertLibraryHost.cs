@@ -42,6 +42,7 @@ public static partial class CertLibraryHost
         services.AddCertLibrarySigning(o => o.MasterKey = Convert.ToBase64String(
             HKDF.DeriveKey(HashAlgorithmName.SHA256, settings.MasterKey, 32, info: "certlib signing keys v1"u8.ToArray()))).AddSm2();
 
+        services.AddHostedService<PlatformKeyInitializer>();
         services.AddProblemDetails();
         services.Configure<ForwardedHeadersOptions>(o =>
         {
@@ -155,6 +156,7 @@ public static partial class CertLibraryHost
         var database = context.RequestServices.GetRequiredService<ICertLibraryDatabase>();
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CertLibrary.Api");
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        var integrity = error is System.Security.Cryptography.CryptographicException;
         var unavailable = error is not null && (database.IsTransientFailure(error) || error is TimeoutException
             || error.InnerException is { } inner && database.IsTransientFailure(inner));
         if (unavailable)
@@ -165,6 +167,7 @@ public static partial class CertLibraryHost
         }
         else
         {
+            // A sealed row that no longer opens was altered in the database: fail closed, never serve it.
             LogUnhandled(logger, error);
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         }
@@ -175,9 +178,10 @@ public static partial class CertLibraryHost
             ProblemDetails =
             {
                 Status = context.Response.StatusCode,
-                Type = Problems.TypePrefix + (unavailable ? "unavailable" : "internal"),
-                Title = unavailable ? "Service temporarily unavailable." : "Internal error.",
-                Detail = unavailable ? "The database cannot be reached; retry shortly. Nothing was changed." : "An unexpected error occurred.",
+                Type = Problems.TypePrefix + (unavailable ? "unavailable" : integrity ? "integrity" : "internal"),
+                Title = unavailable ? "Service temporarily unavailable." : integrity ? "Stored data failed its integrity check." : "Internal error.",
+                Detail = unavailable ? "The database cannot be reached; retry shortly. Nothing was changed."
+                    : integrity ? "The stored record was altered outside the service and is not served. Operators have been alerted." : "An unexpected error occurred.",
             },
         });
     }

@@ -1,14 +1,20 @@
+using System.Security.Cryptography;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Identifiers;
+using CertLibrary.Identity;
 
 namespace CertLibrary.Api.Infrastructure;
 
-/// <summary>Fills the demo data of SPEC §8 (<c>--seed-demo</c>): two departments, three certificate types and two service items. Idempotent.</summary>
+/// <summary>Fills the demo data of SPEC §8 (<c>--seed-demo</c>): two departments, three certificate types, two service items, clients and a citizen. Idempotent; credentials are printed once, when created.</summary>
 public static class DemoSeeder
 {
     public const string CivilAffairs = "11100000000013338W";
     public const string Housing = "11110000000021135M";
+
+    /// <summary>The identity number GB 11643 itself publishes as its example; not a real person's.</summary>
+    public const string DemoCitizenNumber = "11010519491231002X";
 
     public static async Task SeedAsync(IServiceProvider services, TextWriter output, CancellationToken cancellationToken)
     {
@@ -26,6 +32,28 @@ public static class DemoSeeder
         foreach (var item in ServiceItems)
         {
             await items.AddAsync(item, now, cancellationToken);
+        }
+
+        var clients = services.GetRequiredService<ClientManager>();
+        var existing = await clients.ListAsync(cancellationToken);
+        if (!existing.Any(c => c.Name.StartsWith("Demo ", StringComparison.Ordinal)))
+        {
+            var admin = await clients.CreateAsync(null, "Demo administrator", ["certlib.admin"], cancellationToken: cancellationToken);
+            var civil = await clients.CreateAsync(CivilAffairs, "Demo 民政部 issuing client", ["certlib.issue", "certlib.use", "certlib.verify"], cancellationToken: cancellationToken);
+            var housing = await clients.CreateAsync(Housing, "Demo 住建部 client", ["certlib.issue", "certlib.use", "certlib.verify"], cancellationToken: cancellationToken);
+            await output.WriteLineAsync("Demo clients (secrets are shown only now):");
+            await output.WriteLineAsync($"  administrator  {admin.ClientId} {admin.ClientSecret}");
+            await output.WriteLineAsync($"  民政部          {civil.ClientId} {civil.ClientSecret}");
+            await output.WriteLineAsync($"  住建部          {housing.ClientId} {housing.ClientSecret}");
+        }
+
+        var citizens = services.GetRequiredService<CitizenManager>();
+        var demoCitizen = CitizenId.Parse(DemoCitizenNumber);
+        if (await citizens.FindByCitizenIdAsync(demoCitizen, cancellationToken) is null)
+        {
+            var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12));
+            await citizens.RegisterAsync(demoCitizen, "张三", password, cancellationToken);
+            await output.WriteLineAsync($"Demo citizen 张三: identity number {demoCitizen.Masked} (GB 11643's published example, see README), password {password}");
         }
 
         await output.WriteLineAsync($"Demo: departments {CivilAffairs} (民政部), {Housing} (住房和城乡建设部); types {string.Join(", ", Types.Select(t => t.Code))}.");

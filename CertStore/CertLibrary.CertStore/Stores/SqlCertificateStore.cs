@@ -32,7 +32,10 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
             $"SELECT {Columns} FROM certificates WHERE holder_key = @holderKey ORDER BY issued_at, id", new { holderKey }, cancellationToken);
     }
 
-    public async Task<ICertificateWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
+    public async Task<ICertificateWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken) => await BeginLoggedWriteAsync(cancellationToken);
+
+    /// <summary>The write transaction itself, for other stores whose writes must land with their log entry (signing keys).</summary>
+    internal async Task<WriteTransaction> BeginLoggedWriteAsync(CancellationToken cancellationToken)
     {
         var connection = await database.OpenConnectionAsync(cancellationToken);
         try
@@ -145,7 +148,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
         return list;
     }
 
-    private sealed class WriteTransaction(ICertLibraryDatabase database, DbConnection connection, DbTransaction transaction, long initialLogSize)
+    internal sealed class WriteTransaction(ICertLibraryDatabase database, DbConnection connection, DbTransaction transaction, long initialLogSize)
         : ICertificateWriteTransaction, IMerkleNodeReader
     {
         private readonly Dictionary<(int Level, long Index), byte[]> _nodes = [];
@@ -252,6 +255,10 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
             _size = index + 1;
             return index;
         }
+
+        /// <summary>Runs a statement inside this transaction.</summary>
+        public Task<int> ExecuteAsync(string sql, object parameters, CancellationToken cancellationToken) =>
+            connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
 
         public async Task CommitAsync(CancellationToken cancellationToken)
         {

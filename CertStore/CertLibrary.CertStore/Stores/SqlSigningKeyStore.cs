@@ -1,11 +1,13 @@
 using CertLibrary.CertStore.Data;
 using CertLibrary.Signing;
+using CertLibrary.TransparencyLog;
 using Dapper;
 
 namespace CertLibrary.CertStore.Stores;
 
 /// <summary>Signing keys in the database, shared by every node; private halves stay encrypted by the signing key protector.</summary>
-internal sealed class SqlSigningKeyStore(ICertLibraryDatabase database) : ISigningKeyStore
+/// <remarks>Every key event is appended to the transparency log in the same transaction as the key write (SPEC §7).</remarks>
+internal sealed class SqlSigningKeyStore(ICertLibraryDatabase database, SqlCertificateStore certificates, TimeProvider time) : ISigningKeyStore
 {
     private const string Columns = "owner_code, alg, kid, public_key, private_key, created_at, not_before, retired_at, revoked_at";
 
@@ -17,29 +19,48 @@ internal sealed class SqlSigningKeyStore(ICertLibraryDatabase database) : ISigni
 
     public async Task AddAsync(SigningKeyRecord key, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await using var tx = await certificates.BeginLoggedWriteAsync(cancellationToken);
+        await tx.ExecuteAsync(
             $"INSERT INTO signing_keys ({Columns}) VALUES (@OwnerCode, @Algorithm, @KeyId, @Spki, @Private, @CreatedAt, @NotBefore, @RetiredAt, @RevokedAt)",
             new
             {
                 key.OwnerCode, key.Algorithm, key.KeyId, Spki = key.SubjectPublicKeyInfo, Private = key.EncryptedPrivateKey,
                 CreatedAt = key.CreatedAt.ToUniversalTime(), NotBefore = key.NotBefore.ToUniversalTime(),
                 RetiredAt = key.RetiredAt?.ToUniversalTime(), RevokedAt = key.RevokedAt?.ToUniversalTime(),
-            }, cancellationToken: cancellationToken));
+            }, cancellationToken);
+        await AppendAsync(tx, LogEventTypes.KeyAdded, key.KeyId, key.OwnerCode, $"{key.Algorithm} key added", cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<int> MarkRetiredAsync(string keyId, DateTimeOffset retiredAt, CancellationToken cancellationToken)
+    public Task<int> MarkRetiredAsync(string keyId, DateTimeOffset retiredAt, CancellationToken cancellationToken) =>
+        MarkAsync("retired_at", LogEventTypes.KeyRotated, "retired by rotation", keyId, retiredAt, cancellationToken);
+
+    public Task<int> MarkRevokedAsync(string keyId, DateTimeOffset revokedAt, CancellationToken cancellationToken) =>
+        MarkAsync("revoked_at", LogEventTypes.KeyRevoked, "revoked", keyId, revokedAt, cancellationToken);
+
+    private async Task<int> MarkAsync(string column, string eventType, string reason, string keyId, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE signing_keys SET retired_at = @at WHERE kid = @keyId AND retired_at IS NULL", new { keyId, at = retiredAt.ToUniversalTime() }, cancellationToken: cancellationToken));
+        var owners = (await ListAllAsync(cancellationToken)).Where(k => k.KeyId == keyId).Select(k => k.OwnerCode).Distinct().ToList();
+        await using var tx = await certificates.BeginLoggedWriteAsync(cancellationToken);
+        var rows = await tx.ExecuteAsync($"UPDATE signing_keys SET {column} = @at WHERE kid = @keyId AND {column} IS NULL",
+            new { keyId, at = at.ToUniversalTime() }, cancellationToken);
+        if (rows > 0)
+        {
+            foreach (var owner in owners)
+            {
+                await AppendAsync(tx, eventType, keyId, owner, reason, cancellationToken);
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return rows;
     }
 
-    public async Task<int> MarkRevokedAsync(string keyId, DateTimeOffset revokedAt, CancellationToken cancellationToken)
+    private async Task AppendAsync(SqlCertificateStore.WriteTransaction tx, string eventType, string keyId, string owner, string reason, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE signing_keys SET revoked_at = @at WHERE kid = @keyId AND revoked_at IS NULL", new { keyId, at = revokedAt.ToUniversalTime() }, cancellationToken: cancellationToken));
+        var now = time.GetUtcNow();
+        var entry = new LogEntry(eventType, null, keyId, null, owner, now, reason);
+        await tx.AppendLogAsync(entry.ToLeafInput(), now, cancellationToken);
     }
 
     private async Task<IReadOnlyList<SigningKeyRecord>> QueryAsync(string sql, object? parameters, CancellationToken cancellationToken)

@@ -1,0 +1,163 @@
+using CertLibrary.Api.Infrastructure;
+using CertLibrary.CertStore;
+using CertLibrary.CertStore.Stores;
+using CertLibrary.Identifiers;
+using CertLibrary.Identity;
+using CertLibrary.Signing;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CertLibrary.Api.Apis;
+
+/// <summary>Administration of who may act (scope <c>certlib.admin</c>): department clients, citizens, signing keys (SPEC §8).</summary>
+public static class AdminAccessApi
+{
+    private static readonly string[] DepartmentScopes = [CallerExtensions.IssueScope, CallerExtensions.UseScope, CallerExtensions.VerifyScope, CallerExtensions.AdminScope];
+
+    public static RouteGroupBuilder MapAdminAccessApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/admin").WithTags("Administration").RequireAuthorization(Policies.Admin);
+        group.MapPost("/clients", CreateClientAsync).WithName("CreateClient")
+            .WithSummary("Register a department client")
+            .WithDescription("Creates a confidential client for client credentials. The secret is returned once and stored only as a hash.");
+        group.MapGet("/clients", ListClientsAsync).WithName("ListClients")
+            .WithSummary("List clients").WithDescription("Every client with its department and scopes; never secrets.");
+        group.MapPost("/citizens", RegisterCitizenAsync).WithName("RegisterCitizen")
+            .WithSummary("Register a citizen at a counter")
+            .WithDescription("Creates a citizen account (identity number + password). The answer holds the opaque subject, never the number.");
+        group.MapGet("/citizens/{subject}", GetCitizenAsync).WithName("GetCitizen")
+            .WithSummary("Read a citizen account").WithDescription("By opaque subject: name, second factor, creation time.");
+        group.MapPost("/departments/{code}/keys/rotate", RotateKeysAsync).WithName("RotateDepartmentKeys")
+            .WithSummary("Rotate a department's signing keys")
+            .WithDescription("Adds a new SM2 and ES256 key; the old keys are retired but stay in the trust list so earlier certificates still verify.");
+        group.MapGet("/departments/{code}/keys", ListKeysAsync).WithName("ListDepartmentKeys")
+            .WithSummary("List a department's signing keys").WithDescription("Public keys (JWK) with their life cycle; private keys are never returned.");
+        return group;
+    }
+
+    private static async Task<Results<Created<ClientCredentials>, ProblemHttpResult>> CreateClientAsync(
+        HttpRequest request, ClientManager clients, ICertificateStore store, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<ClientRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        string? department = null;
+        if (body!.DepartmentCode is not null)
+        {
+            if (!CreditCode.TryParse(body.DepartmentCode, out var code, out var error))
+            {
+                errors["departmentCode"] = [error];
+            }
+            else if (await store.FindDepartmentAsync(code.ToString(), cancellationToken) is null)
+            {
+                errors["departmentCode"] = [$"Department {code} is not registered."];
+            }
+            else
+            {
+                department = code.ToString();
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200)
+        {
+            errors["name"] = ["A name of 1 to 200 characters is required."];
+        }
+
+        var scopes = body.Scopes ?? [];
+        if (scopes.Count == 0 || scopes.Any(s => !DepartmentScopes.Contains(s)))
+        {
+            errors["scopes"] = [$"One or more of: {string.Join(", ", DepartmentScopes)}."];
+        }
+        else if (department is null && !scopes.Contains(CallerExtensions.AdminScope))
+        {
+            errors["departmentCode"] = ["A department client needs its department."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.From(CertStoreError.Invalid(errors));
+        }
+
+        var credentials = await clients.CreateAsync(department, body.Name!.Trim(), [.. scopes!.OfType<string>().Distinct()], cancellationToken: cancellationToken);
+        return TypedResults.Created($"/api/v1/admin/clients/{credentials.ClientId}", credentials);
+    }
+
+    private static async Task<Ok<IEnumerable<ClientSummary>>> ListClientsAsync(ClientManager clients, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await clients.ListAsync(cancellationToken)).Select(c => new ClientSummary(c.ClientId, c.Name, c.DepartmentCode, c.Scopes, c.CreatedAt)));
+
+    private static async Task<Results<Created<Citizen>, ProblemHttpResult>> RegisterCitizenAsync(
+        HttpRequest request, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<CitizenRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (!CitizenId.TryParse(body!.IdNumber, time, out var citizenId, out var idError))
+        {
+            return Problems.Validation("idNumber", idError);
+        }
+
+        var result = await citizens.RegisterAsync(citizenId, body.Name ?? "", body.Password ?? "", cancellationToken);
+        return result.Status switch
+        {
+            CitizenRegistrationStatus.Created => TypedResults.Created($"/api/v1/admin/citizens/{result.Citizen!.Subject}", result.Citizen),
+            CitizenRegistrationStatus.AlreadyRegistered => Problems.Create(StatusCodes.Status409Conflict, "exists", "Already exists.", "This person is already registered."),
+            CitizenRegistrationStatus.InvalidName => Problems.Validation("name", "A name of 1 to 100 characters is required."),
+            _ => Problems.Validation("password", "The password does not meet the policy (at least 8 characters)."),
+        };
+    }
+
+    private static async Task<Results<Ok<Citizen>, ProblemHttpResult>> GetCitizenAsync(string subject, CitizenManager citizens, CancellationToken cancellationToken) =>
+        await citizens.FindBySubjectAsync(subject, cancellationToken) is { } citizen
+            ? TypedResults.Ok(citizen)
+            : Problems.From(CertStoreError.NotFound("Citizen"));
+
+    private static async Task<Results<Ok<IEnumerable<KeySummary>>, ProblemHttpResult>> RotateKeysAsync(
+        string code, KeyManager keys, ICertificateStore store, SignatureSuites suites, CancellationToken cancellationToken)
+    {
+        if (await FindDepartmentCodeAsync(code, store, cancellationToken) is { } error)
+        {
+            return error;
+        }
+
+        await keys.RotateAsync(code, cancellationToken);
+        return TypedResults.Ok(await KeysOfAsync(code, keys, suites, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<IEnumerable<KeySummary>>, ProblemHttpResult>> ListKeysAsync(
+        string code, KeyManager keys, ICertificateStore store, SignatureSuites suites, CancellationToken cancellationToken) =>
+        await FindDepartmentCodeAsync(code, store, cancellationToken) is { } error
+            ? error
+            : TypedResults.Ok(await KeysOfAsync(code, keys, suites, cancellationToken));
+
+    private static async Task<ProblemHttpResult?> FindDepartmentCodeAsync(string code, ICertificateStore store, CancellationToken cancellationToken)
+    {
+        if (!CreditCode.TryParse(code, out var parsed, out var error))
+        {
+            return Problems.Validation("code", error);
+        }
+
+        return await store.FindDepartmentAsync(parsed.ToString(), cancellationToken) is null ? Problems.From(CertStoreError.NotFound("Department")) : null;
+    }
+
+    private static async Task<IEnumerable<KeySummary>> KeysOfAsync(string code, KeyManager keys, SignatureSuites suites, CancellationToken cancellationToken) =>
+        (await keys.GetAllKeysAsync(cancellationToken)).Where(k => k.OwnerCode == code)
+            .Select(k => new KeySummary(k.KeyId, k.Algorithm, suites.Get(k.Algorithm).ExportJwk(k.SubjectPublicKeyInfo), k.NotBefore, k.RetiredAt, k.RevokedAt));
+
+    /// <summary>Body of <c>POST /api/v1/admin/clients</c>.</summary>
+    public sealed record ClientRequest(string? DepartmentCode, string? Name, IReadOnlyList<string?>? Scopes);
+
+    /// <summary>A client as listed (no secret).</summary>
+    public sealed record ClientSummary(string ClientId, string Name, string? DepartmentCode, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt);
+
+    /// <summary>Body of <c>POST /api/v1/admin/citizens</c>.</summary>
+    public sealed record CitizenRequest(string? IdNumber, string? Name, string? Password);
+
+    /// <summary>A public signing key with its life cycle.</summary>
+    public sealed record KeySummary(string Kid, string Alg, System.Text.Json.Nodes.JsonObject Jwk, DateTimeOffset NotBefore, DateTimeOffset? RetiredAt, DateTimeOffset? RevokedAt);
+}

@@ -1,0 +1,310 @@
+using System.Threading.RateLimiting;
+using CertLibrary.Identifiers;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CertLibrary.Identity;
+
+/// <summary>A validated authorization request.</summary>
+internal sealed record AuthorizeRequest(
+    IdentityClient Client, string RedirectUri, string[] Scopes, string? State, string? Nonce, string CodeChallenge,
+    string[] Prompt, int? MaxAge, string? HintSubject, string[] AcrValues, string RawQuery);
+
+/// <summary>
+/// <c>/connect/authorize</c> and the login form behind it: authorization code with PKCE S256 only, exact redirect URI
+/// match (a mismatch shows an error page and never redirects), <c>state</c> and <c>iss</c> (RFC 9207) in the response.
+/// </summary>
+internal sealed partial class AuthorizeEndpoint(
+    ClientManager clients,
+    CitizenManager citizens,
+    GrantStore store,
+    SessionCookie sessions,
+    TokenFactory tokens,
+    IssuerResolver issuers,
+    IAntiforgery antiforgery,
+    IOptions<IdentityOptions> options,
+    TimeProvider time,
+    ILogger<AuthorizeEndpoint> logger) : IDisposable
+{
+    public const string LoginPath = "/connect/authorize/login";
+
+    private readonly PartitionedRateLimiter<string> _loginLimiter = PartitionedRateLimiter.Create<string, string>(ip =>
+        RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.LoginAttemptsPerIpPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+
+    public static async Task<IResult> HandleAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        IEnumerable<KeyValuePair<string, StringValues>> parameters = HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType
+            ? await context.Request.ReadFormAsync(cancellationToken)
+            : context.Request.Query;
+        return await endpoint.AuthorizeAsync(context, parameters.ToList(), cancellationToken);
+    }
+
+    public static Task<IResult> LoginAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
+        endpoint.PostLoginAsync(context, cancellationToken);
+
+    public void Dispose() => _loginLimiter.Dispose();
+
+    private async Task<IResult> AuthorizeAsync(HttpContext context, List<KeyValuePair<string, StringValues>> parameters, CancellationToken cancellationToken)
+    {
+        var (request, error) = await ValidateAsync(context, parameters, cancellationToken);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var session = await sessions.GetAsync(context, cancellationToken);
+        var now = time.GetUtcNow();
+        var tooOld = session is not null && request.MaxAge is { } maxAge && now - session.AuthTime > TimeSpan.FromSeconds(maxAge);
+        var otherUser = session is not null && request.HintSubject is not null && request.HintSubject != session.Subject;
+        var wantsMfa = session is not null && request.AcrValues.Length > 0 && request.AcrValues.All(a => a == IdentityConstants.AcrMultiFactor)
+            && session.Acr != IdentityConstants.AcrMultiFactor;
+        if (request.Prompt.Contains("none"))
+        {
+            return session is null || tooOld || otherUser || wantsMfa
+                ? RedirectError(context, request, "login_required", "The end user must log in.")
+                : await CompleteAsync(context, request, session, cancellationToken);
+        }
+
+        if (session is null || tooOld || otherUser || wantsMfa || request.Prompt.Contains("login"))
+        {
+            return LoginPage(context, request.RawQuery, null);
+        }
+
+        return await CompleteAsync(context, request, session, cancellationToken);
+    }
+
+    private async Task<IResult> PostLoginAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return Pages.Error(context, "请求无效。", "Invalid request.");
+        }
+
+        try
+        {
+            await antiforgery.ValidateRequestAsync(context);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Pages.Error(context, "页面已过期或请求来源无效，请重新登录。", "The page expired or the request did not come from it; please sign in again.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var rawQuery = form["request"].ToString();
+        var parameters = QueryHelpers.ParseQuery(rawQuery).ToList();
+        var (request, error) = await ValidateAsync(context, parameters, cancellationToken);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        using var lease = _loginLimiter.AttemptAcquire(ip);
+        if (!lease.IsAcquired)
+        {
+            LogRateLimited(logger);
+            context.Response.Headers.RetryAfter = "60";
+            return Pages.Error(context, "尝试次数过多，请稍后再试。", "Too many attempts; try again later.", StatusCodes.Status429TooManyRequests);
+        }
+
+        if (!CitizenId.TryParse(form["idNumber"].ToString().Trim(), out var citizenId, out _))
+        {
+            LogLoginFailed(logger);
+            return LoginPage(context, rawQuery, Pages.T(context, "身份证号码或密码错误。", "Wrong identity number or password."));
+        }
+
+        var (outcome, citizen) = await citizens.CheckPasswordAsync(citizenId, form["password"].ToString(), options.Value, cancellationToken);
+        switch (outcome)
+        {
+            case LoginOutcome.LockedOut:
+                LogLoginFailed(logger);
+                return LoginPage(context, rawQuery, Pages.T(context, "登录失败次数过多，账户已暂时锁定，请 15 分钟后再试。",
+                    "Too many failed sign-ins: the account is locked for 15 minutes."), StatusCodes.Status429TooManyRequests);
+            case LoginOutcome.Invalid:
+                LogLoginFailed(logger);
+                return LoginPage(context, rawQuery, Pages.T(context, "身份证号码或密码错误。", "Wrong identity number or password."));
+        }
+
+        var session = await sessions.StartAsync(context, citizen!.Subject, IdentityConstants.AcrPassword, ["pwd"], cancellationToken);
+        LogLoginSucceeded(logger, citizen.Subject);
+        return await CompleteAsync(context, request, session, cancellationToken);
+    }
+
+    private IResult LoginPage(HttpContext context, string rawQuery, string? error, int status = StatusCodes.Status200OK)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var action = context.Request.PathBase + LoginPath;
+        var body = $"""
+            {(error is null ? string.Empty : $"<p class=\"error\" id=\"error\" role=\"alert\">{Pages.Encode(error)}</p>")}
+            <form method="post" action="{Pages.Encode(action)}" autocomplete="off">
+            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            <input type="hidden" name="request" value="{Pages.Encode(rawQuery)}">
+            <label for="idNumber">{Pages.T(context, "身份证号码", "Identity number")}</label>
+            <input id="idNumber" name="idNumber" inputmode="text" maxlength="18" required autofocus>
+            <label for="password">{Pages.T(context, "密码", "Password")}</label>
+            <input id="password" name="password" type="password" maxlength="128" required>
+            <button type="submit" id="login">{Pages.T(context, "登录", "Sign in")}</button>
+            </form>
+            """;
+        return Pages.Html(context, Pages.T(context, "统一身份认证 · 登录", "Unified identity · Sign in"), body, status);
+    }
+
+    private async Task<IResult> CompleteAsync(HttpContext context, AuthorizeRequest request, SessionRow session, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var code = SecretHasher.NewSecret();
+        await store.AddGrantAsync(new GrantRow(
+            SecretHasher.HandleHash(code), "code", SecretHasher.NewSecret(16), request.Client.ClientId, session.Subject, session.SessionId,
+            new GrantData(string.Join(' ', request.Scopes), request.RedirectUri, request.Nonce, request.CodeChallenge, session.AuthTime, session.Acr, session.Amr),
+            now, now + options.Value.AuthorizationCodeLifetime, null), cancellationToken);
+        await store.AddSessionClientAsync(session, request.Client.ClientId, cancellationToken);
+        var parameters = new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State, ["iss"] = issuers.GetIssuer(context) };
+        return Redirect(context, request.RedirectUri, parameters);
+    }
+
+    private async Task<(AuthorizeRequest? Request, IResult? Error)> ValidateAsync(
+        HttpContext context, List<KeyValuePair<string, StringValues>> parameters, CancellationToken cancellationToken)
+    {
+        string? Get(string name) => parameters.FirstOrDefault(p => p.Key == name).Value.FirstOrDefault();
+
+        var clientId = Get("client_id");
+        var client = clientId is null ? null : await clients.FindAsync(clientId, cancellationToken);
+        if (client is null)
+        {
+            return (null, Pages.Error(context, "未知的应用（client_id）。", "Unknown application (client_id)."));
+        }
+
+        var redirectUri = Get("redirect_uri");
+        if (redirectUri is null || !client.RedirectUris.Contains(redirectUri, StringComparer.Ordinal))
+        {
+            return (null, Pages.Error(context, "回调地址（redirect_uri）与登记的不一致。", "The redirect_uri does not match a registered one."));
+        }
+
+        var state = Get("state");
+        IResult Fail(string error, string description) =>
+            RedirectError(context, new AuthorizeRequest(client, redirectUri, [], state, null, string.Empty, [], null, null, [], string.Empty), error, description);
+
+        if (parameters.GroupBy(p => p.Key, StringComparer.Ordinal).Any(g => g.Count() > 1 || g.First().Value.Count > 1))
+        {
+            return (null, Fail("invalid_request", "A parameter was sent more than once."));
+        }
+
+        if (Get("request") is not null || Get("request_uri") is not null)
+        {
+            return (null, Fail(Get("request") is not null ? "request_not_supported" : "request_uri_not_supported", "Request objects are not supported."));
+        }
+
+        if (Get("response_type") != "code")
+        {
+            return (null, Fail("unsupported_response_type", "Only response_type=code is supported."));
+        }
+
+        if (Get("response_mode") is { } mode && mode != "query")
+        {
+            return (null, Fail("invalid_request", "Only response_mode=query is supported."));
+        }
+
+        var scopes = (Get("scope") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
+        if (scopes.Length == 0 || scopes.Any(s => !client.Scopes.Contains(s)))
+        {
+            return (null, Fail("invalid_scope", "The scope is missing or not allowed for this client."));
+        }
+
+        var challenge = Get("code_challenge");
+        if (challenge is null)
+        {
+            return (null, Fail("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256."));
+        }
+
+        if (Get("code_challenge_method") != "S256")
+        {
+            return (null, Fail("invalid_request", "Only code_challenge_method=S256 is supported."));
+        }
+
+        if (challenge.Length != 43 || !challenge.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            return (null, Fail("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters)."));
+        }
+
+        var prompt = (Get("prompt") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (prompt.Any(p => p is not ("none" or "login" or "consent")) || (prompt.Contains("none") && prompt.Length > 1))
+        {
+            return (null, Fail("invalid_request", "prompt must be none, login or consent; none cannot be combined."));
+        }
+
+        int? maxAge = null;
+        if (Get("max_age") is { } maxAgeText)
+        {
+            if (!int.TryParse(maxAgeText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+            {
+                return (null, Fail("invalid_request", "max_age must be a non-negative integer."));
+            }
+
+            maxAge = parsed;
+        }
+
+        string? hintSubject = null;
+        if (Get("id_token_hint") is { } hint)
+        {
+            var validation = await tokens.ValidateAsync(hint, issuers.GetIssuer(context), client.ClientId, validateLifetime: false, cancellationToken);
+            if (!validation.IsValid)
+            {
+                return (null, Fail("invalid_request", "id_token_hint is not an ID token this provider issued to this client."));
+            }
+
+            hintSubject = ((JsonWebToken)validation.SecurityToken).Subject;
+        }
+
+        var nonce = Get("nonce");
+        if (nonce is { Length: > 512 } || state is { Length: > 2048 })
+        {
+            return (null, Fail("invalid_request", "nonce or state is too long."));
+        }
+
+        var acrValues = (Get("acr_values") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var raw = QueryString.Create(parameters).ToString();
+        return (new AuthorizeRequest(client, redirectUri, scopes, state, nonce, challenge, prompt, maxAge, hintSubject, acrValues, raw), null);
+    }
+
+    private IResult RedirectError(HttpContext context, AuthorizeRequest request, string error, string description)
+    {
+        LogAuthorizeError(logger, request.Client.ClientId, error);
+        return Redirect(context, request.RedirectUri, new Dictionary<string, string?>
+        {
+            ["error"] = error,
+            ["error_description"] = description,
+            ["state"] = request.State,
+            ["iss"] = issuers.GetIssuer(context),
+        });
+    }
+
+    private static IResult Redirect(HttpContext context, string redirectUri, Dictionary<string, string?> parameters)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        var present = parameters.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
+        return Results.Redirect(QueryHelpers.AddQueryString(redirectUri, present));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 4020, Message = "Audit: login succeeded for citizen {Subject}")]
+    private static partial void LogLoginSucceeded(ILogger logger, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4021, Message = "Audit: login failed")]
+    private static partial void LogLoginFailed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4022, Message = "Audit: login rate limit reached for a client address")]
+    private static partial void LogRateLimited(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 4023, Message = "Authorization request of client {ClientId} answered with {Error}")]
+    private static partial void LogAuthorizeError(ILogger logger, string clientId, string error);
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using CertLibrary.CertStore.Data;
+using Dapper;
+
+namespace CertLibrary.Identity;
+
+/// <summary>What an authorization code or refresh token stands for.</summary>
+internal sealed record GrantData(
+    string Scope,
+    string? RedirectUri,
+    string? Nonce,
+    string? CodeChallenge,
+    DateTimeOffset AuthTime,
+    string Acr,
+    string[] Amr);
+
+/// <summary>A stored code or refresh token (found by the hash of its handle).</summary>
+internal sealed record GrantRow(
+    string HandleHash, string Kind, string GrantId, string ClientId, string Subject, string? SessionId, GrantData Data,
+    DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? ConsumedAt);
+
+/// <summary>An SSO session.</summary>
+internal sealed record SessionRow(string SessionId, string Subject, DateTimeOffset AuthTime, string Acr, string[] Amr, string[] Clients, DateTimeOffset ExpiresAt, DateTimeOffset? EndedAt);
+
+/// <summary>Plain reads and writes of codes, refresh tokens, sessions and revocations; the rules live in the grant handlers.</summary>
+internal sealed class GrantStore(ICertLibraryDatabase database)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task AddGrantAsync(GrantRow row, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity_grants (handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at) " +
+            "VALUES (@HandleHash, @Kind, @GrantId, @ClientId, @Subject, @SessionId, @data, @CreatedAt, @ExpiresAt)",
+            new { row.HandleHash, row.Kind, row.GrantId, row.ClientId, row.Subject, row.SessionId, data = JsonSerializer.Serialize(row.Data, Json), row.CreatedAt, row.ExpiresAt },
+            cancellationToken: cancellationToken));
+    }
+
+    public async Task<GrantRow?> FindGrantAsync(string handleHash, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            "SELECT handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at, consumed_at FROM identity_grants WHERE handle_hash = @handleHash",
+            new { handleHash }, cancellationToken: cancellationToken));
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new GrantRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5), JsonSerializer.Deserialize<GrantData>(reader.GetString(6), Json)!,
+            reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+    }
+
+    /// <summary>Marks a handle used; false when another request used it first (single use under concurrency).</summary>
+    public async Task<bool> ConsumeAsync(string handleHash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_grants SET consumed_at = @now WHERE handle_hash = @handleHash AND consumed_at IS NULL",
+            new { handleHash, now }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    public async Task RevokeAsync(string id, string kind, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity_revocations (id, kind, revoked_at, expires_at) VALUES (@id, @kind, @now, @expiresAt) ON CONFLICT (id) DO NOTHING",
+            new { id = kind + ":" + id, kind, now, expiresAt }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<bool> IsRevokedAsync(IEnumerable<(string Kind, string? Id)> ids, CancellationToken cancellationToken)
+    {
+        var keys = ids.Where(i => i.Id is not null).Select(i => i.Kind + ":" + i.Id).ToArray();
+        if (keys.Length == 0)
+        {
+            return false;
+        }
+
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var parameters = new DynamicParameters();
+        var names = new List<string>();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            parameters.Add("k" + i, keys[i]);
+            names.Add("@k" + i);
+        }
+
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM identity_revocations WHERE id IN ({string.Join(", ", names)})", parameters, cancellationToken: cancellationToken)) > 0;
+    }
+
+    public async Task AddSessionAsync(SessionRow session, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity_sessions (session_id, subject, auth_time, acr, amr, clients, expires_at) VALUES (@SessionId, @Subject, @AuthTime, @Acr, @amr, '', @ExpiresAt)",
+            new { session.SessionId, session.Subject, session.AuthTime, session.Acr, amr = string.Join(' ', session.Amr), session.ExpiresAt },
+            cancellationToken: cancellationToken));
+    }
+
+    public async Task<SessionRow?> FindSessionAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            "SELECT session_id, subject, auth_time, acr, amr, clients, expires_at, ended_at FROM identity_sessions WHERE session_id = @sessionId",
+            new { sessionId }, cancellationToken: cancellationToken));
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new SessionRow(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
+            reader.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries), reader.GetString(5).Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
+    }
+
+    public async Task AddSessionClientAsync(SessionRow session, string clientId, CancellationToken cancellationToken)
+    {
+        if (session.Clients.Contains(clientId))
+        {
+            return;
+        }
+
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_sessions SET clients = clients || ' ' || @clientId WHERE session_id = @sessionId",
+            new { clientId, sessionId = session.SessionId }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<bool> EndSessionAsync(string sessionId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_sessions SET ended_at = @now WHERE session_id = @sessionId AND ended_at IS NULL",
+            new { sessionId, now }, cancellationToken: cancellationToken)) == 1;
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace CertLibrary.Identity;
+
+/// <summary>
+/// The SSO cookie: a 256-bit random handle; the database keeps only its hash (the session id), so a stolen database
+/// yields no usable cookie and logout on any node ends the session for every portal.
+/// </summary>
+internal sealed class SessionCookie(GrantStore store, IOptions<IdentityOptions> options, TimeProvider time)
+{
+    public static string CookieName(HttpContext context) => context.Request.IsHttps ? "__Host-certlib.sso" : "certlib.sso";
+
+    public async Task<SessionRow?> GetAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Request.Cookies.TryGetValue(CookieName(context), out var handle) || string.IsNullOrEmpty(handle) || handle.Length > 100)
+        {
+            return null;
+        }
+
+        var session = await store.FindSessionAsync(SecretHasher.HandleHash(handle), cancellationToken);
+        return session is { EndedAt: null } && session.ExpiresAt > time.GetUtcNow() ? session : null;
+    }
+
+    public async Task<SessionRow> StartAsync(HttpContext context, string subject, string acr, string[] amr, CancellationToken cancellationToken)
+    {
+        // Always a new handle at login: no session fixation.
+        var handle = SecretHasher.NewSecret();
+        var now = time.GetUtcNow();
+        var session = new SessionRow(SecretHasher.HandleHash(handle), subject, now, acr, amr, [], now + options.Value.SessionLifetime, null);
+        await store.AddSessionAsync(session, cancellationToken);
+        context.Response.Cookies.Append(CookieName(context), handle, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = context.Request.IsHttps,
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            IsEssential = true,
+            Expires = session.ExpiresAt,
+        });
+        return session;
+    }
+
+    public void Delete(HttpContext context) =>
+        context.Response.Cookies.Delete(CookieName(context), new CookieOptions { Path = "/", Secure = context.Request.IsHttps, HttpOnly = true, SameSite = SameSiteMode.Lax });
+}

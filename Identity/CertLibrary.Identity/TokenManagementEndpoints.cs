@@ -1,0 +1,236 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CertLibrary.Identity;
+
+/// <summary>UserInfo (OIDC Core §5.3), revocation (RFC 7009), introspection (RFC 7662) and RP-initiated logout.</summary>
+internal static partial class TokenManagementEndpoints
+{
+    public static async Task<IResult> UserInfoAsync(HttpContext context, TokenFactory tokens, IssuerResolver issuers, GrantStore store,
+        AuthorizationCodeGrant grants, CancellationToken cancellationToken)
+    {
+        string? token = null;
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = authorization[7..].Trim();
+        }
+        else if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType)
+        {
+            token = (await context.Request.ReadFormAsync(cancellationToken))["access_token"].ToString();
+        }
+
+        var jwt = string.IsNullOrEmpty(token) ? null : await ValidAccessTokenAsync(context, token, tokens, issuers, store, cancellationToken);
+        if (jwt is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+            return Results.StatusCode(StatusCodes.Status401Unauthorized);
+        }
+
+        var scopes = jwt.GetClaim("scope").Value.Split(' ');
+        if (!scopes.Contains(IdentityConstants.OpenIdScope) || jwt.Subject == jwt.GetClaim("client_id").Value)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer error=\"insufficient_scope\", scope=\"openid\"";
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+
+        var claims = new Dictionary<string, object> { ["sub"] = jwt.Subject };
+        await grants.AddIdentityClaimsAsync(claims, jwt.Subject, scopes, cancellationToken);
+        OAuthErrors.NoStore(context);
+        return Results.Json(claims);
+    }
+
+    public static async Task<IResult> RevokeAsync(HttpContext context, ClientAuthenticator authenticator, GrantStore store, TokenFactory tokens,
+        IssuerResolver issuers, TimeProvider time, IOptions<IdentityOptions> options, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "The request must be application/x-www-form-urlencoded.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var (client, error) = await authenticator.AuthenticateAsync(context, form, cancellationToken);
+        if (client is null)
+        {
+            return error!;
+        }
+
+        var token = form["token"].ToString();
+        if (token.Length == 0)
+        {
+            return OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "token is required.");
+        }
+
+        var now = time.GetUtcNow();
+        if (token.Length <= 100 && await store.FindGrantAsync(SecretHasher.HandleHash(token), cancellationToken) is { Kind: "refresh" } row)
+        {
+            if (row.ClientId == client.ClientId)
+            {
+                // Revoking a refresh token revokes its grant: the access tokens issued from it stop introspecting active.
+                await store.RevokeAsync(row.GrantId, "grant", now, now + options.Value.RefreshTokenLifetime, cancellationToken);
+            }
+        }
+        else if (await tokens.ValidateAsync(token, issuers.GetIssuer(context), null, validateLifetime: false, cancellationToken) is { IsValid: true } result
+            && result.SecurityToken is JsonWebToken jwt && jwt.GetClaim("client_id")?.Value == client.ClientId)
+        {
+            await store.RevokeAsync(jwt.Id, "jti", now, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), cancellationToken);
+        }
+
+        // RFC 7009 §2.2: 200 whether or not the token was known, so the endpoint reveals nothing.
+        OAuthErrors.NoStore(context);
+        return Results.Ok();
+    }
+
+    public static async Task<IResult> IntrospectAsync(HttpContext context, ClientAuthenticator authenticator, GrantStore store, TokenFactory tokens,
+        IssuerResolver issuers, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "The request must be application/x-www-form-urlencoded.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var (client, error) = await authenticator.AuthenticateAsync(context, form, cancellationToken);
+        if (client is null)
+        {
+            return error!;
+        }
+
+        var token = form["token"].ToString();
+        if (token.Length == 0)
+        {
+            return OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "token is required.");
+        }
+
+        OAuthErrors.NoStore(context);
+        var inactive = Results.Json(new Dictionary<string, object> { ["active"] = false });
+        var now = time.GetUtcNow();
+        if (token.Length <= 100 && await store.FindGrantAsync(SecretHasher.HandleHash(token), cancellationToken) is { Kind: "refresh" } row)
+        {
+            if (row.ClientId != client.ClientId || row.ConsumedAt is not null || row.ExpiresAt <= now
+                || await store.IsRevokedAsync([("grant", row.GrantId), ("session", row.SessionId)], cancellationToken))
+            {
+                return inactive;
+            }
+
+            return Results.Json(new Dictionary<string, object>
+            {
+                ["active"] = true,
+                ["token_type"] = "refresh_token",
+                ["client_id"] = row.ClientId,
+                ["sub"] = row.Subject,
+                ["scope"] = row.Data.Scope,
+                ["iat"] = row.CreatedAt.ToUnixTimeSeconds(),
+                ["exp"] = row.ExpiresAt.ToUnixTimeSeconds(),
+                ["iss"] = issuers.GetIssuer(context),
+            });
+        }
+
+        var jwt = await ValidAccessTokenAsync(context, token, tokens, issuers, store, cancellationToken);
+        if (jwt is null)
+        {
+            return inactive;
+        }
+
+        var answer = new Dictionary<string, object>
+        {
+            ["active"] = true,
+            ["token_type"] = "Bearer",
+            ["iss"] = jwt.Issuer,
+            ["aud"] = jwt.Audiences.First(),
+            ["sub"] = jwt.Subject,
+            ["client_id"] = jwt.GetClaim("client_id").Value,
+            ["scope"] = jwt.GetClaim("scope").Value,
+            ["jti"] = jwt.Id,
+            ["iat"] = new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds(),
+            ["exp"] = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero).ToUnixTimeSeconds(),
+        };
+        if (jwt.TryGetPayloadValue<string>(IdentityConstants.DepartmentClaim, out var department))
+        {
+            answer[IdentityConstants.DepartmentClaim] = department;
+        }
+
+        return Results.Json(answer);
+    }
+
+    public static async Task<IResult> EndSessionAsync(HttpContext context, ClientManager clients, SessionCookie sessions, GrantStore store,
+        TokenFactory tokens, IssuerResolver issuers, TimeProvider time, ILogger<SessionCookie> logger, CancellationToken cancellationToken)
+    {
+        var parameters = HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType
+            ? (await context.Request.ReadFormAsync(cancellationToken)).ToDictionary(p => p.Key, p => p.Value.ToString())
+            : context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString());
+        parameters.TryGetValue("id_token_hint", out var hint);
+        parameters.TryGetValue("post_logout_redirect_uri", out var redirect);
+        parameters.TryGetValue("state", out var state);
+        parameters.TryGetValue("client_id", out var clientId);
+
+        JsonWebToken? idToken = null;
+        if (!string.IsNullOrEmpty(hint))
+        {
+            var result = await tokens.ValidateAsync(hint, issuers.GetIssuer(context), null, validateLifetime: false, cancellationToken);
+            if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ == IdentityConstants.AccessTokenType)
+            {
+                return Pages.Error(context, "退出请求无效（id_token_hint）。", "Invalid logout request (id_token_hint).");
+            }
+
+            idToken = jwt;
+            var audience = jwt.Audiences.FirstOrDefault();
+            if (!string.IsNullOrEmpty(clientId) && clientId != audience)
+            {
+                return Pages.Error(context, "退出请求无效（client_id）。", "Invalid logout request (client_id).");
+            }
+
+            clientId = audience;
+        }
+
+        IdentityClient? client = string.IsNullOrEmpty(clientId) ? null : await clients.FindAsync(clientId, cancellationToken);
+        if (!string.IsNullOrEmpty(redirect) && (client is null || !client.PostLogoutRedirectUris.Contains(redirect, StringComparer.Ordinal)))
+        {
+            return Pages.Error(context, "退出后的跳转地址未登记。", "The post-logout redirect URI is not registered.");
+        }
+
+        var session = await sessions.GetAsync(context, cancellationToken);
+        if (session is not null && idToken is not null && idToken.TryGetPayloadValue<string>("sid", out var sid) && sid != session.SessionId)
+        {
+            session = null; // the hint belongs to another session: do not end this browser's session on its word
+        }
+
+        if (session is not null)
+        {
+            var now = time.GetUtcNow();
+            await store.EndSessionAsync(session.SessionId, now, cancellationToken);
+            await store.RevokeAsync(session.SessionId, "session", now, session.ExpiresAt + TimeSpan.FromDays(30), cancellationToken);
+            LogLoggedOut(logger, session.Subject);
+        }
+
+        sessions.Delete(context);
+        if (!string.IsNullOrEmpty(redirect))
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Redirect(string.IsNullOrEmpty(state) ? redirect : QueryHelpers.AddQueryString(redirect, "state", state));
+        }
+
+        return Pages.Html(context, Pages.T(context, "已退出", "Signed out"),
+            $"<p id=\"signed-out\">{Pages.T(context, "您已退出统一身份认证，所有门户均已退出登录。", "You are signed out of every portal.")}</p>");
+    }
+
+    private static async Task<JsonWebToken?> ValidAccessTokenAsync(HttpContext context, string token, TokenFactory tokens, IssuerResolver issuers,
+        GrantStore store, CancellationToken cancellationToken)
+    {
+        var result = await tokens.ValidateAsync(token, issuers.GetIssuer(context), IdentityConstants.ApiAudience, validateLifetime: true, cancellationToken);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ != IdentityConstants.AccessTokenType)
+        {
+            return null;
+        }
+
+        jwt.TryGetPayloadValue<string>("grant_id", out var grantId);
+        jwt.TryGetPayloadValue<string>("sid", out var sid);
+        return await store.IsRevokedAsync([("jti", jwt.Id), ("grant", grantId), ("session", sid)], cancellationToken) ? null : jwt;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 4040, Message = "Audit: citizen {Subject} logged out; SSO session ended")]
+    private static partial void LogLoggedOut(ILogger logger, string subject);
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CertLibrary.Identity.Tests;
+
+/// <summary>npm openid-client v6 (a relying party nobody here wrote) against the provider on a real loopback Kestrel.</summary>
+public sealed class OpenIdClientInteropTests
+{
+    [Fact]
+    public async Task OpenIdClient_CodePkceUserInfoRefreshIntrospectRevokeClientCredentials_Interoperate()
+    {
+        var interop = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../interop"));
+        Assert.True(Directory.Exists(Path.Combine(interop, "node_modules", "openid-client")), "run `npm ci` in tests/interop");
+        using var factory = new IdentityApiFactory { Issuer = null };
+        factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var redirect = "http://127.0.0.1/callback";
+        var portal = await factory.Clients.CreateAsync(null, "Interop portal", ["openid", "profile", "offline_access"],
+            new ClientRegistrationOptions { RedirectUris = [redirect] });
+        var department = await factory.CreateDepartmentClientAsync(IdentityConstants.UseScope);
+        var id = Identifiers.CitizenId.Create("110105", new DateOnly(1985, 5, 5), 123);
+        var citizen = await factory.Citizens.RegisterAsync(id, "李四", "interop password 1");
+
+        var start = new ProcessStartInfo("node", "oidc-interop.mjs") { WorkingDirectory = interop, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ISSUER"] = address;
+        start.Environment["PORTAL_ID"] = portal.ClientId;
+        start.Environment["PORTAL_SECRET"] = portal.ClientSecret;
+        start.Environment["REDIRECT_URI"] = redirect;
+        start.Environment["DEPT_ID"] = department.ClientId;
+        start.Environment["DEPT_SECRET"] = department.ClientSecret;
+        start.Environment["ID_NUMBER"] = id.ToString();
+        start.Environment["PASSWORD"] = "interop password 1";
+        using var node = Process.Start(start)!;
+        var stdout = node.StandardOutput.ReadToEndAsync();
+        var stderr = node.StandardError.ReadToEndAsync();
+        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(node.ExitCode == 0, await stderr);
+        var result = JsonDocument.Parse(await stdout).RootElement;
+        Assert.Equal(citizen.Citizen!.Subject, result.GetProperty("sub").GetString());
+        Assert.Equal("李四", result.GetProperty("userinfoName").GetString());
+        Assert.True(result.GetProperty("refreshRotated").GetBoolean());
+        Assert.True(result.GetProperty("introspectActive").GetBoolean());
+        Assert.False(result.GetProperty("introspectAfterRevoke").GetBoolean());
+        Assert.Equal("certlib.use", result.GetProperty("clientCredentialsScope").GetString());
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("clientCredentialsRefresh").ValueKind);
+    }
+}
