@@ -28,7 +28,7 @@ public static class HoldersApi
             return problem;
         }
 
-        var result = await manager.LookupAsync(request.HttpContext.User.ToCaller(), body!, cancellationToken);
+        var result = await manager.LookupAsync(request.HttpContext.User.ToAccessCaller(), body!, cancellationToken);
         return result.Succeeded ? TypedResults.Ok(LookupResponse.From(result.Value!)) : Problems.From(result.Error!);
     }
 }

@@ -23,6 +23,6 @@ public static class AccessRecorder
         var header = context.Request.Headers[PurposeHeader].ToString();
         var purpose = header.Length == 0 ? null : Uri.UnescapeDataString(header);
         var manager = context.RequestServices.GetRequiredService<OneNumberManager>();
-        return await manager.RecordReadAsync(context.User.ToCaller(), result.Value!, action, purpose, cancellationToken);
+        return await manager.RecordReadAsync(context.User.ToAccessCaller(), result.Value!, action, purpose, cancellationToken);
     }
 }
