@@ -12,6 +12,9 @@ app.MapCertificatesApi();
 app.MapAdminApi();
 app.MapAdminAccessApi();
 app.MapTransparencyLogApi();
+app.MapServiceItemsApi();
+app.MapHoldersApi();
+app.MapMeApi();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 

@@ -1,5 +1,6 @@
 using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.CertStore.Transparency;
 using CertLibrary.Signing;
@@ -24,6 +25,7 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ICertificateStore>(sp => new CachingCertificateStore(
             sp.GetRequiredService<SqlCertificateStore>(), sp.GetRequiredService<ICacheCoordinator>(), sp.GetRequiredService<CacheMetrics>()));
         services.TryAddSingleton<CertificateManager>();
+        services.AddOneNumber();
         services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore, SqlSigningKeyStore>());
         services.TryAddSingleton<ICertificateSigner, KeyManagerCertificateSigner>();
         services.TryAddSingleton<ILogReader, SqlLogReader>();

@@ -92,6 +92,7 @@ public static class CertificatesApi
         string id, HttpContext context, CertificateManager manager, CancellationToken cancellationToken)
     {
         var result = await manager.GetAsync(context.User.ToCaller(), id, cancellationToken);
+        result = await AccessRecorder.RecordAsync(context, result, CertStore.OneNumber.AccessActions.Read, cancellationToken);
         return result.Succeeded ? TypedResults.Ok(CertificateDto.From(result.Value!)) : Problems.From(result.Error!);
     }
 

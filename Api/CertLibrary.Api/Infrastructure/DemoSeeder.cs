@@ -1,12 +1,13 @@
-using CertLibrary.CertStore.Model;
 using System.Security.Cryptography;
+using CertLibrary.CertStore.Model;
+using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Identifiers;
 using CertLibrary.Identity;
 
 namespace CertLibrary.Api.Infrastructure;
 
-/// <summary>Fills the demo data of SPEC §8 (<c>--seed-demo</c>): two departments, three certificate types, clients and a citizen. Idempotent; credentials are printed once, when created.</summary>
+/// <summary>Fills the demo data of SPEC §8 (<c>--seed-demo</c>): two departments, three certificate types, two service items, clients and a citizen. Idempotent; credentials are printed once, when created.</summary>
 public static class DemoSeeder
 {
     public const string CivilAffairs = "11100000000013338W";
@@ -25,6 +26,12 @@ public static class DemoSeeder
         foreach (var type in Types)
         {
             await store.AddTypeAsync(type, now, cancellationToken);
+        }
+
+        var items = services.GetRequiredService<IServiceItemStore>();
+        foreach (var item in ServiceItems)
+        {
+            await items.AddAsync(item, now, cancellationToken);
         }
 
         var clients = services.GetRequiredService<ClientManager>();
@@ -51,6 +58,17 @@ public static class DemoSeeder
 
         await output.WriteLineAsync($"Demo: departments {CivilAffairs} (民政部), {Housing} (住房和城乡建设部); types {string.Join(", ", Types.Select(t => t.Code))}.");
     }
+
+    /// <summary>Two demo service items (政务服务事项) over the demo types.</summary>
+    public static IReadOnlyList<ServiceItem> ServiceItems { get; } =
+    [
+        new ServiceItem("DEMO-HF-001", "住房公积金提取（购买自住住房）",
+            [new ServiceMaterial(Housing + "001", Required: true), new ServiceMaterial(CivilAffairs + "001", Required: false)],
+            new ServiceGuide("《住房公积金管理条例》第二十四条", "住房公积金管理中心", 5)),
+        new ServiceItem("DEMO-CA-001", "困难残疾人生活补贴和重度残疾人护理补贴申请",
+            [new ServiceMaterial(CivilAffairs + "002", Required: true), new ServiceMaterial(CivilAffairs + "001", Required: false)],
+            new ServiceGuide("《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》", "县级民政部门", 20)),
+    ];
 
     public static IReadOnlyList<CertificateType> Types { get; } =
     [

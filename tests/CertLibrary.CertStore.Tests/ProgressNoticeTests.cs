@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using CertLibrary.CertStore.OneNumber;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CertLibrary.CertStore.Tests;
+
+/// <summary>Progress notices delivered to a real HTTP gateway (Kestrel on 127.0.0.1) with signature, retry and backoff.</summary>
+public sealed class ProgressNoticeTests : IAsyncLifetime
+{
+    private const string Secret = "test-gateway-secret";
+    private readonly ConcurrentQueue<(string Signature, string NoticeId, string Body)> _received = new();
+    private readonly ManualTime _time = new(DateTimeOffset.UtcNow);
+    private WebApplication _gateway = null!;
+    private StoreNode _node = null!;
+    private int _failuresLeft;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _gateway = builder.Build();
+        _gateway.MapPost("/notices", async (HttpRequest request) =>
+        {
+            using var reader = new StreamReader(request.Body);
+            _received.Enqueue((request.Headers["CertLib-Signature"].ToString(), request.Headers["CertLib-Notice-Id"].ToString(), await reader.ReadToEndAsync()));
+            return Interlocked.Decrement(ref _failuresLeft) >= 0 ? Results.StatusCode(503) : Results.NoContent();
+        });
+        await _gateway.StartAsync();
+        _node = await StoreNode.StartAsync("sqlite", Path.Combine(Path.GetTempPath(), "certlib-tests", Guid.NewGuid().ToString("N"), "certlib.db"), TestEnvironment.NewMasterKey());
+        await TestData.SeedAsync(_node);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _node.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Notices_IssueAndSuspend_SignedDeliveredAfterRetryWithBackoff()
+    {
+        using var dispatcher = Dispatcher();
+        Assert.Equal(0, await dispatcher.RunOnceAsync(default)); // first run: starts at the end of the log
+        var caller = new Caller("client-a", TestData.IssuerA, false);
+        var issued = await _node.Manager.IssueAsync(caller, TestData.Request(), null, default);
+        Assert.True(issued.Succeeded);
+        var id = issued.Value!.Payload.Id;
+        await _node.Manager.ChangeStatusAsync(caller, id, StatusAction.Suspend, "核查中", default);
+        _failuresLeft = 2;
+
+        var firstRun = await dispatcher.RunOnceAsync(default);
+        var tooEarly = await dispatcher.RunOnceAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(9));
+        var stillEarly = await dispatcher.RunOnceAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var afterBackoff = await dispatcher.RunOnceAsync(default);
+        var again = await dispatcher.RunOnceAsync(default);
+
+        Assert.Equal([0, 0, 0, 2, 0], new[] { firstRun, tooEarly, stillEarly, afterBackoff, again });
+        var received = _received.ToList();
+        Assert.Equal(4, received.Count);
+        var delivered = received.Skip(2).ToList();
+        Assert.Equal(received.Take(2).Select(r => r.NoticeId), delivered.Select(r => r.NoticeId));
+        var bodies = delivered.Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+        Assert.Equal(["issue", "suspend"], bodies.Select(b => b.GetProperty("event").GetString()));
+        Assert.All(bodies, b => Assert.Equal(id, b.GetProperty("certificateId").GetString()));
+        Assert.Equal("张*三", bodies[0].GetProperty("holderName").GetString());
+        Assert.Equal("核查中", bodies[1].GetProperty("reason").GetString());
+        Assert.All(delivered, r => Assert.DoesNotContain(TestData.HolderNumber, r.Body, StringComparison.Ordinal));
+        foreach (var (signature, _, body) in delivered)
+        {
+            var parts = signature.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            Assert.Equal(ProgressNoticeDispatcher.Sign(Secret, parts["t"], body), parts["v1"]);
+            Assert.NotEqual(ProgressNoticeDispatcher.Sign("wrong", parts["t"], body), parts["v1"]);
+        }
+
+        await using var connection = await _node.Database.OpenConnectionAsync(default);
+        var attempts = await connection.QueryAsync<int>("SELECT attempts FROM notice_outbox WHERE delivered_at IS NOT NULL");
+        Assert.Equal([2, 2], attempts);
+    }
+
+    [Fact]
+    public async Task Notices_GatewayKeepsFailing_MarkedFailedAfterMaxAttempts()
+    {
+        using var dispatcher = Dispatcher(maxAttempts: 3);
+        await dispatcher.RunOnceAsync(default);
+        await _node.Manager.IssueAsync(new Caller("client-a", TestData.IssuerA, false), TestData.Request(), null, default);
+        _failuresLeft = int.MaxValue;
+
+        for (var i = 0; i < 5; i++)
+        {
+            await dispatcher.RunOnceAsync(default);
+            _time.Advance(TimeSpan.FromMinutes(2));
+        }
+
+        Assert.Equal(3, _received.Count);
+        await using var connection = await _node.Database.OpenConnectionAsync(default);
+        var row = await connection.QuerySingleAsync<(int Attempts, string LastError)>("SELECT attempts, last_error FROM notice_outbox WHERE failed_at IS NOT NULL");
+        Assert.Equal(3, row.Attempts);
+        Assert.Equal("HTTP 503", row.LastError);
+    }
+
+    private ProgressNoticeDispatcher Dispatcher(int maxAttempts = 10)
+    {
+        var address = _gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var options = new ProgressNoticeOptions
+        {
+            GatewayUrl = new Uri(address + "/notices"),
+            Secret = Secret,
+            BaseDelay = TimeSpan.FromSeconds(10),
+            MaxDelay = TimeSpan.FromMinutes(1),
+            MaxAttempts = maxAttempts,
+        };
+        return new ProgressNoticeDispatcher(_node.Database, _node.Store, _node.Manager, Options.Create(options), _time, NullLogger<ProgressNoticeDispatcher>.Instance);
+    }
+
+    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
