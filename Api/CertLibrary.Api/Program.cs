@@ -5,11 +5,15 @@ using CertLibrary.Identity;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddCertLibrary();
 builder.Services.AddCertLibraryIdentity(builder.Configuration);
+builder.Services.AddVerificationApi();
 
 var app = builder.Build();
 app.UseCertLibrary();
 app.MapCertificatesApi();
 app.MapAdminApi();
+app.MapTrustListApi();
+app.MapQrApi();
+app.MapVerifyApi();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 
