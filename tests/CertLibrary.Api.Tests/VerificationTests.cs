@@ -249,6 +249,37 @@ public sealed class VerificationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OfflineQr_IssuerKeyRevoked_Invalid()
+    {
+        var id = (await IssueMarriageAsync()).GetProperty("id").GetString()!;
+        var qr = await QrTextAsync(_civil, id, "?form=offline");
+        var kid = JsonNode.Parse(Base64Url.Decode(qr[4..].Split('.')[0]))!["kid"]!.GetValue<string>();
+
+        Assert.True(await _factory.Services.GetRequiredService<KeyManager>().RevokeAsync(kid, CancellationToken.None));
+        var answer = await VerifyAsync(new { qr });
+
+        Assert.Equal("invalid", Result(answer));
+        Assert.Contains("revoked", Reasons(answer), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OfflineQr_SignedByAnotherDepartmentsKey_Invalid()
+    {
+        var certificate = await IssueMarriageAsync();
+        var keys = _factory.Services.GetRequiredService<KeyManager>();
+        var housingSigner = (await keys.GetSignersAsync(ApiFactory.Housing, CancellationToken.None)).Single(s => s.Algorithm == "ES256");
+        var slot = certificate.GetProperty("statusList");
+        var now = DateTimeOffset.UtcNow;
+        var qr = OfflineQr.Create(new QrClaims(certificate.GetProperty("id").GetString()!, ApiFactory.MarriageType, ApiFactory.CivilAffairs, "张小三",
+            now.AddDays(-1), now.AddYears(1), slot.GetProperty("listId").GetString()!, slot.GetProperty("index").GetInt32()), ApiFactory.HolderNumber, housingSigner);
+
+        var answer = await VerifyAsync(new { qr });
+
+        Assert.Equal("invalid", Result(answer));
+        Assert.Contains("another owner", Reasons(answer), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OfflineQr_SymbolAtEccQ_VersionReported()
     {
         var id = (await IssueMarriageAsync()).GetProperty("id").GetString()!;
