@@ -14,6 +14,7 @@ app.MapAdminApi();
 app.MapTrustListApi();
 app.MapQrApi();
 app.MapVerifyApi();
+app.MapVerifierPage();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 
