@@ -62,6 +62,27 @@ public sealed class QrDecodingTests : IAsyncLifetime
         Assert.Contains("jsQR", await script.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Verify_OverRateLimit_429()
+    {
+        using var fresh = new ApiFactory();
+        // WithWebHostBuilder runs ApiFactory's configuration again (new random master key): give it a database of its own.
+        using var limited = fresh.WithWebHostBuilder(b => b
+            .UseSetting("CERTLIB_VERIFY_PER_MINUTE", "3")
+            .UseSetting("CERTLIB_SQLITE_PATH", Path.Combine(_directory, "limited.db"))
+            .UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(new byte[32])));
+        var http = limited.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await ApiFactory.PostJsonAsync(http, "/api/v1/verify", new { qr = "CL1:x" });
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
     private static async Task<string> DecodeAsync(string png)
     {
         var interop = FindInterop();

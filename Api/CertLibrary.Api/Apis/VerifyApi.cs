@@ -22,7 +22,10 @@ public static class VerifyApi
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Adds the verification services and the rate limiter (300 requests per minute per client address).</summary>
+    /// <summary>Requests per minute per client address when <c>CERTLIB_VERIFY_PER_MINUTE</c> is not set.</summary>
+    public const int DefaultPerMinute = 300;
+
+    /// <summary>Adds the verification services and the rate limiter (<c>CERTLIB_VERIFY_PER_MINUTE</c>, default 300, per client address).</summary>
     public static IServiceCollection AddVerificationApi(this IServiceCollection services)
     {
         services.AddCertLibraryVerification();
@@ -31,7 +34,12 @@ public static class VerifyApi
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "local",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 300, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = PerMinute(context.RequestServices.GetRequiredService<IConfiguration>()),
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
         });
         return services;
     }
@@ -193,6 +201,9 @@ public static class VerifyApi
 
         return buffer.ToArray();
     }
+
+    private static int PerMinute(IConfiguration configuration) =>
+        int.TryParse(configuration["CERTLIB_VERIFY_PER_MINUTE"], System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit > 0 ? limit : DefaultPerMinute;
 
     private static VerificationReport Fail(DateTimeOffset now, string reason) => new(VerificationResults.Invalid, [reason], null, now);
 
