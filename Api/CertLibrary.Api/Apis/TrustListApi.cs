@@ -39,7 +39,8 @@ public static class TrustListApi
             return Infrastructure.Problems.Create(StatusCodes.Status404NotFound, "not-found", "Not found.", $"No status list {listId}.");
         }
 
-        return Cacheable(context, found.ETag, "public, max-age=60, must-revalidate", () => found.Body(cancellationToken));
+        // no-cache: caches must revalidate (cheap, ETag → 304) so none serves a list from before a revoke.
+        return Cacheable(context, found.ETag, "public, no-cache", () => found.Body(cancellationToken));
     }
 
     private static IResult Cacheable(HttpContext context, string etag, string cacheControl, Func<Task<byte[]>> body)
