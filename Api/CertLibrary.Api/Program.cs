@@ -5,6 +5,7 @@ using CertLibrary.Identity;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddCertLibrary();
 builder.Services.AddCertLibraryIdentity(builder.Configuration);
+builder.Services.AddVerificationApi();
 
 var app = builder.Build();
 app.UseCertLibrary();
@@ -15,6 +16,10 @@ app.MapTransparencyLogApi();
 app.MapServiceItemsApi();
 app.MapHoldersApi();
 app.MapMeApi();
+app.MapTrustListApi();
+app.MapQrApi();
+app.MapVerifyApi();
+app.MapVerifierPage();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 

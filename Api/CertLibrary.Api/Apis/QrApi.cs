@@ -1,0 +1,105 @@
+using CertLibrary.Api.Infrastructure;
+using CertLibrary.CertStore;
+using CertLibrary.CertStore.Model;
+using CertLibrary.CertStore.Stores;
+using CertLibrary.CertStore.Verification;
+using CertLibrary.Signing;
+using CertLibrary.Verification;
+using QRCoder;
+
+namespace CertLibrary.Api.Apis;
+
+/// <summary>QR codes of a certificate (SPEC §5): offline (signed, masked) or online (short expiring URL).</summary>
+public static class QrApi
+{
+    /// <summary>Lifetime of an offline QR of a certificate without <c>validUntil</c> (the paper copy must then be renewed).</summary>
+    public static readonly TimeSpan OpenEndedQrLifetime = TimeSpan.FromDays(5 * 365);
+
+    public static RouteGroupBuilder MapQrApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/certificates").WithTags("Certificates").RequireAuthorization(Policies.Read);
+        group.MapGet("/{id}/qr", GetQrAsync).WithName("GetCertificateQr")
+            .WithSummary("The QR code of a certificate")
+            .WithDescription("form=offline (CL1: + compact JWS, masked) or online ({baseUrl}/v/{token}, expires in 10 minutes, bound to purpose), as allowed by the type's qrMode. PNG by default, SVG for Accept: image/svg+xml, the QR text for Accept: text/plain. Error correction Q.");
+        return group;
+    }
+
+    /// <summary>Creates the QR text of a certificate the caller may see.</summary>
+    internal static async Task<(string? Text, IResult? Problem)> CreateTextAsync(
+        Certificate certificate, string? form, string? purpose, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<ICertificateStore>();
+        var type = (await store.FindTypeAsync(certificate.Payload.TypeCode, cancellationToken))!;
+        form ??= type.QrMode == "online" ? "online" : "offline";
+        if (form is not ("offline" or "online"))
+        {
+            return (null, Problems.Validation("form", "form is 'offline' or 'online'."));
+        }
+
+        if (type.QrMode != "both" && type.QrMode != form)
+        {
+            return (null, Problems.Create(StatusCodes.Status409Conflict, "qr-mode", "The request conflicts with the current state.", $"Type {type.Code} allows only {type.QrMode} QR codes."));
+        }
+
+        if (form == "online")
+        {
+            purpose = string.IsNullOrWhiteSpace(purpose) ? "核验" : purpose.Trim();
+            if (purpose.Length > 100)
+            {
+                return (null, Problems.Validation("purpose", "At most 100 characters."));
+            }
+
+            var (token, _) = await services.GetRequiredService<VerificationTokenStore>().CreateAsync(certificate.Payload.Id, purpose, VerificationTokenStore.DefaultLifetime, cancellationToken);
+            return ($"{services.GetRequiredService<CertLibrarySettings>().Issuer}/v/{token}", null);
+        }
+
+        var signers = await services.GetRequiredService<KeyManager>().GetSignersAsync(certificate.Payload.Issuer.Code, cancellationToken);
+        var signer = signers.First(s => s.Algorithm == type.QrAlgorithm);
+        var payload = certificate.Payload;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var claims = new QrClaims(payload.Id, payload.TypeCode, payload.Issuer.Code, payload.Holder.Name, payload.ValidFrom,
+            payload.ValidUntil ?? now + OpenEndedQrLifetime, payload.StatusList.ListId, payload.StatusList.Index);
+        return (OfflineQr.Create(claims, payload.Holder.IdNumber, signer), null);
+    }
+
+    /// <summary>The QR symbol at error correction level Q.</summary>
+    internal static QRCodeData Encode(string text)
+    {
+        using var generator = new QRCodeGenerator();
+        return generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.Q);
+    }
+
+    private static async Task<IResult> GetQrAsync(
+        string id, string? form, string? purpose, HttpContext context, CertificateManager manager, CancellationToken cancellationToken)
+    {
+        var read = await manager.GetAsync(context.User.ToCaller(), id, cancellationToken);
+        if (!read.Succeeded)
+        {
+            return Problems.From(read.Error!);
+        }
+
+        var (text, problem) = await CreateTextAsync(read.Value!, form, purpose, context.RequestServices, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Contains("text/plain", StringComparison.OrdinalIgnoreCase))
+        {
+            return TypedResults.Text(text, "text/plain; charset=utf-8");
+        }
+
+        using var data = Encode(text!);
+        context.Response.Headers["X-Qr-Version"] = data.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (accept.Contains("image/svg+xml", StringComparison.OrdinalIgnoreCase))
+        {
+            using var svg = new SvgQRCode(data);
+            return TypedResults.Text(svg.GetGraphic(8), "image/svg+xml");
+        }
+
+        using var png = new PngByteQRCode(data);
+        return TypedResults.File(png.GetGraphic(8), "image/png");
+    }
+}

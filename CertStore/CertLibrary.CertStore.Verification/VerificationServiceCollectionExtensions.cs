@@ -1,0 +1,20 @@
+using CertLibrary.CertStore.Data;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CertLibrary.CertStore.Verification;
+
+/// <summary>Registers online QR tokens, status lists and the trust list.</summary>
+public static class VerificationServiceCollectionExtensions
+{
+    /// <summary>Adds the verification services and their migrations; safe to call twice.</summary>
+    public static IServiceCollection AddCertLibraryVerification(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<VerificationTokenStore>();
+        services.TryAddSingleton<StatusListService>();
+        services.TryAddSingleton<TrustListService>();
+        services.AddMigrations(new MigrationSource("verification", typeof(VerificationTokenStore).Assembly));
+        return services;
+    }
+}
