@@ -73,6 +73,7 @@ public static class QrApi
         string id, string? form, string? purpose, HttpContext context, CertificateManager manager, CancellationToken cancellationToken)
     {
         var read = await manager.GetAsync(context.User.ToCaller(), id, cancellationToken);
+        read = await AccessRecorder.RecordAsync(context, read, CertStore.OneNumber.AccessActions.Qr, cancellationToken);
         if (!read.Succeeded)
         {
             return Problems.From(read.Error!);
