@@ -56,13 +56,41 @@ public sealed class Es256Suite : ISignatureSuite
 
         try
         {
-            using var key = ImportPublicKey(subjectPublicKeyInfo);
-            return key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            return VerificationKey(subjectPublicKeyInfo).VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         }
         catch (CryptographicException)
         {
             return false;
         }
+    }
+
+    // Importing a public key costs far more than one verification, and verifiers see the same few keys over and
+    // over. ECDsa instances are not documented as thread-safe, so each thread keeps its own small cache.
+    [ThreadStatic]
+    private static Dictionary<string, ECDsa>? t_verificationKeys;
+
+    private static ECDsa VerificationKey(ReadOnlySpan<byte> subjectPublicKeyInfo)
+    {
+        var cache = t_verificationKeys ??= new Dictionary<string, ECDsa>(StringComparer.Ordinal);
+        var id = Convert.ToBase64String(subjectPublicKeyInfo);
+        if (cache.TryGetValue(id, out var key))
+        {
+            return key;
+        }
+
+        key = ImportPublicKey(subjectPublicKeyInfo); // throws on a malformed key: nothing is cached
+        if (cache.Count >= 256)
+        {
+            foreach (var old in cache.Values)
+            {
+                old.Dispose();
+            }
+
+            cache.Clear();
+        }
+
+        cache[id] = key;
+        return key;
     }
 
     /// <inheritdoc />
