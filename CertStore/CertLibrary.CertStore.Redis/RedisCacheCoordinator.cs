@@ -21,6 +21,13 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         "return g";
 
     private static readonly TimeSpan GenerationLifetime = TimeSpan.FromDays(1);
+
+    // After a reconnect, other nodes may still be replaying invalidations they could not write during the
+    // outage (each node reconnects on its own schedule), so this node reads from the database for a while.
+    private static readonly TimeSpan ReconnectGrace = TimeSpan.FromSeconds(5);
+
+    // A write waits this long for its invalidation to reach Redis before it returns (see InvalidateAsync).
+    private static readonly TimeSpan InvalidationWait = TimeSpan.FromSeconds(2);
     private readonly ConnectionMultiplexer _redis;
     private readonly RedisCacheOptions _options;
     private readonly ILogger _logger;
@@ -28,6 +35,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private readonly string _nodeId = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private int _replaying;
+    private long _bypassUntilTicks;
 
     public RedisCacheCoordinator(RedisCacheOptions options, ILogger<RedisCacheCoordinator> logger)
     {
@@ -49,6 +57,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         _redis.ConnectionRestored += (_, _) =>
         {
             LogConnection(_logger, "restored");
+            Interlocked.Exchange(ref _bypassUntilTicks, DateTime.UtcNow.Add(ReconnectGrace).Ticks);
             Evicted?.Invoke(null);
             _ = ReplayPendingAsync();
         };
@@ -62,7 +71,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
     public async ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken)
     {
-        if (!_redis.IsConnected || !_pending.IsEmpty)
+        if (!_redis.IsConnected || !_pending.IsEmpty || DateTime.UtcNow.Ticks < Interlocked.Read(ref _bypassUntilTicks))
         {
             return null;
         }
@@ -114,7 +123,20 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             _pending[key] = 0;
         }
 
-        await ReplayPendingAsync();
+        // The change is committed; wait (bounded) until its invalidation is in Redis, so that a node that is
+        // connected while this one reconnects cannot serve the old value. Past the wait the keys stay pending
+        // and are replayed in the background; this node bypasses its cache meanwhile.
+        var deadline = DateTime.UtcNow + InvalidationWait;
+        while (true)
+        {
+            await ReplayPendingAsync();
+            if (!keys.Any(_pending.ContainsKey) || DateTime.UtcNow >= deadline)
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        }
     }
 
     public void Dispose() => _redis.Dispose();

@@ -55,3 +55,73 @@ public sealed class TwoNodeApiTests
         Assert.Equal("revoke", entries.GetProperty("entries")[1].GetProperty("entry").GetProperty("eventType").GetString());
     }
 }
+
+/// <summary>Redis stopped and restarted under two API hosts: reads go to PostgreSQL, never stale, and the cache resumes.</summary>
+public sealed class RedisOutageApiTests
+{
+    [Fact]
+    public async Task RedisDown_ApiServesFromDatabase_NeverStale_AndCacheResumes()
+    {
+        using var redis = new RedisServer();
+        var settings = new Dictionary<string, string>
+        {
+            ["CERTLIB_STORE"] = "postgresql",
+            ["CERTLIB_POSTGRES"] = await TestEnvironment.CreatePostgresDatabaseAsync(),
+            ["CERTLIB_REDIS"] = redis.Configuration,
+        };
+        var key = TestEnvironment.NewMasterKey();
+        using var nodeA = new ApiFactory { Settings = settings, MasterKey = key };
+        using var nodeB = new ApiFactory { Settings = settings, MasterKey = key };
+        _ = nodeA.Server;
+        _ = nodeB.Server;
+        await nodeA.SeedAsync();
+        var onA = await nodeA.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        var onB = await nodeB.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        var metricsB = (CertLibrary.CertStore.Caching.CacheMetrics)nodeB.Services.GetService(typeof(CertLibrary.CertStore.Caching.CacheMetrics))!;
+        var id = (await ApiFactory.JsonAsync(await ApiFactory.PostJsonAsync(onA, "/api/v1/certificates", ApiFactory.MarriageRequest()))).GetProperty("id").GetString();
+        await onB.GetAsync($"/api/v1/certificates/{id}");
+        await onB.GetAsync($"/api/v1/certificates/{id}");
+        Assert.True(metricsB.Hits > 0, "node B serves repeated reads from its cache while Redis is up");
+
+        redis.Stop();
+        using var readyDown = await WaitForAsync(nodeB, HttpStatusCode.ServiceUnavailable);
+        using var suspended = await ApiFactory.PostJsonAsync(onA, $"/api/v1/certificates/{id}/suspend", new { reason = "核查中" });
+        Assert.Equal(HttpStatusCode.OK, suspended.StatusCode);
+        Assert.Equal("suspended", await StatusOnAsync(onB, id!));
+        Assert.True(metricsB.Bypasses > 0, "with Redis down node B reads from the database");
+
+        redis.Start();
+        using var readyUp = await WaitForAsync(nodeB, HttpStatusCode.OK);
+        var hits = metricsB.Hits;
+        for (var i = 0; i < 50 && metricsB.Hits == hits; i++)
+        {
+            Assert.Equal("suspended", await StatusOnAsync(onB, id!));
+            await Task.Delay(100);
+        }
+
+        Assert.True(metricsB.Hits > hits, "the cache resumes once Redis is back");
+        using var revoked = await ApiFactory.PostJsonAsync(onA, $"/api/v1/certificates/{id}/revoke", new { reason = "吊销" });
+        Assert.Equal("revoked", await StatusOnAsync(onB, id!));
+    }
+
+    private static async Task<string?> StatusOnAsync(HttpClient http, string id) =>
+        (await ApiFactory.JsonAsync(await http.GetAsync($"/api/v1/certificates/{id}"))).GetProperty("status").GetString();
+
+    private static async Task<HttpResponseMessage> WaitForAsync(ApiFactory node, HttpStatusCode readiness)
+    {
+        var http = node.CreateClient();
+        for (var i = 0; i < 100; i++)
+        {
+            var response = await http.GetAsync("/health/ready");
+            if (response.StatusCode == readiness)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            await Task.Delay(200);
+        }
+
+        throw new Xunit.Sdk.XunitException($"/health/ready never answered {readiness}.");
+    }
+}
