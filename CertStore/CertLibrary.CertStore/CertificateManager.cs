@@ -240,7 +240,7 @@ public sealed class CertificateManager(
         return new Certificate
         {
             Payload = payload,
-            Status = row.Status == CertificateStatus.Valid && IsExpired(row, now) ? CertificateStatus.Expired : row.Status,
+            Status = ToCertificateStatus(row, now),
             StatusReason = row.StatusReason,
             Signature = signature,
             SupersededBy = row.SupersededBy,

@@ -86,6 +86,15 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>The platform root keys (tree heads, trust list, status lists) as a verifier resolver.</summary>
+    public CertLibrary.Signing.StaticJwsKeyResolver PlatformKeys()
+    {
+        var keys = Services.GetRequiredService<CertLibrary.Signing.KeyManager>().GetAllKeysAsync(default).GetAwaiter().GetResult();
+        var suites = Services.GetRequiredService<CertLibrary.Signing.SignatureSuites>();
+        return new CertLibrary.Signing.StaticJwsKeyResolver(keys.Where(k => k.OwnerCode == CertLibrary.Signing.SigningKeyRecord.PlatformOwner)
+            .Select(k => new CertLibrary.Signing.JwsVerificationKey(suites.Get(k.Algorithm), k.KeyId, k.SubjectPublicKeyInfo)));
+    }
+
     public static object MarriageRequest(string idNumber = HolderNumber, object? fields = null) => new
     {
         typeCode = MarriageType,

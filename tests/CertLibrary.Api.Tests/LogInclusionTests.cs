@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using CertLibrary.Signing;
 using CertLibrary.Verification;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;
 
@@ -34,24 +33,16 @@ public sealed class LogInclusionTests : IAsyncLifetime
         var path = proof["auditPath"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
         var signature = certificate["signature"]!.AsObject();
 
-        Assert.Null(LogInclusion.Verify(signature, head, path, PlatformKeys()));
+        Assert.Null(LogInclusion.Verify(signature, head, path, _factory.PlatformKeys()));
 
         var otherHead = (JsonObject)head.DeepClone();
         otherHead["treeSize"] = head["treeSize"]!.GetValue<long>() - 1;
-        Assert.NotNull(LogInclusion.Verify(signature, otherHead, path, PlatformKeys()));
+        Assert.NotNull(LogInclusion.Verify(signature, otherHead, path, _factory.PlatformKeys()));
         var altered = (JsonObject)signature.DeepClone();
         var payload = JsonNode.Parse(Base64Url.Decode(altered["payload"]!.GetValue<string>()))!;
         payload["number"] = "BACKDATED";
         altered["payload"] = Base64Url.Encode(System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()));
-        Assert.Equal("the certificate's log entry is not included at its logIndex in this tree", LogInclusion.Verify(altered, head, path, PlatformKeys()));
-        Assert.NotNull(LogInclusion.Verify(signature, head, ["not base64!"], PlatformKeys()));
-    }
-
-    private StaticJwsKeyResolver PlatformKeys()
-    {
-        var keys = _factory.Services.GetRequiredService<KeyManager>().GetAllKeysAsync(default).GetAwaiter().GetResult();
-        var suites = _factory.Services.GetRequiredService<SignatureSuites>();
-        return new StaticJwsKeyResolver(keys.Where(k => k.OwnerCode == SigningKeyRecord.PlatformOwner)
-            .Select(k => new JwsVerificationKey(suites.Get(k.Algorithm), k.KeyId, k.SubjectPublicKeyInfo)));
+        Assert.Equal("the certificate's log entry is not included at its logIndex in this tree", LogInclusion.Verify(altered, head, path, _factory.PlatformKeys()));
+        Assert.NotNull(LogInclusion.Verify(signature, head, ["not base64!"], _factory.PlatformKeys()));
     }
 }

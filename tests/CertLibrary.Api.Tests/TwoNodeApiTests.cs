@@ -10,20 +10,8 @@ public sealed class TwoNodeApiTests
     public async Task Revoke_OnNodeA_ReadOnNodeB_AtOnce_IsRevoked()
     {
         using var redis = new RedisServer();
-        var settings = new Dictionary<string, string>
-        {
-            ["CERTLIB_STORE"] = "postgresql",
-            ["CERTLIB_POSTGRES"] = await TestEnvironment.CreatePostgresDatabaseAsync(),
-            ["CERTLIB_REDIS"] = redis.Configuration,
-        };
-        var key = TestEnvironment.NewMasterKey();
-        using var nodeA = new ApiFactory { Settings = settings, MasterKey = key };
-        using var nodeB = new ApiFactory { Settings = settings, MasterKey = key };
-        _ = nodeA.Server;
-        _ = nodeB.Server;
-        await nodeA.SeedAsync();
-        var onA = await nodeA.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
-        var onB = await nodeB.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        await using var nodes = await TwoNodes.StartAsync(redis);
+        var (nodeA, nodeB, onA, onB) = (nodes.A, nodes.B, nodes.OnA, nodes.OnB);
 
         using var issued = await ApiFactory.PostJsonAsync(onA, "/api/v1/certificates", ApiFactory.MarriageRequest());
         var certificate = await ApiFactory.JsonAsync(issued);
@@ -63,20 +51,8 @@ public sealed class RedisOutageApiTests
     public async Task RedisDown_ApiServesFromDatabase_NeverStale_AndCacheResumes()
     {
         using var redis = new RedisServer();
-        var settings = new Dictionary<string, string>
-        {
-            ["CERTLIB_STORE"] = "postgresql",
-            ["CERTLIB_POSTGRES"] = await TestEnvironment.CreatePostgresDatabaseAsync(),
-            ["CERTLIB_REDIS"] = redis.Configuration,
-        };
-        var key = TestEnvironment.NewMasterKey();
-        using var nodeA = new ApiFactory { Settings = settings, MasterKey = key };
-        using var nodeB = new ApiFactory { Settings = settings, MasterKey = key };
-        _ = nodeA.Server;
-        _ = nodeB.Server;
-        await nodeA.SeedAsync();
-        var onA = await nodeA.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
-        var onB = await nodeB.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        await using var nodes = await TwoNodes.StartAsync(redis);
+        var (nodeA, nodeB, onA, onB) = (nodes.A, nodes.B, nodes.OnA, nodes.OnB);
         var metricsB = (CertLibrary.CertStore.Caching.CacheMetrics)nodeB.Services.GetService(typeof(CertLibrary.CertStore.Caching.CacheMetrics))!;
         var id = (await ApiFactory.JsonAsync(await ApiFactory.PostJsonAsync(onA, "/api/v1/certificates", ApiFactory.MarriageRequest()))).GetProperty("id").GetString();
         await onB.GetAsync($"/api/v1/certificates/{id}");
@@ -123,5 +99,44 @@ public sealed class RedisOutageApiTests
         }
 
         throw new Xunit.Sdk.XunitException($"/health/ready never answered {readiness}.");
+    }
+}
+
+/// <summary>Two API hosts of one deployment (shared PostgreSQL database, Redis and master key), demo data seeded, a 民政部 client on each.</summary>
+internal sealed class TwoNodes : IAsyncDisposable
+{
+    private TwoNodes(ApiFactory a, ApiFactory b, HttpClient onA, HttpClient onB) => (A, B, OnA, OnB) = (a, b, onA, onB);
+
+    public ApiFactory A { get; }
+
+    public ApiFactory B { get; }
+
+    public HttpClient OnA { get; }
+
+    public HttpClient OnB { get; }
+
+    public static async Task<TwoNodes> StartAsync(RedisServer redis)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["CERTLIB_STORE"] = "postgresql",
+            ["CERTLIB_POSTGRES"] = await TestEnvironment.CreatePostgresDatabaseAsync(),
+            ["CERTLIB_REDIS"] = redis.Configuration,
+        };
+        var key = TestEnvironment.NewMasterKey();
+        var a = new ApiFactory { Settings = settings, MasterKey = key };
+        var b = new ApiFactory { Settings = settings, MasterKey = key };
+        _ = a.Server;
+        _ = b.Server;
+        await a.SeedAsync();
+        return new TwoNodes(a, b,
+            await a.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use"),
+            await b.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
     }
 }

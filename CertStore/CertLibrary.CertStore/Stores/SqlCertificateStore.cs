@@ -256,6 +256,10 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
             return index;
         }
 
+        /// <summary>Runs a query inside this transaction.</summary>
+        public Task<IEnumerable<T>> QueryAsync<T>(string sql, object parameters, CancellationToken cancellationToken) =>
+            connection.QueryAsync<T>(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+
         /// <summary>Runs a statement inside this transaction.</summary>
         public Task<int> ExecuteAsync(string sql, object parameters, CancellationToken cancellationToken) =>
             connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
@@ -296,13 +300,16 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
         public async ValueTask<IReadOnlyDictionary<(int Level, long Index), byte[]>> GetNodesAsync(
             IReadOnlyCollection<(int Level, long Index)> ids, CancellationToken cancellationToken)
         {
-            foreach (var (level, index) in ids.Where(id => !_nodes.ContainsKey(id)))
+            // Left siblings of a new leaf: those written earlier in this transaction are in memory, the rest come in one query.
+            var missing = ids.Where(id => !_nodes.ContainsKey(id)).ToList();
+            foreach (var (id, hash) in await Transparency.SqlLogReader.ReadNodesAsync(connection, transaction, missing, cancellationToken))
             {
-                _nodes[(level, index)] = await connection.QuerySingleAsync<byte[]>(new CommandDefinition(
-                    "SELECT hash FROM log_nodes WHERE level = @level AND idx = @index", new { level, index }, transaction, cancellationToken: cancellationToken));
+                _nodes[id] = hash;
             }
 
-            return ids.ToDictionary(id => id, id => _nodes[id]);
+            return ids.ToDictionary(id => id, id => _nodes.TryGetValue(id, out var hash)
+                ? hash
+                : throw new InvalidOperationException($"Merkle node ({id.Level}, {id.Index}) is not stored."));
         }
     }
 }

@@ -40,16 +40,14 @@ internal sealed class SqlSigningKeyStore(ICertLibraryDatabase database, SqlCerti
 
     private async Task<int> MarkAsync(string column, string eventType, string reason, string keyId, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var owners = (await ListAllAsync(cancellationToken)).Where(k => k.KeyId == keyId).Select(k => k.OwnerCode).Distinct().ToList();
         await using var tx = await certificates.BeginLoggedWriteAsync(cancellationToken);
+        var owners = (await tx.QueryAsync<string>($"SELECT DISTINCT owner_code FROM signing_keys WHERE kid = @keyId AND {column} IS NULL",
+            new { keyId }, cancellationToken)).ToList();
         var rows = await tx.ExecuteAsync($"UPDATE signing_keys SET {column} = @at WHERE kid = @keyId AND {column} IS NULL",
             new { keyId, at = at.ToUniversalTime() }, cancellationToken);
-        if (rows > 0)
+        foreach (var owner in owners)
         {
-            foreach (var owner in owners)
-            {
-                await AppendAsync(tx, eventType, keyId, owner, reason, cancellationToken);
-            }
+            await AppendAsync(tx, eventType, keyId, owner, reason, cancellationToken);
         }
 
         await tx.CommitAsync(cancellationToken);

@@ -55,14 +55,22 @@ internal sealed class SqlLogReader(ICertLibraryDatabase database) : ILogReader
         IReadOnlyCollection<(int Level, long Index)> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var found = new Dictionary<(int Level, long Index), byte[]>(ids.Count);
         if (ids.Count == 0)
         {
-            return found;
+            return new Dictionary<(int Level, long Index), byte[]>();
         }
 
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return await ReadNodesAsync(connection, null, ids, cancellationToken);
+    }
+
+    /// <summary>Reads a batch of stored nodes in one query (also used inside the append transaction); missing ids are absent.</summary>
+    internal static async Task<Dictionary<(int Level, long Index), byte[]>> ReadNodesAsync(
+        DbConnection connection, DbTransaction? transaction, IEnumerable<(int Level, long Index)> ids, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<(int Level, long Index), byte[]>();
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         var sql = new StringBuilder("SELECT level, idx, hash FROM log_nodes WHERE ");
         var i = 0;
         foreach (var (level, index) in ids.Distinct())
@@ -71,6 +79,11 @@ internal sealed class SqlLogReader(ICertLibraryDatabase database) : ILogReader
             AddParameter(command, $"l{i}", level);
             AddParameter(command, $"i{i}", index);
             i++;
+        }
+
+        if (i == 0)
+        {
+            return found;
         }
 
         command.CommandText = sql.ToString();
