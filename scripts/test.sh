@@ -12,6 +12,7 @@ command -v openssl >/dev/null || extra+=(openssl)
 command -v node >/dev/null || extra+=(nodejs npm)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || extra+=(fonts-noto-cjk fontconfig)
 command -v pdftoppm >/dev/null || extra+=(poppler-utils)
+command -v chromium >/dev/null || extra+=(chromium)
 certlib_install_missing "${extra[@]}"
 
 if [ -f tests/interop/package.json ]; then
