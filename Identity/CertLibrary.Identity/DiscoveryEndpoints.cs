@@ -35,7 +35,8 @@ internal static class DiscoveryEndpoints
             ["prompt_values_supported"] = new[] { "none", "login" },
             ["acr_values_supported"] = new[] { IdentityConstants.AcrPassword }, // the TOTP factor (AcrMultiFactor) is not built yet
             ["authorization_response_iss_parameter_supported"] = true,
-            ["backchannel_logout_supported"] = false, // not built yet: logout ends the SSO session; portals learn it at their next prompt=none
+            ["backchannel_logout_supported"] = true,
+            ["backchannel_logout_session_supported"] = true,
             ["request_parameter_supported"] = false,
             ["request_uri_parameter_supported"] = false,
             ["claims_parameter_supported"] = false,

@@ -39,6 +39,12 @@ public static class IdentityConstants
     /// <summary>JWT <c>typ</c> of access tokens (RFC 9068).</summary>
     public const string AccessTokenType = "at+jwt";
 
+    /// <summary>JWT <c>typ</c> of logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.4).</summary>
+    public const string LogoutTokenType = "logout+jwt";
+
+    /// <summary>The member of a logout token's <c>events</c> claim that makes it a logout token.</summary>
+    public const string BackChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout";
+
     /// <summary>Authentication context: password only.</summary>
     public const string AcrPassword = "urn:certlib:acr:pwd";
 

@@ -45,6 +45,15 @@ public sealed class IdentityOptions
     /// <summary>Login attempts allowed per client IP address and minute.</summary>
     public int LoginAttemptsPerIpPerMinute { get; set; } = 30;
 
+    /// <summary>Timeout of one back-channel logout request to a portal.</summary>
+    public TimeSpan BackChannelLogoutTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts per portal when a back-channel logout fails (network error, timeout, 5xx, 408, 429).</summary>
+    public int BackChannelLogoutAttempts { get; set; } = 3;
+
+    /// <summary>Wait before the first retry of a back-channel logout; doubled for each further one.</summary>
+    public TimeSpan BackChannelLogoutRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Administrator client to create at start-up (<c>CERTLIB_ADMIN_CLIENT_ID</c>).</summary>
     public string? AdminClientId { get; set; }
 

@@ -3,6 +3,7 @@ using CertLibrary.CertStore.Data;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace CertLibrary.Identity;
 
@@ -29,6 +30,8 @@ public static class IdentityServiceCollectionExtensions
                 && o.AuthorizationCodeLifetime <= TimeSpan.FromSeconds(60), "Token lifetimes must be positive; codes live at most 60 s.")
             .Validate(o => o.SigningKeyAnnouncePeriod < o.SigningKeyLifetime, "The signing key announce period must be shorter than the key lifetime.")
             .Validate(o => o.Issuer is null || Uri.TryCreate(o.Issuer, UriKind.Absolute, out _), "Identity:Issuer / CERTLIB_ISSUER must be an absolute URL.")
+            .Validate(o => o.BackChannelLogoutTimeout > TimeSpan.Zero && o.BackChannelLogoutAttempts is >= 1 and <= 10
+                && o.BackChannelLogoutRetryDelay >= TimeSpan.Zero, "Back-channel logout: timeout positive, 1–10 attempts, retry delay not negative.")
             .Validate(o => (o.AdminClientId is null) == (o.AdminClientSecret is null), "Set both CERTLIB_ADMIN_CLIENT_ID and CERTLIB_ADMIN_CLIENT_SECRET, or neither.")
             .ValidateOnStart();
 
@@ -49,6 +52,11 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton<GrantStore>();
         services.TryAddSingleton<SessionCookie>();
         services.TryAddSingleton<AuthorizeEndpoint>();
+        services.TryAddSingleton<BackChannelLogoutNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackChannelLogoutNotifier>());
+        services.AddHttpClient(BackChannelLogoutNotifier.HttpClientName, (sp, http) =>
+                http.Timeout = sp.GetRequiredService<IOptions<IdentityOptions>>().Value.BackChannelLogoutTimeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         services.AddAntiforgery();
         services.AddMigrations(new MigrationSource("identity", typeof(IdentityServiceCollectionExtensions).Assembly));
         services.AddHostedService<IdentityBootstrapper>();

@@ -7,7 +7,8 @@ namespace CertLibrary.Identity;
 /// The SSO cookie: a 256-bit random handle; the database keeps only its hash (the session id), so a stolen database
 /// yields no usable cookie and logout on any node ends the session for every portal.
 /// </summary>
-internal sealed class SessionCookie(GrantStore store, IOptions<IdentityOptions> options, TimeProvider time)
+internal sealed class SessionCookie(
+    GrantStore store, BackChannelLogoutNotifier logouts, IssuerResolver issuers, IOptions<IdentityOptions> options, TimeProvider time)
 {
     public static string CookieName(HttpContext context) => context.Request.IsHttps ? "__Host-certlib.sso" : "certlib.sso";
 
@@ -24,6 +25,13 @@ internal sealed class SessionCookie(GrantStore store, IOptions<IdentityOptions> 
 
     public async Task<SessionRow> StartAsync(HttpContext context, string subject, string acr, string[] amr, CancellationToken cancellationToken)
     {
+        // A login replaces the browser's previous session, which ends for every portal that took part in it: a portal
+        // never keeps a session of a citizen who signed in again (or of another citizen) in this browser.
+        if (await GetAsync(context, cancellationToken) is { } previous)
+        {
+            await EndAsync(context, previous, cancellationToken);
+        }
+
         // Always a new handle at login: no session fixation.
         var handle = SecretHasher.NewSecret();
         var now = time.GetUtcNow();
@@ -39,6 +47,23 @@ internal sealed class SessionCookie(GrantStore store, IOptions<IdentityOptions> 
             Expires = session.ExpiresAt,
         });
         return session;
+    }
+
+    /// <summary>
+    /// Ends a session: marks it ended, revokes every token bound to its <c>sid</c> (access and refresh tokens, including
+    /// offline_access ones) and queues the back-channel logout of its portals. False when it had already ended.
+    /// </summary>
+    public async Task<bool> EndAsync(HttpContext context, SessionRow session, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!await store.EndSessionAsync(session.SessionId, now, cancellationToken))
+        {
+            return false;
+        }
+
+        await store.RevokeAsync(session.SessionId, "session", now, session.ExpiresAt + TimeSpan.FromDays(30), cancellationToken);
+        logouts.Enqueue(issuers.GetIssuer(context), session.SessionId);
+        return true;
     }
 
     public void Delete(HttpContext context) =>

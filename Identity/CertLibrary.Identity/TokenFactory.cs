@@ -10,6 +10,9 @@ internal sealed class TokenFactory(SigningKeyManager keys, IOptions<IdentityOpti
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
+    /// <summary>Lifetime of logout tokens: long enough for a few delivery retries, short enough that a leaked one soon expires.</summary>
+    public static readonly TimeSpan LogoutTokenLifetime = TimeSpan.FromMinutes(2);
+
     public TimeSpan AccessTokenLifetime => options.Value.AccessTokenLifetime;
 
     public async Task<(string Token, string Jti, DateTimeOffset ExpiresAt)> CreateAccessTokenAsync(
@@ -76,6 +79,19 @@ internal sealed class TokenFactory(SigningKeyManager keys, IOptions<IdentityOpti
             SigningCredentials = await keys.GetSigningCredentialsAsync(cancellationToken),
         });
     }
+
+    /// <summary>
+    /// A logout token (OpenID Connect Back-Channel Logout 1.0 §2.4): <c>typ</c> logout+jwt, <c>aud</c> the client, <c>sub</c>
+    /// and <c>sid</c> of the ended session, a fresh <c>jti</c>, the back-channel logout event, no <c>nonce</c>; valid 2 minutes.
+    /// </summary>
+    public Task<string> CreateLogoutTokenAsync(string issuer, string clientId, string subject, string sessionId, CancellationToken cancellationToken) =>
+        CreateJwtAsync(issuer, clientId, IdentityConstants.LogoutTokenType, LogoutTokenLifetime, new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            [JwtRegisteredClaimNames.Sub] = subject,
+            ["sid"] = sessionId,
+            [JwtRegisteredClaimNames.Jti] = NewJti(),
+            ["events"] = new Dictionary<string, object>(StringComparer.Ordinal) { [IdentityConstants.BackChannelLogoutEvent] = new Dictionary<string, object>() },
+        }, cancellationToken);
 
     /// <summary>Validates a token this provider signed (signature, issuer, optionally audience and lifetime).</summary>
     public async Task<TokenValidationResult> ValidateAsync(string token, string issuer, string? audience, bool validateLifetime, CancellationToken cancellationToken)

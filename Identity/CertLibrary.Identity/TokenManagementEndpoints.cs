@@ -157,7 +157,7 @@ internal static partial class TokenManagementEndpoints
     }
 
     public static async Task<IResult> EndSessionAsync(HttpContext context, ClientManager clients, SessionCookie sessions, GrantStore store,
-        TokenFactory tokens, IssuerResolver issuers, TimeProvider time, ILogger<SessionCookie> logger, CancellationToken cancellationToken)
+        TokenFactory tokens, IssuerResolver issuers, ILogger<SessionCookie> logger, CancellationToken cancellationToken)
     {
         var parameters = HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType
             ? (await context.Request.ReadFormAsync(cancellationToken)).ToDictionary(p => p.Key, p => p.Value.ToString())
@@ -171,8 +171,9 @@ internal static partial class TokenManagementEndpoints
         if (!string.IsNullOrEmpty(hint))
         {
             var result = await tokens.ValidateAsync(hint, issuers.GetIssuer(context), null, validateLifetime: false, cancellationToken);
-            if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ == IdentityConstants.AccessTokenType)
+            if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ != "JWT")
             {
+                // Only an ID token: never an access token or a logout token this provider also signed.
                 return Pages.Error(context, "退出请求无效（id_token_hint）。", "Invalid logout request (id_token_hint).");
             }
 
@@ -192,21 +193,26 @@ internal static partial class TokenManagementEndpoints
             return Pages.Error(context, "退出后的跳转地址未登记。", "The post-logout redirect URI is not registered.");
         }
 
-        var session = await sessions.GetAsync(context, cancellationToken);
-        if (session is not null && idToken is not null && idToken.TryGetPayloadValue<string>("sid", out var sid) && sid != session.SessionId)
+        var current = await sessions.GetAsync(context, cancellationToken);
+        var session = current;
+        if (idToken is not null && idToken.TryGetPayloadValue<string>("sid", out var sid) && sid != current?.SessionId)
         {
-            session = null; // the hint belongs to another session: do not end this browser's session on its word
+            // The portal's ID token names the session to end. The browser's cookie may be missing (a cross-site POST does
+            // not carry a SameSite=Lax cookie) or belong to a later session, which is not ended on this token's word.
+            var named = await store.FindSessionAsync(sid, cancellationToken);
+            session = named is { EndedAt: null } && named.Subject == idToken.Subject ? named : null;
         }
 
-        if (session is not null)
+        if (session is not null && await sessions.EndAsync(context, session, cancellationToken))
         {
-            var now = time.GetUtcNow();
-            await store.EndSessionAsync(session.SessionId, now, cancellationToken);
-            await store.RevokeAsync(session.SessionId, "session", now, session.ExpiresAt + TimeSpan.FromDays(30), cancellationToken);
             LogLoggedOut(logger, session.Subject);
         }
 
-        sessions.Delete(context);
+        if (current is null || current.SessionId == session?.SessionId)
+        {
+            sessions.Delete(context);
+        }
+
         if (!string.IsNullOrEmpty(redirect))
         {
             context.Response.Headers.CacheControl = "no-store";

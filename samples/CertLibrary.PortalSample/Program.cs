@@ -1,0 +1,3 @@
+using CertLibrary.PortalSample;
+
+await PortalApplication.Create(args).RunAsync();
