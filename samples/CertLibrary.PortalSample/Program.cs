@@ -1,3 +1,7 @@
-using CertLibrary.PortalSample;
+namespace CertLibrary.PortalSample;
 
-await PortalApplication.Create(args).RunAsync();
+/// <summary>Entry point (a named class: the tests host the portal next to the Api, whose top-level <c>Program</c> must stay unique).</summary>
+internal static class Program
+{
+    private static Task Main(string[] args) => PortalApplication.Create(args).RunAsync();
+}
