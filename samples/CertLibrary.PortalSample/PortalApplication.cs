@@ -62,6 +62,7 @@ public static partial class PortalApplication
         builder.Services.AddAuthorization();
 
         var app = builder.Build();
+        app.Use(ProviderUnavailableAsync);
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/", Home).RequireAuthorization();
@@ -216,6 +217,25 @@ public static partial class PortalApplication
         return TypedResults.Ok();
     }
 
+    private static async Task ProviderUnavailableAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException
+            && !context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            // Discovery, JWKS or the token endpoint could not be reached (or answered nonsense): say so, never a bare 500.
+            // The back-channel endpoint answers 503 too, so the provider retries.
+            var services = context.RequestServices;
+            LogProviderUnavailable(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PortalApplication)), e.GetType().Name);
+            context.Response.Clear();
+            await PortalPages.Problem(context, services.GetRequiredService<IOptions<PortalOptions>>().Value.Name,
+                "统一身份认证服务暂时无法访问，请稍后再试。", StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+        }
+    }
+
     private static string BaseUrl(HttpContext context, PortalOptions options) =>
         options.PublicUrl?.TrimEnd('/') ?? $"{context.Request.Scheme}://{context.Request.Host.ToUriComponent()}{context.Request.PathBase.ToUriComponent()}";
 
@@ -224,6 +244,9 @@ public static partial class PortalApplication
 
     private static bool IsLocal(string? url) =>
         !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The identity provider could not be used ({ExceptionType})")]
+    private static partial void LogProviderUnavailable(ILogger logger, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sign-in failed: {Reason}")]
     private static partial void LogSignInFailed(ILogger logger, string reason);

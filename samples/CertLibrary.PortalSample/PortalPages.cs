@@ -32,8 +32,8 @@ internal static class PortalPages
         return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 
-    public static IResult Problem(HttpContext context, string portal, string message) =>
-        Page(context, portal, $"<p class=\"error\" id=\"error\">{Encode(message)}</p><p><a href=\"/\">返回首页</a></p>", StatusCodes.Status400BadRequest);
+    public static IResult Problem(HttpContext context, string portal, string message, int status = StatusCodes.Status400BadRequest) =>
+        Page(context, portal, $"<p class=\"error\" id=\"error\">{Encode(message)}</p><p><a href=\"/\">返回首页</a></p>", status);
 
     /// <summary>A form that posts itself to <paramref name="action"/> (a button when scripts are off).</summary>
     public static IResult AutoPost(HttpContext context, string portal, string action, IReadOnlyDictionary<string, string> fields)

@@ -4,7 +4,9 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -127,6 +129,31 @@ public sealed class PortalSsoTests(PortalSsoEnvironment environment, ITestOutput
 
         Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
         Assert.False(await browser.IsSignedInAsync(portal));
+    }
+
+    [Fact]
+    public async Task Portal_ProviderUnreachable_ExplainsWith503()
+    {
+        var url = "http://127.0.0.1:" + PortalSsoEnvironment.FreePort();
+        await using var app = CertLibrary.PortalSample.PortalApplication.Create([], builder =>
+        {
+            builder.WebHost.UseUrls(url);
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Portal:Authority"] = "http://127.0.0.1:" + PortalSsoEnvironment.FreePort(),
+                ["Portal:ClientId"] = "portal-offline",
+                ["Portal:ClientSecret"] = "secret",
+            });
+        });
+        await app.StartAsync();
+        using var browser = new PortalBrowser();
+
+        var (login, _) = await browser.FollowAsync(url + "/");
+        using var backChannel = await browser.PostBackChannelAsync(new Portal(url, "portal-offline", app), "a.b.c");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, login.StatusCode);
+        Assert.Contains("统一身份认证服务暂时无法访问", await login.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, backChannel.StatusCode);
     }
 
     private static string ForeignSigned(string issuer, string audience, string kid, Dictionary<string, object> claims)
