@@ -30,6 +30,7 @@ internal sealed partial class BackChannelLogoutNotifier(
     private readonly Channel<EndedSession> _queue = Channel.CreateBounded<EndedSession>(
         new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
+    // Not disposed: deliveries still running at shutdown release it after the host is gone (it holds no wait handle).
     private readonly SemaphoreSlim _slots = new(MaxConcurrentSessions, MaxConcurrentSessions);
 
     /// <summary>Queues the notices for an ended session; never blocks. <paramref name="issuer"/> is the <c>iss</c> of the tokens.</summary>
@@ -39,12 +40,6 @@ internal sealed partial class BackChannelLogoutNotifier(
         {
             LogQueueFull(logger);
         }
-    }
-
-    public override void Dispose()
-    {
-        _slots.Dispose();
-        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
