@@ -27,10 +27,14 @@ public static partial class CertificatePdfApi
     {
         app.MapGet("/api/v1/certificates/{id}/pdf", GetAsync).WithName("GetCertificatePdf").WithTags("Certificates")
             .RequireAuthorization(Policies.Read)
+            .Produces(StatusCodes.Status200OK, contentType: "application/pdf").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Printable certificate (PDF)")
             .WithDescription("One A4 page: type name, face fields, holder (identity number masked), number, identifier, issuer, dates, status and the QR of the type's qrMode. Same visibility as GET by id; recorded in the holder's access log (purpose in the CertLib-Purpose header).");
         app.MapGet("/api/v1/me/certificates/{id}/pdf", GetMineAsync).WithName("MyCertificatePdf").WithTags("Citizen")
             .RequireAuthorization()
+            .Produces(StatusCodes.Status200OK, contentType: "application/pdf").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Printable copy of one of my certificates (PDF)")
             .WithDescription("The signed-in citizen's own certificates only; 404 for any other.");
         return app;
