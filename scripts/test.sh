@@ -12,6 +12,9 @@ command -v openssl >/dev/null || extra+=(openssl)
 command -v node >/dev/null || extra+=(nodejs npm)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || extra+=(fonts-noto-cjk fontconfig)
 command -v pdftoppm >/dev/null || extra+=(poppler-utils)
+# printable certificates: PDFsharp embeds only single-face TrueType fonts (no .ttc, no CFF)
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || extra+=(fonts-droid-fallback)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || extra+=(fonts-dejavu-core)
 command -v chromium >/dev/null || extra+=(chromium)
 certlib_install_missing "${extra[@]}"
 

@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddCertLibrary();
 builder.Services.AddCertLibraryIdentity(builder.Configuration);
 builder.Services.AddVerificationApi();
+builder.Services.AddCertificatePdf(builder.Configuration);
 
 var app = builder.Build();
 app.UseCertLibrary();
@@ -18,6 +19,7 @@ app.MapHoldersApi();
 app.MapMeApi();
 app.MapTrustListApi();
 app.MapQrApi();
+app.MapCertificatePdfApi();
 app.MapVerifyApi();
 app.MapVerifierPage();
 app.MapHealth();

@@ -72,6 +72,77 @@ public static class OfflineVerifier
         return report with { Reasons = [.. report.Reasons, .. notes], TrustListStaleSince = trust.StaleSince };
     }
 
+    /// <summary>
+    /// Checks a log-proof bundle with no network: <c>{"certificate": {...} | "signature": {...}, "treeHead": {...},
+    /// "inclusion": {"leafIndex", "treeSize", "auditPath"}}</c> — the certificate (as <c>GET /api/v1/certificates/{id}</c>
+    /// returns it, or just its <c>signature</c>), a tree head from <c>/api/v1/log/tree-head</c> and the proof from
+    /// <c>/api/v1/log/proof/inclusion?index={logIndex}&amp;treeSize={treeSize}</c>. The tree head must be signed by the
+    /// platform root keys (pinned, or the trust list's own). Returns the certificate id and null, or a reason.
+    /// </summary>
+    public static (string? CertificateId, string? Failure) VerifyLogProof(
+        string bundleJson, string trustListJson, IEnumerable<JsonObject>? pinnedRoots, SignatureSuites suites, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(suites);
+        var trustDocument = Parse(trustListJson);
+        var roots = pinnedRoots?.ToList() is { Count: > 0 } pinned ? pinned : ReadRootsUnverified(trustDocument);
+        TrustListVerificationResult? trust;
+        try
+        {
+            trust = roots.Count == 0 ? null : TrustList.Verify(trustDocument, roots, suites, now);
+        }
+        catch (Exception e) when (e is JwkFormatException or ArgumentException)
+        {
+            trust = null;
+        }
+
+        if (trust is null || !trust.IsValid)
+        {
+            return (null, "trust list invalid");
+        }
+
+        var rootKeys = new List<JwsVerificationKey>();
+        foreach (var root in roots)
+        {
+            try
+            {
+                var (suite, spki) = suites.ImportJwk(root);
+                rootKeys.Add(new JwsVerificationKey(suite, KeyId.Compute(spki), spki) { OwnerCode = SigningKeyRecord.PlatformOwner });
+            }
+            catch (JwkFormatException)
+            {
+                // an unusable root signs nothing
+            }
+        }
+
+        if (Parse(bundleJson) is not JsonObject bundle
+            || (bundle["signature"] ?? bundle["certificate"]?["signature"]) is not JsonObject signature
+            || bundle["treeHead"] is not JsonObject treeHead
+            || bundle["inclusion"] is not JsonObject inclusion
+            || inclusion["auditPath"] is not JsonArray auditPath)
+        {
+            return (null, "malformed log proof: expected {certificate | signature, treeHead, inclusion: {leafIndex, treeSize, auditPath}}");
+        }
+
+        string? id;
+        try
+        {
+            var payload = JsonNode.Parse(Base64Url.Decode(signature["payload"]!.GetValue<string>()))!;
+            id = payload["id"]!.GetValue<string>();
+            if (inclusion["treeSize"]?.GetValue<long>() != treeHead["treeSize"]?.GetValue<long>()
+                || inclusion["leafIndex"]?.GetValue<long>() != payload["logIndex"]?.GetValue<long>())
+            {
+                return (id, "the inclusion proof is for another leaf or tree size than the certificate's logIndex and the tree head");
+            }
+
+            var path = auditPath.Select(p => p!.GetValue<string>()).ToList();
+            return (id, LogInclusion.Verify(signature, treeHead, path, new StaticJwsKeyResolver(rootKeys)));
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException or ArgumentException)
+        {
+            return (null, "malformed log proof");
+        }
+    }
+
     private static JsonNode? Parse(string? json)
     {
         if (json is null || json.Length > TrustList.MaxLength)

@@ -3,12 +3,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CertLibrary.Signing;
 using CertLibrary.Signing.Sm2;
+using CertLibrary.OfflineVerifier;
 using CertLibrary.Verification;
 
 // Offline verifier: no network. Usage:
-//   certlib-verify (--qr TEXT | --qr-file PATH) --trust-list trust-list.json [--status-list list.json ...] [--root root-jwks.json] [--now RFC3339]
+//   certlib-verify (--qr TEXT | --qr-file PATH | --qr-png PATH) --trust-list trust-list.json [--status-list list.json ...]
+//                  [--root root-jwks.json] [--log-proof bundle.json] [--now RFC3339]
 // Exit code 0 when valid, 1 when not, 2 on a usage error.
-string? qr = null, trustListPath = null, rootPath = null;
+string? qr = null, qrPng = null, trustListPath = null, rootPath = null, logProofPath = null;
 var statusLists = new List<string>();
 var now = DateTimeOffset.UtcNow;
 for (var i = 0; i < args.Length; i++)
@@ -23,6 +25,12 @@ for (var i = 0; i < args.Length; i++)
                 break;
             case "--qr-file":
                 qr = File.ReadAllText(Next()).Trim();
+                break;
+            case "--qr-png":
+                qrPng = Next();
+                break;
+            case "--log-proof":
+                logProofPath = Next();
                 break;
             case "--trust-list":
                 trustListPath = Next();
@@ -46,9 +54,21 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-if (qr is null || trustListPath is null)
+if ((qr is null && qrPng is null) || trustListPath is null)
 {
-    return Usage("--qr (or --qr-file) and --trust-list are required");
+    return Usage("--qr (or --qr-file or --qr-png) and --trust-list are required");
+}
+
+string? imageProblem = null;
+if (qr is null)
+{
+    var (text, problem, noDecoder) = await QrImageReader.ReadAsync(qrPng!);
+    if (noDecoder)
+    {
+        return Usage(problem!);
+    }
+
+    (qr, imageProblem) = (text, problem);
 }
 
 IEnumerable<JsonObject>? roots = null;
@@ -64,8 +84,29 @@ if (rootPath is not null)
 }
 
 var suites = new SignatureSuites([new Es256Suite(), new Sm2Suite()]);
-var report = await OfflineVerifier.VerifyAsync(
-    qr, File.ReadAllText(trustListPath), statusLists.Select(File.ReadAllText), roots, suites, now);
+var trustList = File.ReadAllText(trustListPath);
+var report = imageProblem is null
+    ? await CertLibrary.Verification.OfflineVerifier.VerifyAsync(qr!, trustList, statusLists.Select(File.ReadAllText), roots, suites, now)
+    : new VerificationReport(VerificationResults.Invalid, [imageProblem], null, now);
+
+string? logInclusion = null;
+if (logProofPath is not null && report.Certificate is { } verified)
+{
+    var (logged, failure) = CertLibrary.Verification.OfflineVerifier.VerifyLogProof(File.ReadAllText(logProofPath), trustList, roots, suites, now);
+    if (failure is null && logged != verified.Id)
+    {
+        failure = $"the log proof is for certificate {logged}, not {verified.Id}";
+    }
+
+    if (failure is null)
+    {
+        logInclusion = "included in the transparency log (tree head signed by the platform root keys)";
+    }
+    else
+    {
+        report = report with { Result = VerificationResults.Invalid, Reasons = [.. report.Reasons, "log proof: " + failure] };
+    }
+}
 
 var output = new JsonObject
 {
@@ -75,6 +116,11 @@ var output = new JsonObject
     ["checkedAt"] = report.CheckedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
     ["trustListStaleSince"] = report.TrustListStaleSince?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
 };
+if (logInclusion is not null)
+{
+    output["logInclusion"] = logInclusion;
+}
+
 Console.WriteLine(output.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
 if (report.TrustListStaleSince is { } stale)
 {
@@ -86,6 +132,6 @@ return report.Result == VerificationResults.Valid ? 0 : 1;
 static int Usage(string problem)
 {
     Console.Error.WriteLine($"error: {problem}");
-    Console.Error.WriteLine("usage: CertLibrary.OfflineVerifier (--qr TEXT | --qr-file PATH) --trust-list PATH [--status-list PATH ...] [--root PATH] [--now TIME]");
+    Console.Error.WriteLine("usage: CertLibrary.OfflineVerifier (--qr TEXT | --qr-file PATH | --qr-png PATH) --trust-list PATH [--status-list PATH ...] [--root PATH] [--log-proof PATH] [--now TIME]");
     return 2;
 }

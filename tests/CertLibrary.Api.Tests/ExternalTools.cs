@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace CertLibrary.Api.Tests;
+
+/// <summary>Runs tools nobody on the team wrote (poppler, node + npm packages in tests/interop) and returns their output.</summary>
+internal static class ExternalTools
+{
+    public static async Task<(int Exit, string Output, string Error)> RunAsync(string file, IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', start.ArgumentList)} did not finish in time; stderr: {await error}");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Decodes the QR in a PNG with npm jsQR (tests/interop/qr-decode.mjs).</summary>
+    public static async Task<string> DecodeQrAsync(string png)
+    {
+        var interop = InteropDirectory();
+        var (exit, output, error) = await RunAsync("node", [Path.Combine(interop, "qr-decode.mjs"), png], interop);
+        Assert.True(exit == 0, "jsQR: " + error);
+        return output;
+    }
+
+    public static string InteropDirectory()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("CERTLIB_TEST_INTEROP");
+        if (!string.IsNullOrEmpty(fromEnvironment))
+        {
+            return fromEnvironment;
+        }
+
+        return Path.Combine(RepositoryRoot(), "tests", "interop");
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "CertLibrary.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root not found: run the tests from the repository.");
+    }
+}
