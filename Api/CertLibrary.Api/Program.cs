@@ -6,6 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddCertLibrary();
 builder.Services.AddCertLibraryIdentity(builder.Configuration);
 builder.Services.AddVerificationApi();
+builder.Services.AddCitizenPortal();
 
 var app = builder.Build();
 app.UseCertLibrary();
@@ -16,10 +17,12 @@ app.MapTransparencyLogApi();
 app.MapServiceItemsApi();
 app.MapHoldersApi();
 app.MapMeApi();
+app.MapMeCertificatesApi();
 app.MapTrustListApi();
 app.MapQrApi();
 app.MapVerifyApi();
 app.MapVerifierPage();
+app.MapCitizenPortal();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 
