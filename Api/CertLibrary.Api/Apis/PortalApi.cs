@@ -70,7 +70,13 @@ public static partial class PortalApi
 
     private static async Task<IResult> LoginAsync(HttpContext context, CitizenPortal portal, CancellationToken cancellationToken)
     {
-        var (configuration, _) = await portal.ProviderAsync(cancellationToken);
+        var provider = await ProviderOrNullAsync(portal, cancellationToken);
+        if (provider is not { } found)
+        {
+            return Unavailable(context, portal);
+        }
+
+        var configuration = found.Configuration;
         var request = portal.StartAuthRequest(context);
         NoStore(context);
         return TypedResults.Redirect(QueryHelpers.AddQueryString(configuration.AuthorizationEndpoint, new Dictionary<string, string?>
@@ -122,7 +128,11 @@ public static partial class PortalApi
             return Page(context, portal, "登录失败", "登录回调缺少授权码，请重新登录。", StatusCodes.Status400BadRequest, retry: true);
         }
 
-        var (configuration, backchannel) = await portal.ProviderAsync(cancellationToken);
+        if (await ProviderOrNullAsync(portal, cancellationToken) is not var (configuration, backchannel))
+        {
+            return Unavailable(context, portal);
+        }
+
         using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint)
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
@@ -135,8 +145,21 @@ public static partial class PortalApi
         };
         tokenRequest.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
             $"{Uri.EscapeDataString(CitizenPortal.ClientId)}:{Uri.EscapeDataString(portal.ClientSecret)}")));
-        using var response = await backchannel.SendAsync(tokenRequest, cancellationToken);
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        HttpResponseMessage response;
+        JsonDocument body;
+        try
+        {
+            response = await backchannel.SendAsync(tokenRequest, cancellationToken);
+            body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogProviderUnreachable(logger, e.GetType().Name);
+            return Unavailable(context, portal);
+        }
+
+        using var disposeResponse = response;
+        using var disposeBody = body;
         if (!response.IsSuccessStatusCode || !body.RootElement.TryGetProperty("access_token", out var accessToken)
             || !body.RootElement.TryGetProperty("id_token", out var idToken) || !body.RootElement.TryGetProperty("expires_in", out var expiresIn))
         {
@@ -158,6 +181,26 @@ public static partial class PortalApi
         portal.WriteSession(context, new PortalSession(accessToken.GetString()!, idToken.GetString()!, expiresAt, name));
         NoStore(context);
         return TypedResults.Redirect("/portal/");
+    }
+
+    private static async Task<(Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectConfiguration Configuration, HttpClient Backchannel)?> ProviderOrNullAsync(
+        CitizenPortal portal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await portal.ProviderAsync(cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            // The metadata could not be fetched (IDX20803): the provider is unreachable from this node.
+            return null;
+        }
+    }
+
+    private static IResult Unavailable(HttpContext context, CitizenPortal portal)
+    {
+        context.Response.Headers.RetryAfter = "30";
+        return Page(context, portal, "暂时无法登录", "统一身份认证暂时无法访问，请稍后重试。", StatusCodes.Status503ServiceUnavailable, retry: true);
     }
 
     private static async Task<TokenValidationResult> ValidateIdTokenAsync(
@@ -273,6 +316,9 @@ public static partial class PortalApi
 
     [LoggerMessage(Level = LogLevel.Warning, EventId = 4100, Message = "Audit: portal sign-in callback rejected ({Reason})")]
     private static partial void LogSignInRejected(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, EventId = 4101, Message = "Portal cannot reach the identity provider's token endpoint ({ExceptionType})")]
+    private static partial void LogProviderUnreachable(ILogger logger, string exceptionType);
 
     /// <summary>Answer of <c>GET /portal/session</c>.</summary>
     public sealed record PortalSessionDto(string? Name, DateTimeOffset ExpiresAt);
