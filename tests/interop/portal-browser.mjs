@@ -25,6 +25,12 @@ async function ask(step, facts = {}) {
   return answer;
 }
 
+// Optional: PORTAL_SCREENSHOTS=<dir> keeps a phone-sized screenshot of each view, for a person to look at.
+const shots = process.env.PORTAL_SCREENSHOTS;
+async function shot(page, name) {
+  if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
 function decodeQr(png) {
   const image = pngjs.PNG.sync.read(png);
   const code = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
@@ -47,6 +53,7 @@ try {
   // 1. Not signed in: /portal sends the browser to the identity provider's login page.
   await page.goto(`${base}/portal`);
   await page.waitForSelector('#idNumber');
+  await shot(page, '0-login');
   report('login-page', { url: page.url(), title: await page.title() });
 
   // 2. Sign in with identity number and password (posted in the form body, never in a URL).
@@ -70,6 +77,7 @@ try {
   });
   // The session cookie alone authorises nothing: without the header a forged cross-site request cannot send, 401.
   const withoutHeader = await page.evaluate(async () => (await fetch('/api/v1/me/certificates')).status);
+  await shot(page, '1-certificates');
   report('certificates', { url: page.url(), cards, layout, withoutHeader });
 
   // 3. Show the valid certificate's QR large, online (purpose chosen) and offline; decode what is on the screen.
@@ -86,6 +94,7 @@ try {
       return img.dataset.form === f && img.complete && img.naturalWidth > 0 && !document.getElementById('qr-figure').hidden;
     }, form);
     const box = await page.locator('#qr-image').boundingBox();
+    await shot(page, `2-qr-${form}`);
     qrTexts[form] = { text: decodeQr(await page.locator('#qr-image').screenshot()), width: box.width, caption: await page.textContent('#qr-caption') };
   }
   await ask('qr', { qr: qrTexts });
@@ -103,6 +112,7 @@ try {
   await page.click('#grant-submit');
   await page.waitForSelector(`li.consent[data-state="active"][data-department="${department}"]`);
   const consentText = await page.textContent(`li.consent[data-state="active"][data-department="${department}"]`);
+  await shot(page, '3-consents');
   await ask('consent-granted', { consentText });
 
   // 6. Withdraw it.
@@ -114,6 +124,7 @@ try {
   await page.click('#tab-log');
   await page.waitForSelector('body[data-loaded="log"]');
   const log = await page.$$eval('li.access', items => items.map(li => ({ department: li.dataset.department, result: li.dataset.result, text: li.textContent })));
+  await shot(page, '4-access-log');
   report('access-log', { log, pager: await page.textContent('#log-page'), consoleErrors: consoleErrors.filter(m => !m.startsWith('Failed to load resource')), failed: [...failed] });
 
   // 8. Sign out: the SSO session ends, and /portal asks for the password again.

@@ -118,7 +118,8 @@ public static partial class PortalApi
 
         if (query["error"].ToString() is { Length: > 0 } error)
         {
-            LogSignInRejected(logger, "provider error " + (error.Length > 40 ? error[..40] : error));
+            // Only RFC 6749 error codes are logged as such; anything else in the query is not echoed into the log.
+            LogSignInRejected(logger, "provider error " + (error.Length <= 40 && error.All(c => c is (>= 'a' and <= 'z') or '_') ? error : "(other)"));
             return Page(context, portal, "登录未完成", "统一身份认证未完成登录，请重新登录。", StatusCodes.Status400BadRequest, retry: true);
         }
 
