@@ -307,6 +307,11 @@ public sealed partial class PortalTests : IAsyncLifetime
         using var done = await browser.GetAsync(callback);
         Assert.True(done.StatusCode == HttpStatusCode.Redirect, await done.Content.ReadAsStringAsync());
         Assert.Equal("/portal/", done.Headers.Location!.OriginalString);
+        var cookie = Assert.Single(SetCookies(done), c => c.StartsWith("certlib.portal=", StringComparison.Ordinal));
+        Assert.True(cookie.Length < 4000, $"the session cookie fits every browser's limit ({cookie.Length} bytes)");
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(".", cookie.Split(';')[0]["certlib.portal=".Length..], StringComparison.Ordinal); // sealed, not a readable JWT
         return browser;
     }
 
