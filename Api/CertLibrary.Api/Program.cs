@@ -7,6 +7,7 @@ builder.AddCertLibrary();
 builder.Services.AddCertLibraryIdentity(builder.Configuration);
 builder.Services.AddVerificationApi();
 builder.Services.AddCertificatePdf(builder.Configuration);
+builder.Services.AddCitizenPortal();
 
 var app = builder.Build();
 app.UseCertLibrary();
@@ -17,11 +18,13 @@ app.MapTransparencyLogApi();
 app.MapServiceItemsApi();
 app.MapHoldersApi();
 app.MapMeApi();
+app.MapMeCertificatesApi();
 app.MapTrustListApi();
 app.MapQrApi();
 app.MapCertificatePdfApi();
 app.MapVerifyApi();
 app.MapVerifierPage();
+app.MapCitizenPortal();
 app.MapHealth();
 app.MapCertLibraryIdentity();
 

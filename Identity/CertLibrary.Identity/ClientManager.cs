@@ -120,6 +120,45 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         LogAdminEnsured(logger, clientId);
     }
 
+    /// <summary>
+    /// Makes sure an interactive client of the platform itself (such as the citizen portal) exists exactly as given: created,
+    /// or its secret, name, scopes and redirect URIs updated. Idempotent, so every node may call it at start-up with the
+    /// same (derived) secret. Throws <see cref="ArgumentException"/> like <see cref="CreateAsync"/> for bad settings.
+    /// </summary>
+    public async Task EnsureClientAsync(
+        string clientId, string clientSecret, string name, IReadOnlyCollection<string> scopes, ClientRegistrationOptions registration,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        if (clientSecret is null || clientSecret.Length < 32)
+        {
+            throw new ArgumentException("The client secret must have at least 32 characters.", nameof(clientSecret));
+        }
+
+        Validate(null, name, scopes, registration);
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
+            "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, NULL, @scopes, @redirects, @postLogout, @backChannel, @now, @now) " +
+            "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name, scopes = excluded.scopes, " +
+            "redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris, " +
+            "backchannel_logout_uri = excluded.backchannel_logout_uri, updated_at = excluded.updated_at",
+            new
+            {
+                clientId,
+                hash = SecretHasher.Hash(clientSecret),
+                name = name.Trim(),
+                scopes = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)),
+                redirects = string.Join(' ', registration.RedirectUris),
+                postLogout = string.Join(' ', registration.PostLogoutRedirectUris),
+                backChannel = registration.BackChannelLogoutUri,
+                now,
+            },
+            cancellationToken: cancellationToken));
+        LogClientEnsured(logger, clientId);
+    }
+
     /// <summary>Every client, ordered by id.</summary>
     public async Task<IReadOnlyList<IdentityClient>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -217,4 +256,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Administrator client {ClientId} is present")]
     private static partial void LogAdminEnsured(ILogger logger, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Platform client {ClientId} is present")]
+    private static partial void LogClientEnsured(ILogger logger, string clientId);
 }
