@@ -166,7 +166,7 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public static async Task<JsonElement> PostAsync(HttpClient http, string url, object body) => await JsonAsync(await http.PostAsJsonAsync(url, body));
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
