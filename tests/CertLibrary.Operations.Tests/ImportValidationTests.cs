@@ -97,6 +97,24 @@ public sealed class ImportValidationTests : IDisposable
         Assert.DoesNotContain("very-secret-value", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Import_StateOfOtherContentOrBatchSize_IsRefusedBeforeSendingAnything()
+    {
+        var file = Deployment.WriteLegacyCsv(_directory, 3);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+        var state = file + ".certlib-state.json";
+
+        File.WriteAllText(state, "{\"fileSha256\":\"" + new string('0', 64) + "\",\"batchSize\":200,\"totalBatches\":1,\"completed\":{}}");
+        var (changed, changedOutput) = await Cli.RunAsync("import", file, "--api", NoServer, "--client-id", "c", "--client-secret", "s");
+        Assert.Equal(1, changed);
+        Assert.Contains("belongs to other content of this file", changedOutput, StringComparison.Ordinal);
+
+        File.WriteAllText(state, "{\"fileSha256\":\"" + hash + "\",\"batchSize\":2,\"totalBatches\":2,\"completed\":{\"1\":{\"created\":2,\"failedLines\":[]}}}");
+        var (resized, resizedOutput) = await Cli.RunAsync("import", file, "--api", NoServer, "--client-id", "c", "--client-secret", "s", "--batch-size", "3");
+        Assert.Equal(1, resized);
+        Assert.Contains("started with --batch-size 2", resizedOutput, StringComparison.Ordinal);
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory, name);

@@ -74,7 +74,16 @@ internal static class CertLibCli
                 ResultsPath = parse.GetValue(results)?.FullName,
                 MaxRetries = Math.Max(0, parse.GetValue(retries)),
             };
-            return await new Importer(console, time, handler).RunAsync(options, ct);
+            try
+            {
+                return await new Importer(console, time, handler).RunAsync(options, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl+C: answered batches are recorded; the one in flight is re-sent with its key on the next run.
+                console.Line("Interrupted. Re-run the same command to resume.");
+                return ExitCodes.Unavailable;
+            }
         });
         return command;
     }
