@@ -9,7 +9,8 @@ public static class Cli
 {
     public static async Task<(int Exit, string Output)> RunAsync(params string[] args) => await RunAsync(args, default);
 
-    public static async Task<(int Exit, string Output)> RunAsync(string[] args, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<(int Exit, string Output)> RunAsync(
+        string[] args, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null, HttpMessageHandler? handler = null)
     {
         var output = new StringWriter(new StringBuilder());
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -19,7 +20,7 @@ public static class Cli
             Interactive = InteractionSupport.No,
             Out = new AnsiConsoleOutput(output),
         });
-        var exit = await CertLibCli.RunAsync(args, console, name => environment?.GetValueOrDefault(name), TimeProvider.System, cancellationToken: cancellationToken);
+        var exit = await CertLibCli.RunAsync(args, console, name => environment?.GetValueOrDefault(name), TimeProvider.System, handler, cancellationToken);
         return (exit, output.ToString());
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using CertLibrary.Identifiers;
-using Npgsql;
 
 namespace CertLibrary.Operations.Tests;
 
@@ -64,12 +63,4 @@ public static class Deployment
 
     /// <summary>The i-th synthetic identity number: valid GB 11643, distinct for each i.</summary>
     public static string Holder(int i) => CitizenId.Create("110105", new DateOnly(1960, 1, 1).AddDays(i / 500), i % 500 + 1).ToString();
-
-    public static async Task<long> ScalarAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-    }
 }

@@ -69,6 +69,46 @@ public sealed class ImportTests(SqliteApiFixture fixture) : IClassFixture<Sqlite
     }
 
     [Fact]
+    public async Task Import_AnswerLostAfterTheServerCommitted_RetryReplaysAndCreatesNothingTwice()
+    {
+        var file = Deployment.WriteLegacyCsv(fixture.Directory, 600, "lost-answer.csv");
+        var before = await Stores.CertificatesAsync(fixture.Settings);
+        using var handler = new LoseSecondBatchAnswer();
+
+        var (exit, output) = await Cli.RunAsync(Import(file, "--batch-size", "200", "--retries", "2"), default, handler: handler);
+
+        Assert.True(exit == 0, output);
+        Assert.Equal(4, handler.BatchCalls); // batch 2 was sent twice: the server issued it the first time
+        var results = ResultsFile.Read(file + ".certlib-results.csv");
+        var ids = results.Values.OfType<string>().ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(600, ids.Count);
+        var after = await Stores.CertificatesAsync(fixture.Settings);
+        Assert.Equal(before.Count + 600, after.Count);
+        Assert.True(ids.IsSubsetOf(after.Keys));
+    }
+
+    /// <summary>Forwards every request, but throws away the server's answer to the second batch, as a reset connection would.</summary>
+    private sealed class LoseSecondBatchAnswer() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _batchCalls;
+
+        public int BatchCalls => _batchCalls;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.RequestUri!.AbsolutePath.EndsWith("/certificates/batch", StringComparison.Ordinal) && Interlocked.Increment(ref _batchCalls) == 2)
+            {
+                await response.Content.LoadIntoBufferAsync(cancellationToken);
+                response.Dispose();
+                throw new HttpRequestException("connection reset after the server answered (simulated)");
+            }
+
+            return response;
+        }
+    }
+
+    [Fact]
     public async Task Import_ServerRefusesSomeRows_ReportsTheirLinesAndExitsPartial()
     {
         var file = Path.Combine(fixture.Directory, "mixed.jsonl");
