@@ -1,0 +1,4 @@
+using CertLibrary.Cli;
+using Spectre.Console;
+
+return await CertLibCli.RunAsync(args, AnsiConsole.Console, Environment.GetEnvironmentVariable, TimeProvider.System);
