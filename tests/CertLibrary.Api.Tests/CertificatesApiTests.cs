@@ -175,6 +175,9 @@ public sealed class CertificatesApiTests : IAsyncLifetime
         Assert.Equal(10, first.GetProperty("created").GetInt32());
         Assert.Equal(1, first.GetProperty("failed").GetInt32());
         Assert.Equal(400, first.GetProperty("items")[10].GetProperty("status").GetInt32());
+        var itemProblem = first.GetProperty("items")[10].GetProperty("problem");
+        Assert.Equal("urn:certlib:problem:validation", itemProblem.GetProperty("type").GetString());
+        Assert.True(itemProblem.GetProperty("errors").TryGetProperty("holder.idNumber", out _), itemProblem.ToString());
         var ids1 = first.GetProperty("items").EnumerateArray().Take(10).Select(i => i.GetProperty("certificate").GetProperty("id").GetString());
         var ids2 = second.GetProperty("items").EnumerateArray().Take(10).Select(i => i.GetProperty("certificate").GetProperty("id").GetString());
         Assert.Equal(ids1, ids2);

@@ -37,8 +37,21 @@ public static class Problems
     public static ProblemHttpResult Validation(string field, string message) =>
         From(CertStoreError.Invalid(field, message));
 
-    /// <summary>The <c>errors</c>-free problem object of a failed batch item.</summary>
-    public static ProblemDetails ToProblemDetails(CertStoreError error) => From(error).ProblemDetails;
+    /// <summary>
+    /// The problem object of a failed batch item. Items are serialised as <see cref="ProblemDetails"/>, so a
+    /// validation problem's <c>errors</c> map travels as an extension member and still names each bad field.
+    /// </summary>
+    public static ProblemDetails ToProblemDetails(CertStoreError error)
+    {
+        var source = From(error).ProblemDetails;
+        var problem = new ProblemDetails { Status = source.Status, Type = source.Type, Title = source.Title, Detail = source.Detail };
+        if (source is HttpValidationProblemDetails validation)
+        {
+            problem.Extensions["errors"] = validation.Errors;
+        }
+
+        return problem;
+    }
 
     private static string TitleOf(CertStoreErrorKind kind) => kind switch
     {
