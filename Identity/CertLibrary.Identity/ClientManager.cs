@@ -13,7 +13,7 @@ namespace CertLibrary.Identity;
 /// <param name="Scopes">Scopes the client may request.</param>
 /// <param name="RedirectUris">Redirect URIs, matched exactly.</param>
 /// <param name="PostLogoutRedirectUris">Post-logout redirect URIs, matched exactly.</param>
-/// <param name="BackChannelLogoutUri">Back-channel logout endpoint, if registered.</param>
+/// <param name="BackChannelLogoutUri">Back-channel logout endpoint (OIDC Back-Channel Logout 1.0), if registered; column <c>back_channel_logout_uri</c>.</param>
 /// <param name="CreatedAt">Registration time.</param>
 public sealed record IdentityClient(
     string ClientId,
@@ -23,7 +23,11 @@ public sealed record IdentityClient(
     IReadOnlyList<string> RedirectUris,
     IReadOnlyList<string> PostLogoutRedirectUris,
     string? BackChannelLogoutUri,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>A public client (a browser or mobile app): no secret, authorization code with PKCE only.</summary>
+    public bool IsPublic { get; init; }
+}
 
 /// <summary>Credentials of a newly created client; the secret is shown once and only its hash is stored.</summary>
 /// <param name="ClientId">Client identifier.</param>
@@ -50,7 +54,7 @@ public sealed class ClientRegistrationOptions
 public sealed partial class ClientManager(ICertLibraryDatabase database, TimeProvider time, ILogger<ClientManager> logger)
 {
     private const string Columns =
-        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at";
+        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at";
 
     /// <summary>
     /// Creates a client. Throws <see cref="ArgumentException"/> (naming the bad parameter) for an unknown scope, a bad
@@ -73,7 +77,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-                "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @now, @now)",
+                "back_channel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @now, @now)",
                 new
                 {
                     clientId,
@@ -113,7 +117,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-            "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, 'Administrator', NULL, @scope, '', '', NULL, @now, @now) " +
+            "back_channel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, 'Administrator', NULL, @scope, '', '', NULL, @now, @now) " +
             "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes, updated_at = excluded.updated_at",
             new { clientId, hash = SecretHasher.Hash(clientSecret), scope = IdentityConstants.AdminScope, now },
             cancellationToken: cancellationToken));
