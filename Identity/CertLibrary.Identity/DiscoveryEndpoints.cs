@@ -33,7 +33,7 @@ internal static class DiscoveryEndpoints
             ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
             ["code_challenge_methods_supported"] = new[] { "S256" },
             ["prompt_values_supported"] = new[] { "none", "login" },
-            ["acr_values_supported"] = new[] { IdentityConstants.AcrPassword }, // the TOTP factor (AcrMultiFactor) is not built yet
+            ["acr_values_supported"] = new[] { IdentityConstants.AcrPassword, IdentityConstants.AcrMultiFactor },
             ["authorization_response_iss_parameter_supported"] = true,
             ["backchannel_logout_supported"] = false, // not built yet: logout ends the SSO session; portals learn it at their next prompt=none
             ["request_parameter_supported"] = false,

@@ -41,6 +41,7 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ClientManager>();
         services.TryAddSingleton<CitizenManager>();
+        services.TryAddSingleton<TotpManager>();
         services.TryAddSingleton<SigningKeyManager>();
         services.TryAddSingleton<TokenFactory>();
         services.TryAddSingleton<IssuerResolver>();
