@@ -1,8 +1,11 @@
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Data;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace CertLibrary.Identity;
 
@@ -51,6 +54,12 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton<SessionCookie>();
         services.TryAddSingleton<AuthorizeEndpoint>();
         services.AddAntiforgery();
+
+        // One key ring for every node (in the shared database, encrypted with a master-key-derived key) under a fixed
+        // application name: a token protected by one node is read by any other.
+        services.AddDataProtection().SetApplicationName("CertLibrary");
+        services.TryAddSingleton<DatabaseXmlRepository>();
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>, ConfigureDataProtectionKeys>();
         services.AddMigrations(new MigrationSource("identity", typeof(IdentityServiceCollectionExtensions).Assembly));
         services.AddHostedService<IdentityBootstrapper>();
         return services;
