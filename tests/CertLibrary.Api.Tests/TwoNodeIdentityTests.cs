@@ -89,6 +89,21 @@ public sealed partial class TwoNodeIdentityTests
         }));
         Assert.True(Query(verified).ContainsKey("code"), await verified.Content.ReadAsStringAsync());
 
+        // Lockout on PostgreSQL: five failures spread over both nodes lock the account on both (locked_until is a timestamptz).
+        for (var i = 0; i < 5; i++)
+        {
+            var wrongOn = i % 2 == 0 ? thirdOnA : thirdOnB;
+            var form5 = await (await wrongOn.GetAsync(AuthorizeUrl(client.ClientId, new() { ["prompt"] = "login" }))).Content.ReadAsStringAsync();
+            using var failed = await SubmitLoginAsync(wrongOn, form5, citizenId, "wrong password");
+            Assert.Null(failed.Headers.Location);
+        }
+
+        var lockedForm = await (await thirdOnB.GetAsync(AuthorizeUrl(client.ClientId, new() { ["prompt"] = "login" }))).Content.ReadAsStringAsync();
+        using (var locked = await SubmitLoginAsync(thirdOnB, lockedForm, citizenId))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+        }
+
         // Both nodes work from the one key ring stored in the database, and it is stored encrypted.
         var database = nodes.A.Services.GetRequiredService<ICertLibraryDatabase>();
         await using var connection = await database.OpenConnectionAsync(default);
@@ -127,13 +142,13 @@ public sealed partial class TwoNodeIdentityTests
 
     private const string Verifier = "a-verifier-of-at-least-43-characters-0123456789abcdef";
 
-    private static async Task<HttpResponseMessage> SubmitLoginAsync(HttpClient browser, string html, CitizenId citizenId) =>
+    private static async Task<HttpResponseMessage> SubmitLoginAsync(HttpClient browser, string html, CitizenId citizenId, string password = Password) =>
         await browser.PostAsync("/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = Field(html, "__RequestVerificationToken"),
             ["request"] = Field(html, "request"),
             ["idNumber"] = citizenId.ToString(),
-            ["password"] = Password,
+            ["password"] = password,
         }));
 
     private static async Task<HttpResponseMessage> RedeemAsync(ApiFactory node, ClientCredentials client, string code)
