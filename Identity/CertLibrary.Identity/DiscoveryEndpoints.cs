@@ -29,7 +29,7 @@ internal static class DiscoveryEndpoints
             ["id_token_signing_alg_values_supported"] = new[] { "ES256" },
             ["userinfo_signing_alg_values_supported"] = new[] { "ES256" },
             ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "none" }, // none: public clients, PKCE
-            ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
+            ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "none" },
             ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
             ["code_challenge_methods_supported"] = new[] { "S256" },
             ["prompt_values_supported"] = new[] { "none", "login" },

@@ -70,6 +70,48 @@ public sealed class PublicClientTests(IdentityApiFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    [Fact]
+    public async Task PublicClient_RevokesItsRefreshTokenWithClientIdOnly_RefreshThenFails()
+    {
+        using var flow = await OidcFlow.CreateAsync(factory, publicClient: true);
+        using var redeemed = await RedeemWithoutSecretAsync(flow, await flow.GetCodeAsync(), flow.Verifier);
+        var refresh = (await IdentityApiFactory.JsonAsync(redeemed)).GetProperty("refresh_token").GetString()!;
+        using var http = factory.CreateClient();
+
+        using var revoked = await http.PostAsync("/connect/revocation", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = flow.Client.ClientId,
+            ["token"] = refresh,
+        }));
+        using var refreshed = await http.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = flow.Client.ClientId,
+            ["refresh_token"] = refresh,
+        }));
+
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, refreshed.StatusCode);
+        Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(refreshed)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task PublicClient_Introspection_Refused()
+    {
+        using var flow = await OidcFlow.CreateAsync(factory, publicClient: true);
+        using var redeemed = await RedeemWithoutSecretAsync(flow, await flow.GetCodeAsync(), flow.Verifier);
+        var access = (await IdentityApiFactory.JsonAsync(redeemed)).GetProperty("access_token").GetString()!;
+        using var http = factory.CreateClient();
+
+        using var response = await http.PostAsync("/connect/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = flow.Client.ClientId,
+            ["token"] = access,
+        }));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
     private async Task<HttpResponseMessage> RedeemWithoutSecretAsync(OidcFlow flow, string code, string verifier)
     {
         using var http = factory.CreateClient();
