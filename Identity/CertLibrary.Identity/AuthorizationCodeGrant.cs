@@ -107,7 +107,7 @@ internal sealed partial class AuthorizationCodeGrant(
     {
         var now = time.GetUtcNow();
         var issuer = issuers.GetIssuer(context);
-        var extra = new Dictionary<string, object> { ["grant_id"] = row.GrantId, ["auth_time"] = row.Data.AuthTime.ToUnixTimeSeconds(), ["acr"] = row.Data.Acr };
+        var extra = new Dictionary<string, object> { ["grant_id"] = row.GrantId, ["auth_time"] = row.Data.AuthTime.ToUnixTimeSeconds(), ["acr"] = row.Data.Acr, ["amr"] = row.Data.Amr };
         if (row.SessionId is not null)
         {
             extra["sid"] = row.SessionId;

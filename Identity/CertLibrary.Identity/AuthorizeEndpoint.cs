@@ -1,6 +1,9 @@
 using System.Threading.RateLimiting;
 using CertLibrary.Identifiers;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
@@ -13,7 +16,14 @@ namespace CertLibrary.Identity;
 /// <summary>A validated authorization request.</summary>
 internal sealed record AuthorizeRequest(
     IdentityClient Client, string RedirectUri, string[] Scopes, string? State, string? Nonce, string CodeChallenge,
-    string[] Prompt, int? MaxAge, string? HintSubject, string[] AcrValues, string RawQuery);
+    string[] Prompt, int? MaxAge, string? HintSubject, string[] AcrValues, string RawQuery)
+{
+    /// <summary>
+    /// Whether the client demands the second factor: <c>acr_values</c> names <see cref="IdentityConstants.AcrMultiFactor"/>
+    /// and not <see cref="IdentityConstants.AcrPassword"/> (a list holding both means either will do).
+    /// </summary>
+    public bool RequiresMfa => AcrValues.Contains(IdentityConstants.AcrMultiFactor) && !AcrValues.Contains(IdentityConstants.AcrPassword);
+}
 
 /// <summary>
 /// <c>/connect/authorize</c> and the login form behind it: authorization code with PKCE S256 only, exact redirect URI
@@ -27,11 +37,26 @@ internal sealed partial class AuthorizeEndpoint(
     TokenFactory tokens,
     IssuerResolver issuers,
     IAntiforgery antiforgery,
+    TotpManager totp,
+    IDataProtectionProvider dataProtection,
     IOptions<IdentityOptions> options,
     TimeProvider time,
     ILogger<AuthorizeEndpoint> logger) : IDisposable
 {
     public const string LoginPath = "/connect/authorize/login";
+
+    public const string SecondFactorPath = "/connect/authorize/otp";
+
+    /// <summary>How long the proof of a correct password waits for the second factor.</summary>
+    public static readonly TimeSpan SecondFactorTicketLifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>Amr of a password-only sign-in (RFC 8176).</summary>
+    public static readonly string[] PasswordAmr = ["pwd"];
+
+    /// <summary>Amr of a password and TOTP sign-in (RFC 8176: two factors also make it "mfa").</summary>
+    public static readonly string[] MultiFactorAmr = ["pwd", "otp", "mfa"];
+
+    private readonly ITimeLimitedDataProtector _tickets = dataProtection.CreateProtector("CertLibrary.Identity.SecondFactorTicket.v1").ToTimeLimitedDataProtector();
 
     private readonly PartitionedRateLimiter<string> _loginLimiter = PartitionedRateLimiter.Create<string, string>(ip =>
         RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
@@ -52,6 +77,9 @@ internal sealed partial class AuthorizeEndpoint(
     public static Task<IResult> LoginAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
         endpoint.PostLoginAsync(context, cancellationToken);
 
+    public static Task<IResult> SecondFactorAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
+        endpoint.PostSecondFactorAsync(context, cancellationToken);
+
     public void Dispose() => _loginLimiter.Dispose();
 
     private async Task<IResult> AuthorizeAsync(HttpContext context, List<KeyValuePair<string, StringValues>> parameters, CancellationToken cancellationToken)
@@ -66,8 +94,7 @@ internal sealed partial class AuthorizeEndpoint(
         var now = time.GetUtcNow();
         var tooOld = session is not null && request.MaxAge is { } maxAge && now - session.AuthTime > TimeSpan.FromSeconds(maxAge);
         var otherUser = session is not null && request.HintSubject is not null && request.HintSubject != session.Subject;
-        var wantsMfa = session is not null && request.AcrValues.Length > 0 && request.AcrValues.All(a => a == IdentityConstants.AcrMultiFactor)
-            && session.Acr != IdentityConstants.AcrMultiFactor;
+        var wantsMfa = session is not null && request.RequiresMfa && session.Acr != IdentityConstants.AcrMultiFactor;
         if (request.Prompt.Contains("none"))
         {
             return session is null || tooOld || otherUser || wantsMfa
@@ -135,9 +162,124 @@ internal sealed partial class AuthorizeEndpoint(
                 return LoginPage(context, rawQuery, Pages.T(context, "身份证号码或密码错误。", "Wrong identity number or password."));
         }
 
-        var session = await sessions.StartAsync(context, citizen!.Subject, IdentityConstants.AcrPassword, ["pwd"], cancellationToken);
+        if (citizen!.TotpEnabled)
+        {
+            // The password was right; the sign-in completes only with the code. Nothing is started until then.
+            return SecondFactorPage(context, rawQuery, ProtectTicket(citizen.Subject, rawQuery), null);
+        }
+
+        var session = await sessions.StartAsync(context, citizen.Subject, IdentityConstants.AcrPassword, PasswordAmr, cancellationToken);
         LogLoginSucceeded(logger, citizen.Subject);
+        if (request.RequiresMfa)
+        {
+            // No second factor enrolled: the password session stands (the citizen can enrol at /account/totp with it),
+            // but this client asked for more than a password can give (OIDC unmet authentication requirements).
+            return RedirectError(context, request, "unmet_authentication_requirements",
+                "The client requires a second factor and the end user has not enrolled one.");
+        }
+
         return await CompleteAsync(context, request, session, cancellationToken);
+    }
+
+    private async Task<IResult> PostSecondFactorAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return Pages.Error(context, "请求无效。", "Invalid request.");
+        }
+
+        try
+        {
+            await antiforgery.ValidateRequestAsync(context);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Pages.Error(context, "页面已过期或请求来源无效，请重新登录。", "The page expired or the request did not come from it; please sign in again.");
+        }
+
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var rawQuery = form["request"].ToString();
+        var (request, error) = await ValidateAsync(context, QueryHelpers.ParseQuery(rawQuery).ToList(), cancellationToken);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var ticket = form["ticket"].ToString();
+        if (UnprotectTicket(ticket, rawQuery) is not { } subject)
+        {
+            return Pages.Error(context, "验证已超时，请重新登录。", "The sign-in timed out; please sign in again.");
+        }
+
+        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        using var lease = _loginLimiter.AttemptAcquire(ip);
+        if (!lease.IsAcquired)
+        {
+            LogRateLimited(logger);
+            context.Response.Headers.RetryAfter = "60";
+            return Pages.Error(context, "尝试次数过多，请稍后再试。", "Too many attempts; try again later.", StatusCodes.Status429TooManyRequests);
+        }
+
+        switch (await totp.VerifyAsync(subject, form["code"].ToString(), cancellationToken))
+        {
+            case TotpOutcome.Success:
+                var session = await sessions.StartAsync(context, subject, IdentityConstants.AcrMultiFactor, MultiFactorAmr, cancellationToken);
+                LogLoginSucceeded(logger, subject);
+                return await CompleteAsync(context, request, session, cancellationToken);
+            case TotpOutcome.Invalid or TotpOutcome.Replayed:
+                LogLoginFailed(logger);
+                return SecondFactorPage(context, rawQuery, ticket, Pages.T(context, "动态验证码错误或已使用，请输入验证器中的新验证码。",
+                    "Wrong or already used code; enter the next code your authenticator shows."));
+            case TotpOutcome.LockedOut:
+                LogLoginFailed(logger);
+                return LoginPage(context, rawQuery, Pages.T(context, "登录失败次数过多，账户已暂时锁定，请 15 分钟后再试。",
+                    "Too many failed sign-ins: the account is locked for 15 minutes."), StatusCodes.Status429TooManyRequests);
+            default:
+                return LoginPage(context, rawQuery, Pages.T(context, "验证已超时，请重新登录。", "The sign-in timed out; please sign in again."));
+        }
+    }
+
+    private string ProtectTicket(string subject, string rawQuery) =>
+        _tickets.Protect(subject + "\n" + RequestHash(rawQuery), time.GetUtcNow() + SecondFactorTicketLifetime);
+
+    /// <summary>The subject whose password was checked, when the ticket is authentic, unexpired and for this very request.</summary>
+    private string? UnprotectTicket(string ticket, string rawQuery)
+    {
+        if (ticket.Length is 0 or > 2048)
+        {
+            return null;
+        }
+
+        try
+        {
+            var parts = _tickets.Unprotect(ticket, out var expiration).Split('\n');
+            return parts.Length == 2 && expiration > time.GetUtcNow() && parts[1] == RequestHash(rawQuery) ? parts[0] : null;
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    private static string RequestHash(string rawQuery) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(rawQuery)));
+
+    private IResult SecondFactorPage(HttpContext context, string rawQuery, string ticket, string? error)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var action = context.Request.PathBase + SecondFactorPath;
+        var body = $"""
+            {(error is null ? string.Empty : $"<p class=\"error\" id=\"error\" role=\"alert\">{Pages.Encode(error)}</p>")}
+            <p>{Pages.T(context, "请输入身份验证器应用中显示的 6 位动态验证码。", "Enter the 6-digit code shown by your authenticator app.")}</p>
+            <form method="post" action="{Pages.Encode(action)}" autocomplete="off">
+            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            <input type="hidden" name="request" value="{Pages.Encode(rawQuery)}">
+            <input type="hidden" name="ticket" value="{Pages.Encode(ticket)}">
+            <label for="code">{Pages.T(context, "动态验证码", "Code")}</label>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required autofocus>
+            <button type="submit" id="verify">{Pages.T(context, "验证", "Verify")}</button>
+            </form>
+            """;
+        return Pages.Html(context, Pages.T(context, "统一身份认证 · 两步验证", "Unified identity · Two-step verification"), body);
     }
 
     private IResult LoginPage(HttpContext context, string rawQuery, string? error, int status = StatusCodes.Status200OK)

@@ -151,16 +151,42 @@ public sealed partial class CitizenManager(
 
         if (Hasher.VerifyHashedPassword(row.Citizen, row.PasswordHash, password ?? string.Empty) != PasswordVerificationResult.Failed)
         {
-            if (row.FailedLogins > 0 || row.LockedUntil is not null)
+            // With a second factor the count is reset only once the code is right too: otherwise the password alone
+            // would reset it between guesses and code failures could never reach the lockout threshold.
+            if (!row.Citizen.TotpEnabled)
             {
-                await using var reset = await database.OpenConnectionAsync(cancellationToken);
-                await reset.ExecuteAsync(new CommandDefinition(
-                    "UPDATE identity_citizens SET failed_logins = 0, first_failure_at = NULL, locked_until = NULL WHERE holder_key = @holderKey",
-                    new { holderKey }, cancellationToken: cancellationToken));
+                await ResetFailuresAsync(row, cancellationToken);
             }
 
             return (LoginOutcome.Success, row.Citizen);
         }
+
+        return (await RecordFailureAsync(row, options, cancellationToken), null);
+    }
+
+    /// <summary>Whether the account is locked at this moment.</summary>
+    internal bool IsLockedOut(CitizenRow row) => row.LockedUntil is { } lockedUntil && lockedUntil > time.GetUtcNow();
+
+    /// <summary>Clears the failure count after a complete, successful sign-in.</summary>
+    internal async Task ResetFailuresAsync(CitizenRow row, CancellationToken cancellationToken)
+    {
+        if (row.FailedLogins > 0 || row.LockedUntil is not null)
+        {
+            await using var reset = await database.OpenConnectionAsync(cancellationToken);
+            await reset.ExecuteAsync(new CommandDefinition(
+                "UPDATE identity_citizens SET failed_logins = 0, first_failure_at = NULL, locked_until = NULL WHERE holder_key = @holderKey",
+                new { holderKey = row.HolderKey }, cancellationToken: cancellationToken));
+        }
+    }
+
+    /// <summary>
+    /// Counts one failed authentication (wrong password or wrong second-factor code); locks the account when the count
+    /// reaches <see cref="IdentityOptions.LockoutThreshold"/> within <see cref="IdentityOptions.LockoutWindow"/>.
+    /// </summary>
+    internal async Task<LoginOutcome> RecordFailureAsync(CitizenRow row, IdentityOptions options, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var holderKey = row.HolderKey;
 
         // Counted in one statement so concurrent failures cannot undercount.
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
@@ -177,17 +203,18 @@ public sealed partial class CitizenManager(
                 "UPDATE identity_citizens SET locked_until = @lockedUntil, failed_logins = 0, first_failure_at = NULL WHERE holder_key = @holderKey",
                 new { holderKey, lockedUntil = now + options.LockoutWindow }, cancellationToken: cancellationToken));
             LogLockedOut(logger, row.Citizen.Subject);
-            return (LoginOutcome.LockedOut, null);
+            return LoginOutcome.LockedOut;
         }
 
-        return (LoginOutcome.Invalid, null);
+        return LoginOutcome.Invalid;
     }
 
     internal async Task<CitizenRow?> FindRowAsync(string where, object args, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT holder_key, subject, sealed_citizen_id, name, password_hash, sealed_totp_secret, failed_logins, first_failure_at, locked_until, created_at " +
+            "SELECT holder_key, subject, sealed_citizen_id, name, password_hash, sealed_totp_secret, failed_logins, first_failure_at, locked_until, created_at, " +
+            "sealed_totp_pending, totp_pending_at, totp_last_step " +
             $"FROM identity_citizens WHERE {where}", args, cancellationToken: cancellationToken));
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -208,7 +235,10 @@ public sealed partial class CitizenManager(
             totp,
             reader.GetInt32(6),
             reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
-            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8));
+            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+            reader.IsDBNull(10) ? null : reader.GetFieldValue<byte[]>(10),
+            reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+            reader.IsDBNull(12) ? null : reader.GetInt64(12));
     }
 
     private static string Aad(string holderKey) => "identity-citizen:" + holderKey;
@@ -221,5 +251,6 @@ public sealed partial class CitizenManager(
 
     internal sealed record CitizenRow(
         string HolderKey, Citizen Citizen, byte[] SealedCitizenId, string PasswordHash, byte[]? SealedTotpSecret,
-        int FailedLogins, DateTimeOffset? FirstFailureAt, DateTimeOffset? LockedUntil);
+        int FailedLogins, DateTimeOffset? FirstFailureAt, DateTimeOffset? LockedUntil,
+        byte[]? SealedTotpPending, DateTimeOffset? TotpPendingAt, long? TotpLastStep);
 }

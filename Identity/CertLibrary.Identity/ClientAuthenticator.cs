@@ -7,8 +7,26 @@ namespace CertLibrary.Identity;
 /// <summary>Authenticates the client of a back-channel request: <c>client_secret_basic</c> or <c>client_secret_post</c>, never both.</summary>
 internal sealed class ClientAuthenticator(ClientManager clients)
 {
-    public async Task<(IdentityClient? Client, IResult? Error)> AuthenticateAsync(HttpContext context, IFormCollection form, CancellationToken cancellationToken)
+    public Task<(IdentityClient? Client, IResult? Error)> AuthenticateAsync(HttpContext context, IFormCollection form, CancellationToken cancellationToken) =>
+        AuthenticateAsync(context, form, allowPublic: false, cancellationToken);
+
+    /// <summary>
+    /// As above; with <paramref name="allowPublic"/> a public client may also identify itself by <c>client_id</c> alone
+    /// (<c>token_endpoint_auth_method</c> <c>none</c>, RFC 6749 §2.1: PKCE protects its codes). A confidential client
+    /// never can.
+    /// </summary>
+    public async Task<(IdentityClient? Client, IResult? Error)> AuthenticateAsync(
+        HttpContext context, IFormCollection form, bool allowPublic, CancellationToken cancellationToken)
     {
+        if (allowPublic && context.Request.Headers.Authorization.Count == 0 && !form.ContainsKey("client_secret")
+            && form["client_id"].ToString() is { Length: > 0 } publicId)
+        {
+            var found = await clients.FindAsync(publicId, cancellationToken);
+            return found is { IsPublic: true }
+                ? (found, null)
+                : (null, OAuthErrors.Error(context, OAuthErrors.InvalidClient, "Client authentication failed."));
+        }
+
         string? clientId = null;
         string? secret = null;
         var authorization = context.Request.Headers.Authorization.ToString();

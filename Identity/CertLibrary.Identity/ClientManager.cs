@@ -13,7 +13,7 @@ namespace CertLibrary.Identity;
 /// <param name="Scopes">Scopes the client may request.</param>
 /// <param name="RedirectUris">Redirect URIs, matched exactly.</param>
 /// <param name="PostLogoutRedirectUris">Post-logout redirect URIs, matched exactly.</param>
-/// <param name="BackChannelLogoutUri">Back-channel logout endpoint, if registered.</param>
+/// <param name="BackChannelLogoutUri">Back-channel logout endpoint (OIDC Back-Channel Logout 1.0), if registered; column <c>back_channel_logout_uri</c>.</param>
 /// <param name="CreatedAt">Registration time.</param>
 public sealed record IdentityClient(
     string ClientId,
@@ -23,11 +23,15 @@ public sealed record IdentityClient(
     IReadOnlyList<string> RedirectUris,
     IReadOnlyList<string> PostLogoutRedirectUris,
     string? BackChannelLogoutUri,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>A public client (a browser or mobile app): no secret, authorization code with PKCE only.</summary>
+    public bool IsPublic { get; init; }
+}
 
 /// <summary>Credentials of a newly created client; the secret is shown once and only its hash is stored.</summary>
 /// <param name="ClientId">Client identifier.</param>
-/// <param name="ClientSecret">Client secret (256-bit random, base64url).</param>
+/// <param name="ClientSecret">Client secret (256-bit random, base64url); empty for a public client, which has none.</param>
 public sealed record ClientCredentials(string ClientId, string ClientSecret);
 
 /// <summary>Interactive (portal) settings of a client.</summary>
@@ -44,13 +48,16 @@ public sealed class ClientRegistrationOptions
 
     /// <summary>Back-channel logout URI (OIDC Back-Channel Logout 1.0).</summary>
     public string? BackChannelLogoutUri { get; init; }
+
+    /// <summary>A public client (browser or mobile app): no secret; authorization code with PKCE and refresh tokens only.</summary>
+    public bool IsPublic { get; init; }
 }
 
 /// <summary>Registers OAuth clients and checks their secrets. Business rules live here; SQL stays plain.</summary>
 public sealed partial class ClientManager(ICertLibraryDatabase database, TimeProvider time, ILogger<ClientManager> logger)
 {
     private const string Columns =
-        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at";
+        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client";
 
     /// <summary>
     /// Creates a client. Throws <see cref="ArgumentException"/> (naming the bad parameter) for an unknown scope, a bad
@@ -66,18 +73,20 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         registration ??= new ClientRegistrationOptions();
         Validate(departmentCode, name, scopes, registration);
         var clientId = registration.ClientId ?? "cl_" + SecretHasher.NewSecret(16);
-        var secret = SecretHasher.NewSecret();
+        var secret = registration.IsPublic ? string.Empty : SecretHasher.NewSecret();
         var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-                "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @now, @now)",
+                "back_channel_logout_uri, public_client, created_at, updated_at) " +
+                "VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @isPublic, @now, @now)",
                 new
                 {
                     clientId,
-                    hash = SecretHasher.Hash(secret),
+                    hash = registration.IsPublic ? string.Empty : SecretHasher.Hash(secret),
+                    isPublic = registration.IsPublic,
                     name = name.Trim(),
                     departmentCode = departmentCode is null ? null : CreditCode.Parse(departmentCode).ToString(),
                     scopes = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)),
@@ -113,7 +122,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-            "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, 'Administrator', NULL, @scope, '', '', NULL, @now, @now) " +
+            "back_channel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, 'Administrator', NULL, @scope, '', '', NULL, @now, @now) " +
             "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes, updated_at = excluded.updated_at",
             new { clientId, hash = SecretHasher.Hash(clientSecret), scope = IdentityConstants.AdminScope, now },
             cancellationToken: cancellationToken));
@@ -140,10 +149,10 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-            "backchannel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, NULL, @scopes, @redirects, @postLogout, @backChannel, @now, @now) " +
+            "back_channel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, NULL, @scopes, @redirects, @postLogout, @backChannel, @now, @now) " +
             "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name, scopes = excluded.scopes, " +
             "redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris, " +
-            "backchannel_logout_uri = excluded.backchannel_logout_uri, updated_at = excluded.updated_at",
+            "back_channel_logout_uri = excluded.back_channel_logout_uri, updated_at = excluded.updated_at",
             new
             {
                 clientId,
@@ -181,7 +190,59 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
             return null;
         }
 
-        return SecretHasher.Verify(clientSecret, row.Value.Hash) ? row.Value.Client : null;
+        return !row.Value.Client.IsPublic && SecretHasher.Verify(clientSecret, row.Value.Hash) ? row.Value.Client : null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="uri"/> cannot be registered as a redirect, post-logout or back-channel logout URI, or null when
+    /// it can: absolute, https (http only for a loopback host), no fragment, no wildcard, no user info, no white space,
+    /// at most 2,000 characters. Redirect URIs are matched exactly, so anything looser would be a hole.
+    /// </summary>
+    public static string? CheckUri(string? uri)
+    {
+        if (string.IsNullOrEmpty(uri))
+        {
+            return "A URI is required.";
+        }
+
+        if (uri.Length > 2000)
+        {
+            return "The URI is longer than 2,000 characters.";
+        }
+
+        if (uri.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            return "The URI contains white space or control characters.";
+        }
+
+        if (uri.Contains('*', StringComparison.Ordinal))
+        {
+            return "Wildcards are not allowed: redirect URIs are matched exactly.";
+        }
+
+        if (uri.Contains('#', StringComparison.Ordinal))
+        {
+            return "The URI must not contain a fragment (RFC 6749 §3.1.2).";
+        }
+
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || string.IsNullOrEmpty(parsed.Host))
+        {
+            return "The URI must be absolute (scheme and host).";
+        }
+
+        if (parsed.UserInfo.Length > 0)
+        {
+            return "The URI must not contain user information.";
+        }
+
+        if (parsed.Scheme == Uri.UriSchemeHttps)
+        {
+            return null;
+        }
+
+        return parsed.Scheme == Uri.UriSchemeHttp && parsed.IsLoopback
+            ? null
+            : "The URI must use https (http only for a loopback host such as 127.0.0.1 or localhost).";
     }
 
     private async Task<(IdentityClient Client, string Hash)?> FindWithHashAsync(string clientId, CancellationToken cancellationToken)
@@ -210,7 +271,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
                 Split(reader.GetString(5)),
                 Split(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.GetFieldValue<DateTimeOffset>(8)), reader.GetString(1)));
+                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9) }, reader.GetString(1)));
         }
 
         return list;
@@ -243,11 +304,15 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         foreach (var uri in registration.RedirectUris.Concat(registration.PostLogoutRedirectUris)
             .Concat(registration.BackChannelLogoutUri is null ? [] : [registration.BackChannelLogoutUri]))
         {
-            if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0 || uri.Contains(' ', StringComparison.Ordinal)
-                || (parsed.Scheme != Uri.UriSchemeHttps && !(parsed.Scheme == Uri.UriSchemeHttp && parsed.IsLoopback)))
+            if (CheckUri(uri) is { } problem)
             {
-                throw new ArgumentException($"'{uri}' must be an absolute https URI (http only on loopback) without a fragment.", nameof(registration));
+                throw new ArgumentException($"'{uri}': {problem}", nameof(registration));
             }
+        }
+
+        if (registration.IsPublic && (registration.RedirectUris.Count == 0 || scopes.Any(IdentityConstants.ApiScopes.Contains)))
+        {
+            throw new ArgumentException("A public client needs redirect URIs and may not hold department (client credentials) scopes.", nameof(registration));
         }
     }
 

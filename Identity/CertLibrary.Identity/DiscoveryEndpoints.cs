@@ -28,12 +28,12 @@ internal static class DiscoveryEndpoints
             ["subject_types_supported"] = new[] { "public" },
             ["id_token_signing_alg_values_supported"] = new[] { "ES256" },
             ["userinfo_signing_alg_values_supported"] = new[] { "ES256" },
-            ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
-            ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
+            ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "none" }, // none: public clients, PKCE
+            ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "none" },
             ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
             ["code_challenge_methods_supported"] = new[] { "S256" },
             ["prompt_values_supported"] = new[] { "none", "login" },
-            ["acr_values_supported"] = new[] { IdentityConstants.AcrPassword }, // the TOTP factor (AcrMultiFactor) is not built yet
+            ["acr_values_supported"] = new[] { IdentityConstants.AcrPassword, IdentityConstants.AcrMultiFactor },
             ["authorization_response_iss_parameter_supported"] = true,
             ["backchannel_logout_supported"] = true,
             ["backchannel_logout_session_supported"] = true,

@@ -16,6 +16,10 @@ public static class IdentityEndpointRouteBuilderExtensions
         group.MapPost("/connect/token", TokenEndpoint.HandleAsync).WithName("OidcToken").DisableAntiforgery();
         group.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).WithName("OidcAuthorize").DisableAntiforgery();
         group.MapPost(AuthorizeEndpoint.LoginPath, AuthorizeEndpoint.LoginAsync).WithName("OidcLogin").DisableAntiforgery();
+        group.MapPost(AuthorizeEndpoint.SecondFactorPath, AuthorizeEndpoint.SecondFactorAsync).WithName("OidcLoginSecondFactor").DisableAntiforgery();
+        group.MapGet(TotpAccountEndpoints.Path, TotpAccountEndpoints.ShowAsync).WithName("AccountTotp");
+        group.MapPost(TotpAccountEndpoints.Path + "/enable", TotpAccountEndpoints.EnableAsync).WithName("AccountTotpEnable").DisableAntiforgery();
+        group.MapPost(TotpAccountEndpoints.Path + "/disable", TotpAccountEndpoints.DisableAsync).WithName("AccountTotpDisable").DisableAntiforgery();
         group.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.UserInfoAsync).WithName("OidcUserInfo").DisableAntiforgery();
         group.MapPost("/connect/revocation", TokenManagementEndpoints.RevokeAsync).WithName("OidcRevocation").DisableAntiforgery();
         group.MapPost("/connect/introspect", TokenManagementEndpoints.IntrospectAsync).WithName("OidcIntrospection").DisableAntiforgery();

@@ -1,5 +1,7 @@
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Data;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +46,7 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ClientManager>();
         services.TryAddSingleton<CitizenManager>();
+        services.TryAddSingleton<TotpManager>();
         services.TryAddSingleton<SigningKeyManager>();
         services.TryAddSingleton<TokenFactory>();
         services.TryAddSingleton<IssuerResolver>();
@@ -58,6 +61,12 @@ public static class IdentityServiceCollectionExtensions
                 http.Timeout = sp.GetRequiredService<IOptions<IdentityOptions>>().Value.BackChannelLogoutTimeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         services.AddAntiforgery();
+
+        // One key ring for every node (in the shared database, encrypted with a master-key-derived key) under a fixed
+        // application name: a token protected by one node is read by any other.
+        services.AddDataProtection().SetApplicationName("CertLibrary");
+        services.TryAddSingleton<DatabaseXmlRepository>();
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>, ConfigureDataProtectionKeys>();
         services.AddMigrations(new MigrationSource("identity", typeof(IdentityServiceCollectionExtensions).Assembly));
         services.AddHostedService<IdentityBootstrapper>();
         return services;

@@ -20,7 +20,7 @@ internal static partial class TokenEndpoint
             return OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "A parameter was sent more than once.");
         }
 
-        var (client, error) = await authenticator.AuthenticateAsync(context, form, cancellationToken);
+        var (client, error) = await authenticator.AuthenticateAsync(context, form, allowPublic: true, cancellationToken);
         if (client is null)
         {
             LogClientAuthenticationFailed(logger);

@@ -52,7 +52,7 @@ internal static partial class TokenManagementEndpoints
         }
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
-        var (client, error) = await authenticator.AuthenticateAsync(context, form, cancellationToken);
+        var (client, error) = await authenticator.AuthenticateAsync(context, form, allowPublic: true, cancellationToken); // RFC 7009 §2.1: public clients revoke their own tokens
         if (client is null)
         {
             return error!;

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace CertLibrary.Identity.Tests;
 
@@ -27,6 +28,9 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
 
     /// <summary>Clock to use instead of the system clock.</summary>
     public TestTimeProvider? Time { get; init; }
+
+    /// <summary>Receives every log message when set.</summary>
+    public ILoggerProvider? Logs { get; init; }
 
     /// <summary>Extra configuration keys.</summary>
     public Dictionary<string, string> Settings { get; init; } = [];
@@ -63,6 +67,11 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
             if (Time is not null)
             {
                 services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
+            }
+
+            if (Logs is not null)
+            {
+                services.AddSingleton(Logs);
             }
         });
     }

@@ -41,10 +41,10 @@ public sealed partial class OidcFlow : IDisposable
         factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri("https://localhost") });
 
     public static async Task<OidcFlow> CreateAsync(
-        IdentityApiFactory factory, string scopes = "openid profile offline_access certlib.citizen_id", string? backChannelLogoutUri = null)
+        IdentityApiFactory factory, string scopes = "openid profile offline_access certlib.citizen_id", string? backChannelLogoutUri = null, bool publicClient = false)
     {
         var client = await factory.Clients.CreateAsync(null, "Portal", scopes.Split(' '),
-            new ClientRegistrationOptions { RedirectUris = [RedirectUri], PostLogoutRedirectUris = [PostLogoutUri], BackChannelLogoutUri = backChannelLogoutUri });
+            new ClientRegistrationOptions { RedirectUris = [RedirectUri], PostLogoutRedirectUris = [PostLogoutUri], BackChannelLogoutUri = backChannelLogoutUri, IsPublic = publicClient });
         var id = CitizenId.Create("110105", new DateOnly(1970, 1, 1).AddDays(RandomNumberGenerator.GetInt32(15000)), RandomNumberGenerator.GetInt32(1000));
         var registered = await factory.Citizens.RegisterAsync(id, "张三", Password);
         return new OidcFlow(factory, client, id, registered.Citizen!.Subject);

@@ -13,12 +13,21 @@ public static class AdminAccessApi
 {
     private static readonly string[] DepartmentScopes = [CallerExtensions.IssueScope, CallerExtensions.UseScope, CallerExtensions.VerifyScope, CallerExtensions.AdminScope];
 
+    private static readonly string[] PortalScopes =
+        [IdentityConstants.OpenIdScope, IdentityConstants.ProfileScope, IdentityConstants.OfflineAccessScope, IdentityConstants.CitizenIdScope];
+
+    private const int MaxUris = 20;
+
     public static RouteGroupBuilder MapAdminAccessApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/admin").WithTags("Administration").RequireAuthorization(Policies.Admin);
         group.MapPost("/clients", CreateClientAsync).WithName("CreateClient")
-            .WithSummary("Register a department client")
-            .WithDescription("Creates a confidential client for client credentials. The secret is returned once and stored only as a hash.");
+            .WithSummary("Register a department client or a portal client")
+            .WithDescription("Without redirectUris: a confidential client for client credentials (department scopes). With redirectUris: a "
+                + "portal client for the authorization code flow with PKCE (scopes openid, profile, offline_access, certlib.citizen_id), "
+                + "clientType confidential (default) or public (no secret), optional postLogoutRedirectUris and backChannelLogoutUri. "
+                + "Every URI must be absolute https (http only for loopback hosts), without fragment or wildcard. "
+                + "The secret is returned once and stored only as a hash.");
         group.MapGet("/clients", ListClientsAsync).WithName("ListClients")
             .WithSummary("List clients").WithDescription("Every client with its department and scopes; never secrets.");
         group.MapPost("/citizens", RegisterCitizenAsync).WithName("RegisterCitizen")
@@ -34,7 +43,7 @@ public static class AdminAccessApi
         return group;
     }
 
-    private static async Task<Results<Created<ClientCredentials>, ProblemHttpResult>> CreateClientAsync(
+    private static async Task<Results<Created<CreatedClient>, ProblemHttpResult>> CreateClientAsync(
         HttpRequest request, ClientManager clients, ICertificateStore store, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<ClientRequest>(request, JsonBody.DefaultLimit, cancellationToken);
@@ -67,7 +76,38 @@ public static class AdminAccessApi
         }
 
         var scopes = body.Scopes ?? [];
-        if (scopes.Count == 0 || scopes.Any(s => !DepartmentScopes.Contains(s)))
+        var isPublic = body.ClientType == PublicType;
+        if (body.ClientType is not (null or ConfidentialType or PublicType))
+        {
+            errors["clientType"] = [$"Either \"{ConfidentialType}\" or \"{PublicType}\"."];
+        }
+
+        var portal = body.RedirectUris is not null || body.PostLogoutRedirectUris is not null || body.BackChannelLogoutUri is not null || isPublic;
+        if (portal)
+        {
+            if (scopes.Count == 0 || scopes.Any(s => !PortalScopes.Contains(s)) || !scopes.Contains(IdentityConstants.OpenIdScope))
+            {
+                errors["scopes"] = [$"A portal client needs openid and may also have: {string.Join(", ", PortalScopes.Skip(1))}."];
+            }
+
+            if (body.RedirectUris is not { Count: > 0 and <= MaxUris })
+            {
+                errors["redirectUris"] = [$"A portal client needs 1 to {MaxUris} redirect URIs."];
+            }
+
+            if (body.PostLogoutRedirectUris is { Count: > MaxUris })
+            {
+                errors["postLogoutRedirectUris"] = [$"At most {MaxUris} post-logout redirect URIs."];
+            }
+
+            CheckUris(errors, "redirectUris", body.RedirectUris);
+            CheckUris(errors, "postLogoutRedirectUris", body.PostLogoutRedirectUris);
+            if (body.BackChannelLogoutUri is not null && ClientManager.CheckUri(body.BackChannelLogoutUri) is { } backChannelError)
+            {
+                errors["backChannelLogoutUri"] = [backChannelError];
+            }
+        }
+        else if (scopes.Count == 0 || scopes.Any(s => !DepartmentScopes.Contains(s)))
         {
             errors["scopes"] = [$"One or more of: {string.Join(", ", DepartmentScopes)}."];
         }
@@ -81,12 +121,38 @@ public static class AdminAccessApi
             return Problems.From(CertStoreError.Invalid(errors));
         }
 
-        var credentials = await clients.CreateAsync(department, body.Name!.Trim(), [.. scopes!.OfType<string>().Distinct()], cancellationToken: cancellationToken);
-        return TypedResults.Created($"/api/v1/admin/clients/{credentials.ClientId}", credentials);
+        var registration = portal
+            ? new ClientRegistrationOptions
+            {
+                RedirectUris = [.. body.RedirectUris!.OfType<string>().Distinct(StringComparer.Ordinal)],
+                PostLogoutRedirectUris = [.. (body.PostLogoutRedirectUris ?? []).OfType<string>().Distinct(StringComparer.Ordinal)],
+                BackChannelLogoutUri = body.BackChannelLogoutUri,
+                IsPublic = isPublic,
+            }
+            : null;
+        var credentials = await clients.CreateAsync(department, body.Name!.Trim(), [.. scopes!.OfType<string>().Distinct()], registration, cancellationToken);
+        return TypedResults.Created($"/api/v1/admin/clients/{credentials.ClientId}", new CreatedClient(
+            credentials.ClientId, isPublic ? null : credentials.ClientSecret, isPublic ? PublicType : ConfidentialType));
     }
 
+    private static void CheckUris(Dictionary<string, string[]> errors, string field, IReadOnlyList<string?>? uris)
+    {
+        for (var i = 0; i < Math.Min(uris?.Count ?? 0, MaxUris); i++)
+        {
+            if (ClientManager.CheckUri(uris![i]) is { } error)
+            {
+                errors[$"{field}[{i}]"] = [error];
+            }
+        }
+    }
+
+    private const string ConfidentialType = "confidential";
+
+    private const string PublicType = "public";
+
     private static async Task<Ok<IEnumerable<ClientSummary>>> ListClientsAsync(ClientManager clients, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await clients.ListAsync(cancellationToken)).Select(c => new ClientSummary(c.ClientId, c.Name, c.DepartmentCode, c.Scopes, c.CreatedAt)));
+        TypedResults.Ok((await clients.ListAsync(cancellationToken)).Select(c => new ClientSummary(c.ClientId, c.Name, c.DepartmentCode, c.Scopes, c.CreatedAt,
+            c.IsPublic ? PublicType : ConfidentialType, c.RedirectUris, c.PostLogoutRedirectUris, c.BackChannelLogoutUri)));
 
     private static async Task<Results<Created<Citizen>, ProblemHttpResult>> RegisterCitizenAsync(
         HttpRequest request, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken)
@@ -149,11 +215,33 @@ public static class AdminAccessApi
         (await keys.GetAllKeysAsync(cancellationToken)).Where(k => k.OwnerCode == code)
             .Select(k => new KeySummary(k.KeyId, k.Algorithm, suites.Get(k.Algorithm).ExportJwk(k.SubjectPublicKeyInfo), k.NotBefore, k.RetiredAt, k.RevokedAt));
 
-    /// <summary>Body of <c>POST /api/v1/admin/clients</c>.</summary>
-    public sealed record ClientRequest(string? DepartmentCode, string? Name, IReadOnlyList<string?>? Scopes);
+    /// <summary>Body of <c>POST /api/v1/admin/clients</c>; the URIs and <c>clientType</c> only for portal (authorization code) clients.</summary>
+    public sealed record ClientRequest(
+        string? DepartmentCode,
+        string? Name,
+        IReadOnlyList<string?>? Scopes,
+        IReadOnlyList<string?>? RedirectUris = null,
+        IReadOnlyList<string?>? PostLogoutRedirectUris = null,
+        string? BackChannelLogoutUri = null,
+        string? ClientType = null);
+
+    /// <summary>A new client: its secret (confidential clients only) is shown this once.</summary>
+    public sealed record CreatedClient(
+        string ClientId,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ClientSecret,
+        string ClientType);
 
     /// <summary>A client as listed (no secret).</summary>
-    public sealed record ClientSummary(string ClientId, string Name, string? DepartmentCode, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt);
+    public sealed record ClientSummary(
+        string ClientId,
+        string Name,
+        string? DepartmentCode,
+        IReadOnlyList<string> Scopes,
+        DateTimeOffset CreatedAt,
+        string ClientType,
+        IReadOnlyList<string> RedirectUris,
+        IReadOnlyList<string> PostLogoutRedirectUris,
+        string? BackChannelLogoutUri);
 
     /// <summary>Body of <c>POST /api/v1/admin/citizens</c>.</summary>
     public sealed record CitizenRequest(string? IdNumber, string? Name, string? Password);

@@ -1,0 +1,23 @@
+-- TOTP second factor (RFC 6238). The confirmed secret lives in sealed_totp_secret (V001); an enrolment keeps its
+-- secret sealed in sealed_totp_pending until the citizen confirms it with a current code. totp_last_step is the
+-- time step of the last accepted code: a code is accepted only for a later step, so no code is used twice.
+ALTER TABLE identity_citizens ADD COLUMN IF NOT EXISTS sealed_totp_pending BYTEA;
+ALTER TABLE identity_citizens ADD COLUMN IF NOT EXISTS totp_pending_at TIMESTAMPTZ;
+ALTER TABLE identity_citizens ADD COLUMN IF NOT EXISTS totp_last_step BIGINT;
+
+-- Portal clients: back-channel logout endpoint under the name the logout code reads; public clients (PKCE, no secret).
+ALTER TABLE identity_clients RENAME COLUMN backchannel_logout_uri TO back_channel_logout_uri;
+ALTER TABLE identity_clients ADD COLUMN IF NOT EXISTS public_client BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- ASP.NET Core Data Protection key ring shared by every node (cookies and antiforgery tokens written by one node are
+-- read by any other). Each element is AES-GCM encrypted with a key derived from the master key before it is stored.
+-- Reference table: small, read whole by every node.
+CREATE TABLE IF NOT EXISTS identity_dataprotection_keys (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    friendly_name   TEXT NOT NULL,
+    xml             TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL
+);
+
+-- V001 declared locked_until as TEXT on PostgreSQL; the lockout code reads and writes it as a timestamp.
+ALTER TABLE identity_citizens ALTER COLUMN locked_until TYPE TIMESTAMPTZ USING locked_until::timestamptz;

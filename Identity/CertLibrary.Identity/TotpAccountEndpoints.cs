@@ -1,0 +1,168 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http;
+using QRCoder;
+
+namespace CertLibrary.Identity;
+
+/// <summary>
+/// <c>/account/totp</c>: a signed-in citizen (SSO cookie) enrols an authenticator app — QR code of the
+/// <c>otpauth://</c> key URI plus the base32 secret, switched on only after a current code was entered — or switches
+/// it off with a current code. Same page rules as the login page: Chinese by default, never framed, never cached,
+/// antiforgery on every form.
+/// </summary>
+internal static class TotpAccountEndpoints
+{
+    public const string Path = "/account/totp";
+
+    public static async Task<IResult> ShowAsync(HttpContext context, SessionCookie sessions, TotpManager totp, CitizenManager citizens,
+        IAntiforgery antiforgery, CancellationToken cancellationToken)
+    {
+        if (await sessions.GetAsync(context, cancellationToken) is not { } session)
+        {
+            return NotSignedIn(context);
+        }
+
+        var citizen = await citizens.FindBySubjectAsync(session.Subject, cancellationToken);
+        if (citizen is null)
+        {
+            return NotSignedIn(context);
+        }
+
+        return citizen.TotpEnabled
+            ? DisablePage(context, antiforgery, null)
+            : await EnrolPageAsync(context, session.Subject, totp, antiforgery, null, cancellationToken);
+    }
+
+    public static async Task<IResult> EnableAsync(HttpContext context, SessionCookie sessions, TotpManager totp, IAntiforgery antiforgery,
+        CancellationToken cancellationToken)
+    {
+        var (session, form, error) = await ReadPostAsync(context, sessions, antiforgery, cancellationToken);
+        if (session is null)
+        {
+            return error!;
+        }
+
+        return await totp.ConfirmEnrolmentAsync(session.Subject, form!["code"].ToString(), cancellationToken) switch
+        {
+            TotpOutcome.Success => Done(context, Pages.T(context, "两步验证已开启。今后登录时，输入密码后还需输入验证器中的动态验证码。",
+                "Two-step verification is on. From now on, signing in asks for your authenticator's code after the password.")),
+            TotpOutcome.AlreadyEnrolled => DisablePage(context, antiforgery, null),
+            TotpOutcome.Invalid => await EnrolPageAsync(context, session.Subject, totp, antiforgery,
+                Pages.T(context, "验证码不正确，请输入验证器中当前显示的验证码。", "Wrong code; enter the code your authenticator shows now."), cancellationToken),
+            _ => await EnrolPageAsync(context, session.Subject, totp, antiforgery,
+                Pages.T(context, "二维码已过期，请重新扫描下面的新二维码。", "The QR code expired; scan the new one below."), cancellationToken),
+        };
+    }
+
+    public static async Task<IResult> DisableAsync(HttpContext context, SessionCookie sessions, TotpManager totp, IAntiforgery antiforgery,
+        CancellationToken cancellationToken)
+    {
+        var (session, form, error) = await ReadPostAsync(context, sessions, antiforgery, cancellationToken);
+        if (session is null)
+        {
+            return error!;
+        }
+
+        return await totp.DisableAsync(session.Subject, form!["code"].ToString(), cancellationToken) switch
+        {
+            TotpOutcome.Success => Done(context, Pages.T(context, "两步验证已关闭。", "Two-step verification is off.")),
+            TotpOutcome.NotEnrolled => Done(context, Pages.T(context, "两步验证未开启。", "Two-step verification is not on.")),
+            TotpOutcome.LockedOut => Pages.Error(context, "失败次数过多，账户已暂时锁定，请 15 分钟后再试。",
+                "Too many failures: the account is locked for 15 minutes.", StatusCodes.Status429TooManyRequests),
+            _ => DisablePage(context, antiforgery, Pages.T(context, "验证码错误或已使用。", "Wrong or already used code.")),
+        };
+    }
+
+    private static async Task<(SessionRow? Session, IFormCollection? Form, IResult? Error)> ReadPostAsync(
+        HttpContext context, SessionCookie sessions, IAntiforgery antiforgery, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return (null, null, Pages.Error(context, "请求无效。", "Invalid request."));
+        }
+
+        try
+        {
+            await antiforgery.ValidateRequestAsync(context);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return (null, null, Pages.Error(context, "页面已过期或请求来源无效，请刷新后重试。", "The page expired or the request did not come from it; reload and try again."));
+        }
+
+        if (await sessions.GetAsync(context, cancellationToken) is not { } session)
+        {
+            return (null, null, NotSignedIn(context));
+        }
+
+        return (session, await context.Request.ReadFormAsync(cancellationToken), null);
+    }
+
+    private static async Task<IResult> EnrolPageAsync(HttpContext context, string subject, TotpManager totp, IAntiforgery antiforgery, string? error,
+        CancellationToken cancellationToken)
+    {
+        var (outcome, enrolment) = await totp.BeginEnrolmentAsync(subject, cancellationToken);
+        if (outcome == TotpOutcome.AlreadyEnrolled)
+        {
+            return DisablePage(context, antiforgery, null);
+        }
+
+        if (enrolment is null)
+        {
+            return NotSignedIn(context);
+        }
+
+        string qr;
+        using (var generator = new QRCodeGenerator())
+        using (var data = generator.CreateQrCode(enrolment.KeyUri, QRCodeGenerator.ECCLevel.M))
+        using (var png = new PngByteQRCode(data))
+        {
+            qr = "data:image/png;base64," + Convert.ToBase64String(png.GetGraphic(6));
+        }
+
+        var base32 = Totp.Base32(enrolment.Secret);
+        var grouped = string.Join(' ', base32.Chunk(4).Select(c => new string(c)));
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var body = $"""
+            {ErrorHtml(error)}
+            <p>{Pages.T(context, "1. 用手机上的身份验证器应用（如 Google Authenticator、Microsoft Authenticator、FreeOTP）扫描二维码：",
+                "1. Scan the QR code with an authenticator app on your phone (Google Authenticator, Microsoft Authenticator, FreeOTP…):")}</p>
+            <p><img id="qr" src="{qr}" alt="{Pages.T(context, "两步验证二维码", "Two-step verification QR code")}" style="width:100%;max-width:16rem;image-rendering:pixelated"></p>
+            <p><a id="open-app" href="{Pages.Encode(enrolment.KeyUri)}">{Pages.T(context, "在本机的验证器应用中打开", "Open in an authenticator app on this device")}</a></p>
+            <p>{Pages.T(context, "无法扫描时，手动输入密钥：", "Or type this key by hand:")}<br><code id="secret" style="font-size:1.1rem;word-break:break-all">{grouped}</code></p>
+            <form method="post" action="{Pages.Encode(context.Request.PathBase + Path + "/enable")}" autocomplete="off">
+            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            <label for="code">{Pages.T(context, "2. 输入应用显示的 6 位验证码以确认", "2. Enter the 6-digit code the app shows to confirm")}</label>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required>
+            <button type="submit" id="enable">{Pages.T(context, "开启两步验证", "Turn on two-step verification")}</button>
+            </form>
+            """;
+        return Pages.Html(context, Pages.T(context, "开启两步验证", "Set up two-step verification"), body);
+    }
+
+    private static IResult DisablePage(HttpContext context, IAntiforgery antiforgery, string? error)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var body = $"""
+            {ErrorHtml(error)}
+            <p id="status">{Pages.T(context, "两步验证已开启。", "Two-step verification is on.")}</p>
+            <form method="post" action="{Pages.Encode(context.Request.PathBase + Path + "/disable")}" autocomplete="off">
+            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            <label for="code">{Pages.T(context, "输入当前验证码以关闭两步验证", "Enter a current code to turn it off")}</label>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required>
+            <button type="submit" id="disable">{Pages.T(context, "关闭两步验证", "Turn off two-step verification")}</button>
+            </form>
+            """;
+        return Pages.Html(context, Pages.T(context, "两步验证", "Two-step verification"), body);
+    }
+
+    private static IResult Done(HttpContext context, string message) =>
+        Pages.Html(context, Pages.T(context, "两步验证", "Two-step verification"), $"<p id=\"done\">{Pages.Encode(message)}</p>");
+
+    private static IResult NotSignedIn(HttpContext context) =>
+        Pages.Error(context, "请先通过任一政务门户登录，再设置两步验证。", "Sign in through any portal first, then set up two-step verification.",
+            StatusCodes.Status401Unauthorized);
+
+    private static string ErrorHtml(string? error) =>
+        error is null ? string.Empty : $"<p class=\"error\" id=\"error\" role=\"alert\">{Pages.Encode(error)}</p>";
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace CertLibrary.Identity.Tests;
+
+/// <summary>Browser steps around the TOTP second factor: enrolment page, the code step of the login.</summary>
+public static partial class TotpFlow
+{
+    /// <summary>Signs in with the password only (a pwd session), opens the enrolment page and returns it with the shown secret.</summary>
+    public static async Task<(string Html, byte[] Secret)> OpenEnrolmentAsync(OidcFlow flow)
+    {
+        using var login = await flow.LoginAsync();
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        using var page = await flow.Browser.GetAsync("/account/totp");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        var shown = SecretRegex().Match(html);
+        Assert.True(shown.Success, html);
+        return (html, FromBase32(shown.Groups[1].Value.Replace(" ", string.Empty, StringComparison.Ordinal)));
+    }
+
+    public static async Task<HttpResponseMessage> PostCodeAsync(OidcFlow flow, string html, string path, string code) =>
+        await flow.Browser.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = OidcFlow.Field(html, "__RequestVerificationToken"),
+            ["code"] = code,
+        }));
+
+    /// <summary>Enrols the flow's citizen (signed in with the password) and returns the secret; the factor is on afterwards.</summary>
+    public static async Task<byte[]> EnrolAsync(OidcFlow flow, TestTimeProvider time)
+    {
+        var (html, secret) = await OpenEnrolmentAsync(flow);
+        using var done = await PostCodeAsync(flow, html, "/account/totp/enable", CodeAt(secret, time.GetUtcNow()));
+        Assert.Contains("id=\"done\"", await done.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True((await flow.Factory.Citizens.FindBySubjectAsync(flow.Subject))!.TotpEnabled);
+        return secret;
+    }
+
+    /// <summary>The code an authenticator shows at <paramref name="at"/>.</summary>
+    public static string CodeAt(byte[] secret, DateTimeOffset at) => Totp.Code(secret, Totp.Step(at));
+
+    /// <summary>New browser, authorize, password: returns the second-factor page (asserted to be one).</summary>
+    public static async Task<string> PasswordStepAsync(OidcFlow flow, string? url = null)
+    {
+        flow.NewBrowserSession();
+        using var response = await flow.LoginAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains("name=\"ticket\"", html, StringComparison.Ordinal);
+        return html;
+    }
+
+    public static async Task<HttpResponseMessage> SubmitCodeAsync(OidcFlow flow, string html, string code, string? request = null) =>
+        await flow.Browser.PostAsync("/connect/authorize/otp", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = OidcFlow.Field(html, "__RequestVerificationToken"),
+            ["request"] = request ?? OidcFlow.Field(html, "request"),
+            ["ticket"] = OidcFlow.Field(html, "ticket"),
+            ["code"] = code,
+        }));
+
+    public static byte[] FromBase32(string text)
+    {
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        var output = new List<byte>();
+        int buffer = 0, bits = 0;
+        foreach (var c in text)
+        {
+            buffer = (buffer << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
+            bits += 5;
+            if (bits >= 8)
+            {
+                output.Add((byte)(buffer >> (bits - 8)));
+                bits -= 8;
+            }
+        }
+
+        return [.. output];
+    }
+
+    [GeneratedRegex("<code id=\"secret\"[^>]*>([A-Z2-7 ]+)</code>")]
+    private static partial Regex SecretRegex();
+}
