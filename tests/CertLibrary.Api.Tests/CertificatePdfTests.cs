@@ -222,14 +222,7 @@ public sealed class CertificatePdfTests : IAsyncLifetime
         return await ExternalTools.DecodeQrAsync(Path.Combine(_directory, name + ".png"));
     }
 
-    private async Task<string> PdfTextAsync(byte[] pdf)
-    {
-        var file = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".pdf");
-        await File.WriteAllBytesAsync(file, pdf);
-        var (exit, output, error) = await ExternalTools.RunAsync("pdftotext", ["-enc", "UTF-8", file, "-"]);
-        Assert.True(exit == 0, "pdftotext: " + error);
-        return output;
-    }
+    private Task<string> PdfTextAsync(byte[] pdf) => ExternalTools.PdfTextAsync(pdf, _directory);
 
     private async Task<string> VerifyAsync(string qr)
     {

@@ -38,6 +38,23 @@ internal static class ExternalTools
     }
 
     /// <summary>Decodes the QR in a PNG with npm jsQR (tests/interop/qr-decode.mjs).</summary>
+    /// <summary>The text of a PDF as <c>pdftotext</c> (poppler-utils) reads it.</summary>
+    public static async Task<string> PdfTextAsync(byte[] pdf, string directory)
+    {
+        var file = Path.Combine(directory, Guid.NewGuid().ToString("N") + ".pdf");
+        await File.WriteAllBytesAsync(file, pdf);
+        try
+        {
+            var (exit, output, error) = await RunAsync("pdftotext", ["-enc", "UTF-8", file, "-"]);
+            Assert.True(exit == 0, "pdftotext: " + error);
+            return output;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     public static async Task<string> DecodeQrAsync(string png)
     {
         var interop = InteropDirectory();

@@ -132,7 +132,13 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         Assert.True(layout.GetProperty("smallestTarget").GetDouble() >= 44, $"tap targets at least 44 px high, smallest {layout.GetProperty("smallestTarget")}");
         Assert.Contains("width=device-width", layout.GetProperty("viewportMeta").GetString(), StringComparison.Ordinal);
         Assert.Equal("王小明，您好", layout.GetProperty("greeting").GetString());
-        Assert.Equal(2, layout.GetProperty("pdfButtons").GetInt32()); // the PDF itself is served by another change
+        Assert.Equal(2, layout.GetProperty("pdfButtons").GetInt32());
+
+        // 下载 PDF: the printable copy arrives as a file, and it is the marriage certificate's (its id is printed on it).
+        var pdf = steps["pdf"];
+        Assert.Equal("%PDF-", pdf.GetProperty("header").GetString());
+        Assert.EndsWith(".pdf", pdf.GetProperty("name").GetString(), StringComparison.Ordinal);
+        Assert.Contains(marriage, await ExternalTools.PdfTextAsync(Convert.FromBase64String(pdf.GetProperty("base64").GetString()!), Path.GetTempPath()), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, (HttpStatusCode)certificates.GetProperty("withoutHeader").GetInt32());
 
         var log = steps["access-log"];
@@ -264,6 +270,7 @@ public sealed class PortalBrowserTests : IAsyncLifetime
             builder.UseSetting("CERTLIB_SQLITE_PATH", Path.Combine(_directory, "certlib.db"));
             builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
             builder.UseSetting("CERTLIB_ISSUER", BaseUrl);
+            builder.UseSetting("CERTLIB_PDF_LICENSE", "agpl");
         }
 
         protected override void Dispose(bool disposing)

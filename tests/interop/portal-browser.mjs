@@ -2,6 +2,7 @@
 // argv[2]: base URL; argv[3]: JSON {idNumber, password}. Protocol with the .NET test: this script writes one JSON line
 // per step to stdout ({"step": ..., ...facts}) and, where the test must act or check first, waits for one line on stdin.
 // Every assertion is made by the .NET test on the facts reported here.
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import jsQR from 'jsqr';
 import pngjs from 'pngjs';
@@ -99,6 +100,11 @@ try {
   }
   await ask('qr', { qr: qrTexts });
   await page.click('#qr-close');
+
+  // 3b. Download the valid certificate's printable PDF (下载 PDF) and report what arrived.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`li.certificate[data-id="${valid.id}"] .download-pdf`)]);
+  const pdf = await readFile(await download.path());
+  report('pdf', { name: download.suggestedFilename(), size: pdf.length, header: pdf.subarray(0, 5).toString('latin1'), base64: pdf.toString('base64') });
 
   // 4. 授权管理: require consent.
   await page.click('#tab-consents');
