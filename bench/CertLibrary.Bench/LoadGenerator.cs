@@ -35,6 +35,33 @@ internal static class LoadGenerator
         return await RunPhaseAsync(send, concurrency, duration);
     }
 
+    /// <summary>Sends <paramref name="count"/> requests one after the other (no warm-up: each may be a first access) and reports their latencies.</summary>
+    public static async Task<LoadResult> RunSequenceAsync(Func<CancellationToken, Task<(int Units, string? Failure)>> send, int count)
+    {
+        var watch = Stopwatch.StartNew();
+        var latencies = new double[count];
+        long ok = 0, failed = 0;
+        string? firstFailure = null;
+        for (var i = 0; i < count; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var (units, failure) = await send(CancellationToken.None);
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (units > 0)
+            {
+                ok += units;
+            }
+            else
+            {
+                failed++;
+                firstFailure ??= failure ?? "failed";
+            }
+        }
+
+        Array.Sort(latencies);
+        return new LoadResult(ok, failed, watch.Elapsed.TotalSeconds, Percentile(latencies, 0.50), Percentile(latencies, 0.99), firstFailure);
+    }
+
     private static async Task<LoadResult> RunPhaseAsync(Func<CancellationToken, Task<(int Units, string? Failure)>> send, int concurrency, TimeSpan duration)
     {
         var watch = Stopwatch.StartNew();
