@@ -19,6 +19,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
 {
     private const string Purpose = "办理住房公积金提取（基准测试）";
     private const string MarriageType = Departments.CivilAffairs + "001";
+    private const string LookupRowsSql = "SELECT COUNT(*) FROM access_log WHERE action = '" + CertStore.OneNumber.AccessActions.Lookup + "'";
 
     /// <summary>Runs every phase and returns the figures, each next to its ceiling measured in the same run.</summary>
     public async Task<IReadOnlyList<Figure>> RunAsync()
@@ -119,9 +120,9 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         // Latency first, before any other lookup warms the cache for those holders.
         var latency = await LatencyAsync(http, token, data.ProbeHolders);
 
-        var lookupsBefore = await set.CountAsync("SELECT COUNT(*) FROM access_log WHERE action = 'lookup'");
+        var lookupsBefore = await set.CountAsync(LookupRowsSql);
         var lookup = await LookupLoadAsync(api, http, token, data.ProbeHolders[0]);
-        var rows = await set.CountAsync("SELECT COUNT(*) FROM access_log WHERE action = 'lookup'") - lookupsBefore;
+        var rows = await set.CountAsync(LookupRowsSql) - lookupsBefore;
         log($"cached lookup (PostgreSQL + Redis): {lookup.Load}; access log +{rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB");
         if (rows != lookup.Lookups)
         {
@@ -260,7 +261,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString);
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT COUNT(*) FROM access_log WHERE action = 'lookup'";
+            command.CommandText = LookupRowsSql;
             var rows = Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
             log($"cached lookup (SQLite): {lookup.Load}; access log {rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB");
             if (rows != lookup.Lookups)
