@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Bogus;
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Model;
@@ -104,9 +104,11 @@ internal static class DataGenerator
         var lists = StatusLists.Create(existingLists, shape.Certificates);
         var now = DateTimeOffset.FromUnixTimeSeconds(TimeProvider.System.GetUtcNow().ToUnixTimeSeconds());
 
-        var chunks = Channel.CreateBounded<Row[]>(2);
+        // Signing runs on every core (Parallel.For per chunk); one dedicated thread writes the previous chunk with
+        // synchronous COPY meanwhile, so its many small writes never wait for a thread-pool thread behind the signers.
+        using var chunks = new BlockingCollection<Row[]>(boundedCapacity: 2);
         var building = TimeSpan.Zero;
-        var producer = Task.Run(async () =>
+        var producer = Task.Factory.StartNew(() =>
         {
             try
             {
@@ -116,35 +118,36 @@ internal static class DataGenerator
                     var started = Stopwatch.GetTimestamp();
                     var rows = BuildChunk(shape, start, end, types, issuers, protector, lists, firstLogIndex, now);
                     building += Stopwatch.GetElapsedTime(started);
-                    await chunks.Writer.WriteAsync(rows, cancellationToken);
+                    chunks.Add(rows, cancellationToken);
                 }
-
-                chunks.Writer.Complete();
             }
-            catch (Exception e)
+            finally
             {
-                chunks.Writer.Complete(e);
+                chunks.CompleteAdding();
             }
-        }, cancellationToken);
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         var written = 0L;
         var writing = TimeSpan.Zero;
-        var nextReport = Stopwatch.StartNew();
-        await foreach (var rows in chunks.Reader.ReadAllAsync(cancellationToken))
+        var consumer = Task.Factory.StartNew(() =>
         {
-            var writeStarted = Stopwatch.GetTimestamp();
-            await WriteChunkAsync(connection, rows, frontier, now, cancellationToken);
-            writing += Stopwatch.GetElapsedTime(writeStarted);
-            written += rows.Length;
-            if (nextReport.Elapsed > TimeSpan.FromSeconds(15))
+            var nextReport = Stopwatch.StartNew();
+            foreach (var rows in chunks.GetConsumingEnumerable(cancellationToken))
             {
-                log(string.Create(CultureInfo.InvariantCulture,
-                    $"generator: {written:#,0} of {shape.Certificates:#,0} certificates in {watch.Elapsed.TotalSeconds:0} s (building and signing {building.TotalSeconds:0} s, COPY {writing.TotalSeconds:0} s, overlapped)"));
-                nextReport.Restart();
+                var writeStarted = Stopwatch.GetTimestamp();
+                WriteChunk(connection, rows, frontier, now);
+                writing += Stopwatch.GetElapsedTime(writeStarted);
+                written += rows.Length;
+                if (nextReport.Elapsed > TimeSpan.FromSeconds(15))
+                {
+                    log(string.Create(CultureInfo.InvariantCulture,
+                        $"generator: {written:#,0} of {shape.Certificates:#,0} certificates in {watch.Elapsed.TotalSeconds:0} s (building and signing {building.TotalSeconds:0} s, COPY {writing.TotalSeconds:0} s, overlapped)"));
+                    nextReport.Restart();
+                }
             }
-        }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-        await producer;
+        await Task.WhenAll(producer, consumer);
         if (written != shape.Certificates)
         {
             throw new InvalidOperationException($"Generated {written} certificates instead of {shape.Certificates}.");
@@ -177,7 +180,7 @@ internal static class DataGenerator
         var first = shape.FirstOf(firstHolder);
         var count = (int)(shape.FirstOf(endHolder - 1) + shape.CountOf(endHolder - 1) - first);
         var rows = new Row[count];
-        Parallel.For(firstHolder, endHolder, holder =>
+        Parallel.For(firstHolder, endHolder, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, holder =>
         {
             // One seeded faker per holder: names and face fields are reproducible, and fakers are not thread-safe.
             var faker = new Faker("zh_CN") { Random = new Randomizer(holder) };
@@ -258,57 +261,57 @@ internal static class DataGenerator
         return fields;
     }
 
-    private static async Task WriteChunkAsync(NpgsqlConnection connection, Row[] rows, Dictionary<int, (long Index, byte[] Hash)> frontier, DateTimeOffset now, CancellationToken cancellationToken)
+    private static void WriteChunk(NpgsqlConnection connection, Row[] rows, Dictionary<int, (long Index, byte[] Hash)> frontier, DateTimeOffset now)
     {
-        await using (var copy = await connection.BeginBinaryImportAsync(
+        using (var copy = connection.BeginBinaryImport(
             "COPY certificates (holder_key, id, type_code, issuer_code, version, status, status_reason, issued_at, valid_from, valid_until, supersedes, " +
-            "superseded_by, status_list_id, status_index, log_index, sealed_document, updated_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            "superseded_by, status_list_id, status_index, log_index, sealed_document, updated_at) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var c in rows.Select(r => r.Certificate))
             {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(c.HolderKey, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(c.Id, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(c.TypeCode, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(c.IssuerCode, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(c.Version, NpgsqlDbType.Integer, cancellationToken);
-                await copy.WriteAsync(c.Status, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteNullAsync(cancellationToken);
-                await copy.WriteAsync(c.IssuedAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                await copy.WriteAsync(c.ValidFrom, NpgsqlDbType.TimestampTz, cancellationToken);
+                copy.StartRow();
+                copy.Write(c.HolderKey, NpgsqlDbType.Text);
+                copy.Write(c.Id, NpgsqlDbType.Text);
+                copy.Write(c.TypeCode, NpgsqlDbType.Text);
+                copy.Write(c.IssuerCode, NpgsqlDbType.Text);
+                copy.Write(c.Version, NpgsqlDbType.Integer);
+                copy.Write(c.Status, NpgsqlDbType.Text);
+                copy.WriteNull();
+                copy.Write(c.IssuedAt, NpgsqlDbType.TimestampTz);
+                copy.Write(c.ValidFrom, NpgsqlDbType.TimestampTz);
                 if (c.ValidUntil is { } until)
                 {
-                    await copy.WriteAsync(until, NpgsqlDbType.TimestampTz, cancellationToken);
+                    copy.Write(until, NpgsqlDbType.TimestampTz);
                 }
                 else
                 {
-                    await copy.WriteNullAsync(cancellationToken);
+                    copy.WriteNull();
                 }
 
-                await copy.WriteNullAsync(cancellationToken);
-                await copy.WriteNullAsync(cancellationToken);
-                await copy.WriteAsync(c.StatusListId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(c.StatusIndex, NpgsqlDbType.Integer, cancellationToken);
-                await copy.WriteAsync(c.LogIndex, NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(c.SealedDocument, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(c.UpdatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+                copy.WriteNull();
+                copy.WriteNull();
+                copy.Write(c.StatusListId, NpgsqlDbType.Text);
+                copy.Write(c.StatusIndex, NpgsqlDbType.Integer);
+                copy.Write(c.LogIndex, NpgsqlDbType.Bigint);
+                copy.Write(c.SealedDocument, NpgsqlDbType.Bytea);
+                copy.Write(c.UpdatedAt, NpgsqlDbType.TimestampTz);
             }
 
-            await copy.CompleteAsync(cancellationToken);
+            copy.Complete();
         }
 
         // Rows arrive in log order; the Merkle nodes that each append completes are computed as the store computes them.
-        await using (var entries = await connection.BeginBinaryImportAsync("COPY log_entries (idx, leaf_input, created_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        using (var entries = connection.BeginBinaryImport("COPY log_entries (idx, leaf_input, created_at) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var row in rows)
             {
-                await entries.WriteRowAsync(cancellationToken, row.Certificate.LogIndex, row.LeafInput, now);
+                entries.WriteRow(row.Certificate.LogIndex, row.LeafInput, now);
             }
 
-            await entries.CompleteAsync(cancellationToken);
+            entries.Complete();
         }
 
-        await using (var nodes = await connection.BeginBinaryImportAsync("COPY log_nodes (level, idx, hash) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        using (var nodes = connection.BeginBinaryImport("COPY log_nodes (level, idx, hash) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var row in rows)
             {
@@ -319,21 +322,21 @@ internal static class DataGenerator
                 foreach (var node in added)
                 {
                     frontier[node.Level] = (node.Index, node.Hash);
-                    await nodes.WriteRowAsync(cancellationToken, node.Level, node.Index, node.Hash);
+                    nodes.WriteRow(node.Level, node.Index, node.Hash);
                 }
             }
 
-            await nodes.CompleteAsync(cancellationToken);
+            nodes.Complete();
         }
 
-        await using (var slots = await connection.BeginBinaryImportAsync("COPY status_list_slots (list_id, slot) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        using (var slots = connection.BeginBinaryImport("COPY status_list_slots (list_id, slot) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var c in rows.Select(r => r.Certificate))
             {
-                await slots.WriteRowAsync(cancellationToken, c.StatusListId, c.StatusIndex);
+                slots.WriteRow(c.StatusListId, c.StatusIndex);
             }
 
-            await slots.CompleteAsync(cancellationToken);
+            slots.Complete();
         }
     }
 
