@@ -6,6 +6,7 @@ using CertLibrary.Signing.Sm2;
 
 var options = BenchOptions.Parse(args);
 var started = DateTimeOffset.UtcNow;
+var loadAtStart = Machine.LoadAverage();
 var raw = new List<string>();
 void Log(string line)
 {
@@ -27,7 +28,7 @@ void Report(IEnumerable<Figure> measured)
     }
 }
 
-Log($"machine: {Machine.Description}; smoke: {options.Smoke}");
+Log($"machine: {Machine.Description}; load average {loadAtStart}; smoke: {options.Smoke}; large: {options.Large}");
 // Ours first, then OpenSSL, one at a time so that neither competes with the other for a core. The smoke mode
 // runs both OpenSSL commands at once to stay under ten seconds: its figures only prove the benchmark still runs.
 var sm2 = CryptoBench.Measure(options, new Sm2Suite());
@@ -46,7 +47,7 @@ Report(await http.BatchIssuanceAsync());
 
 Report(await new OneNumberBench(options, Log).RunAsync());
 
-await ResultsWriter.WriteAsync(options.Output, options, figures, raw, started);
+await ResultsWriter.WriteAsync(options.Output, options, figures, raw, started, loadAtStart);
 Console.WriteLine($"wrote {options.Output} in {(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s");
 
 // A figure without a value errored (failed requests, a failed check, a missing server): the run fails, so CI notices.
