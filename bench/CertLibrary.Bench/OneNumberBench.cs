@@ -35,25 +35,32 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         var small = new DataShape(options.SmallScale);
         var large = new DataShape(options.LargeScale);
 
-        // Small store: every figure of the lookup path.
+        // Two stores of the same holder shape, each served by its own API child (both on the same PostgreSQL and Redis).
         var smallSet = await PostgresDataset.CreateAsync(options, "certlib_bench_small", 1);
         var smallData = await GenerateAsync(smallSet, small);
-        SmallResults smallResults;
-        await using (var api = await smallSet.StartApiAsync())
-        {
-            smallResults = await MeasureSmallAsync(api, smallSet, smallData);
-        }
-
-        // Large store: the same holder shape, the same lookups.
         var largeSet = await PostgresDataset.CreateAsync(options, "certlib_bench_large", 2);
         var largeData = await GenerateAsync(largeSet, large);
-        Latency largeLatency;
-        await using (var api = await largeSet.StartApiAsync())
+
+        SmallResults smallResults;
+        (Latency Small, Latency Large) latency;
+        await using (var smallApi = await smallSet.StartApiAsync())
         {
-            using var http = LoadGenerator.CreateClient(api.Address, options.Concurrency);
-            var token = await HttpBench.TokenAsync(http, largeSet.Department.ClientId, largeSet.Department.Secret);
-            await CheckGeneratedAsync(http, token, largeData);
-            largeLatency = await LatencyAsync(http, token, largeData.ProbeHolders);
+            using var smallHttp = LoadGenerator.CreateClient(smallApi.Address, options.Concurrency);
+            var smallToken = await HttpBench.TokenAsync(smallHttp, smallSet.Department.ClientId, smallSet.Department.Secret);
+            await CheckGeneratedAsync(smallHttp, smallToken, smallData);
+            await using (var largeApi = await largeSet.StartApiAsync())
+            {
+                using var largeHttp = LoadGenerator.CreateClient(largeApi.Address, options.Concurrency);
+                var largeToken = await HttpBench.TokenAsync(largeHttp, largeSet.Department.ClientId, largeSet.Department.Secret);
+                await CheckGeneratedAsync(largeHttp, largeToken, largeData);
+
+                // Latency first, before any other lookup warms a cache; both stores in alternation, so that whatever
+                // else runs on the machine weighs on both sides alike.
+                latency = await LatencyAsync(
+                    new LatencyTarget(smallHttp, smallToken, smallData.ProbeHolders), new LatencyTarget(largeHttp, largeToken, largeData.ProbeHolders));
+            }
+
+            smallResults = await MeasureSmallAsync(smallApi, smallHttp, smallToken, smallSet, smallData);
         }
 
         var sqlite = await SqliteLookupAsync();
@@ -83,8 +90,8 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 $"peak VmRSS sampled every 100 ms during the load; {sqlite.PeakRss:0} MiB on SQLite"),
             new Figure("offline QR verification, POST /api/v1/verify (ES256)", Value(smallResults.Verify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests", "≥ 0.3× ceiling",
                 $"{options.Concurrency} concurrent, {smallResults.QrTexts.Count} QR texts from GET /qr (text/plain) in turn, every answer 'valid'; p50 {smallResults.Verify.P50Milliseconds:0.0} ms, p99 {smallResults.Verify.P99Milliseconds:0.0} ms{HttpBench.Failures(smallResults.Verify)}"),
-            LatencyFigure("lookup p50, first lookup of a holder (uncached)", large, small, largeLatency.Cold, smallResults.Latency.Cold, largeData, smallData),
-            LatencyFigure("lookup p50, repeated lookups (cached)", large, small, largeLatency.Warm, smallResults.Latency.Warm, largeData, smallData),
+            LatencyFigure("lookup p50, first lookup of a holder (uncached)", large, small, latency.Large.Cold, latency.Small.Cold, largeData, smallData),
+            LatencyFigure("lookup p50, repeated lookups (cached)", large, small, latency.Large.Warm, latency.Small.Warm, largeData, smallData),
             new Figure("citizen logins (authorize → login form → code → token), PostgreSQL", Value(smallResults.Logins), "logins/s", smallResults.HashRate,
                 $"PasswordHasher<T>.VerifyHashedPassword on {Environment.ProcessorCount} threads, same run", "overhead beyond the hash < 10% (ratio ≥ 0.9×)",
                 $"{options.Concurrency} concurrent; 3 requests per login; p50 {smallResults.Logins.P50Milliseconds:0} ms{HttpBench.Failures(smallResults.Logins)}"),
@@ -99,7 +106,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             atSmall.Failed == 0 && atSmall.Succeeded > 0 ? atSmall.P50Milliseconds : null, $"p50 at {Scale(small.Certificates)}, same run",
             "≤ 1.2× (p50 within 1.2×)",
             string.Create(CultureInfo.InvariantCulture,
-                $"1 client in sequence, holders with 20 certificates; {atLarge.Succeeded + atSmall.Succeeded:#,0} lookups; p99 {atLarge.P99Milliseconds:0.0} ms vs {atSmall.P99Milliseconds:0.0} ms; " +
+                $"1 client in sequence alternating between the two stores' APIs, holders with 20 certificates; {atLarge.Succeeded:#,0} + {atSmall.Succeeded:#,0} lookups; p99 {atLarge.P99Milliseconds:0.0} ms vs {atSmall.P99Milliseconds:0.0} ms; " +
                 $"stores of {large} (generated in {largeData.Seconds:0} s) and {small} (in {smallData.Seconds:0} s)"));
 
     private static string Scale(int n) => Math.Log10(n) is var e && Math.Abs(e - Math.Round(e)) < 1e-9 ? string.Create(CultureInfo.InvariantCulture, $"10^{Math.Round(e)}") : n.ToString("#,0", CultureInfo.InvariantCulture);
@@ -111,15 +118,8 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         return data;
     }
 
-    private async Task<SmallResults> MeasureSmallAsync(ChildHost api, PostgresDataset set, GeneratedData data)
+    private async Task<SmallResults> MeasureSmallAsync(ChildHost api, HttpClient http, string token, PostgresDataset set, GeneratedData data)
     {
-        using var http = LoadGenerator.CreateClient(api.Address, options.Concurrency);
-        var token = await HttpBench.TokenAsync(http, set.Department.ClientId, set.Department.Secret);
-        await CheckGeneratedAsync(http, token, data);
-
-        // Latency first, before any other lookup warms the cache for those holders.
-        var latency = await LatencyAsync(http, token, data.ProbeHolders);
-
         var lookupsBefore = await set.CountAsync(LookupRowsSql);
         var lookup = await LookupLoadAsync(api, http, token, data.ProbeHolders[0]);
         var rows = await set.CountAsync(LookupRowsSql) - lookupsBefore;
@@ -136,7 +136,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         var hashRate = PasswordHashRate();
         var logins = await LoginFlow.RunAsync(api.Address, set, options);
         log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
-        return new SmallResults(token, latency, lookup with { AccessLogRows = rows }, qrTexts, verify, logins, hashRate);
+        return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, verify, logins, hashRate);
     }
 
     /// <summary>
@@ -177,25 +177,45 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
     }
 
     /// <summary>
-    /// Lookup latency, one client in sequence: first the first lookup of each of up to 100 holders never looked up
-    /// (the store's path: index scan, unsealing), then repeated lookups of up to 100 other holders after one touch each
-    /// (the cached path); both write their access-log row.
+    /// Lookup latency, one client in sequence, alternating between the two stores: first the first lookup of each of up
+    /// to 100 holders never looked up (the store's path: index scan, unsealing), then repeated lookups of up to 100
+    /// other holders after one touch each (the cached path); every lookup writes its access-log row.
     /// </summary>
-    private async Task<Latency> LatencyAsync(HttpClient http, string token, IReadOnlyList<string> probes)
+    private async Task<(Latency Small, Latency Large)> LatencyAsync(LatencyTarget small, LatencyTarget large)
     {
-        var warmSet = probes.Take(Math.Min(100, probes.Count / 2)).ToArray();
-        var coldSet = probes.Skip(warmSet.Length).Take(100).ToArray();
-        var next = 0;
-        var cold = await LoadGenerator.RunSequenceAsync(async ct => await LookupOnceAsync(http, token, coldSet[next++], ct), coldSet.Length);
-        foreach (var holder in warmSet)
+        var perSet = Math.Min(100, Math.Min(small.Probes.Count, large.Probes.Count) / 2);
+        var coldSmall = new LatencySeries();
+        var coldLarge = new LatencySeries();
+        for (var i = 0; i < perSet; i++)
         {
-            await LookupAsync(http, token, holder);
+            // Alternate which store goes first, so neither always follows the other.
+            var order = i % 2 == 0 ? new[] { (small, coldSmall), (large, coldLarge) } : [(large, coldLarge), (small, coldSmall)];
+            foreach (var (target, series) in order)
+            {
+                await series.MeasureAsync(ct => LookupOnceAsync(target.Http, target.Token, target.Probes[perSet + i], ct));
+            }
         }
 
-        var turn = 0;
-        var warm = await LoadGenerator.RunAsync(async ct => await LookupOnceAsync(http, token, warmSet[turn++ % warmSet.Length], ct), 1, options.WarmUp, options.LatencyDuration);
-        log($"lookup latency over {probes.Count:#,0} probe holders: first lookup {cold}; repeated {warm}");
-        return new Latency(cold, warm);
+        for (var i = 0; i < perSet; i++)
+        {
+            await LookupAsync(small.Http, small.Token, small.Probes[i]);
+            await LookupAsync(large.Http, large.Token, large.Probes[i]);
+        }
+
+        var warmSmall = new LatencySeries();
+        var warmLarge = new LatencySeries();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; watch.Elapsed < options.LatencyDuration * 2; i++)
+        {
+            var holder = i % perSet;
+            await warmSmall.MeasureAsync(ct => LookupOnceAsync(small.Http, small.Token, small.Probes[holder], ct));
+            await warmLarge.MeasureAsync(ct => LookupOnceAsync(large.Http, large.Token, large.Probes[holder], ct));
+        }
+
+        var result = (new Latency(coldSmall.ToResult(), warmSmall.ToResult()), new Latency(coldLarge.ToResult(), warmLarge.ToResult()));
+        log($"lookup latency, first lookup: small store {result.Item1.Cold}; large store {result.Item2.Cold}");
+        log($"lookup latency, repeated: small store {result.Item1.Warm}; large store {result.Item2.Warm}");
+        return result;
     }
 
     private async Task<LookupLoad> LookupLoadAsync(ChildHost api, HttpClient http, string token, string holder)
@@ -386,5 +406,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
 
     private sealed record LookupLoad(LoadResult Load, long Lookups, long AccessLogRows, double PeakRss);
 
-    private sealed record SmallResults(string Token, Latency Latency, LookupLoad Lookup, IReadOnlyList<string> QrTexts, LoadResult Verify, LoadResult Logins, double HashRate);
+    private sealed record LatencyTarget(HttpClient Http, string Token, IReadOnlyList<string> Probes);
+
+    private sealed record SmallResults(string Token, LookupLoad Lookup, IReadOnlyList<string> QrTexts, LoadResult Verify, LoadResult Logins, double HashRate);
 }
