@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (bench/CertLibrary.Bench) and writes bench/results.md.
-#   scripts/bench.sh            full run (a few minutes)
-#   scripts/bench.sh --smoke    under ten seconds of measuring, for CI: proves the benchmarks still run
+#   scripts/bench.sh            full run (about 5 minutes; lookup latency at 10^5 certificates vs 10^4)
+#   scripts/bench.sh --large    the same with the large store at 10^6 certificates (generating it takes minutes)
+#   scripts/bench.sh --smoke    about a minute of measuring, for CI: proves every benchmark still runs (exit 1 if one fails)
 # Builds the API, the constant-JSON ceiling and the driver in Release, starts PostgreSQL and Redis on private
 # ports in a temporary directory (as scripts/test.sh does), runs the driver, and stops them again.
 # Every figure is printed next to its ceiling measured in the same run; load is sent to 127.0.0.1 only.

@@ -1,6 +1,6 @@
 namespace CertLibrary.Bench;
 
-/// <summary>Command line of the driver. Every duration is bounded; <c>--smoke</c> shrinks them so the whole run stays under ten seconds.</summary>
+/// <summary>Command line of the driver. Every duration is bounded; <c>--smoke</c> shrinks them so the whole run proves every figure still runs in about a minute.</summary>
 internal sealed record BenchOptions
 {
     public bool Smoke { get; init; }
@@ -29,6 +29,17 @@ internal sealed record BenchOptions
 
     public int BatchSize => Smoke ? 50 : 500;
 
+    /// <summary>Duration of the repeated-lookup latency measurement (one client in sequence).</summary>
+    public TimeSpan LatencyDuration => Smoke ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(5);
+
+    /// <summary>Certificates in the small generated store (the lookup, verify and login figures, and the latency baseline).</summary>
+    public int SmallScale => Smoke ? 1_000 : 10_000;
+
+    /// <summary>Certificates in the large generated store: 10^5 by default, 10^6 with <c>--large</c>, 4,000 in smoke mode.</summary>
+    public int LargeScale => Smoke ? 4_000 : Large ? 1_000_000 : 100_000;
+
+    public bool Large { get; init; }
+
     public string ApiDll => Path.Combine(RepositoryRoot, "Api", "CertLibrary.Api", "bin", Configuration, "net10.0", "CertLibrary.Api.dll");
 
     public string CeilingDll => Path.Combine(RepositoryRoot, "bench", "CertLibrary.Bench.Ceiling", "bin", Configuration, "net10.0", "CertLibrary.Bench.Ceiling.dll");
@@ -49,12 +60,13 @@ internal sealed record BenchOptions
             options = args[i] switch
             {
                 "--smoke" => options with { Smoke = true },
+                "--large" => options with { Large = true },
                 "--out" => options with { Output = Path.GetFullPath(args[++i]) },
                 "--configuration" or "-c" => options with { Configuration = args[++i] },
                 "--concurrency" => options with { Concurrency = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) },
                 "--postgres" => options with { Postgres = args[++i] },
                 "--redis" => options with { Redis = args[++i] },
-                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --smoke, --out FILE, -c CONFIGURATION, --concurrency N, --postgres CONNECTION, --redis HOST:PORT."),
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --smoke, --large, --out FILE, -c CONFIGURATION, --concurrency N, --postgres CONNECTION, --redis HOST:PORT."),
             };
         }
 

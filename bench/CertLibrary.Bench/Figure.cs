@@ -8,7 +8,7 @@ internal sealed record Figure(string Name, double? Value, string Unit, double? C
     public static Figure NotMeasured(string name, string ceilingName, string goal, string why) =>
         new(name, null, "", null, ceilingName, goal, "not measured: " + why);
 
-    public string? Ratio => Value is { } v && Ceiling is { } c && c > 0 ? (v / c).ToString("0.00", CultureInfo.InvariantCulture) + "×" : null;
+    public string? Ratio => Value is { } v && Ceiling is { } c && c > 0 ? (v / c).ToString(v / c < 0.1 ? "0.000" : "0.00", CultureInfo.InvariantCulture) + "×" : null;
 
     public string ValueText => Value is { } v ? Format(v) + " " + Unit : "not measured";
 

@@ -12,7 +12,7 @@ internal sealed class HttpBench(BenchOptions options, Action<string> log)
 {
     private const string CivilAffairs = "11100000000013338W";
     private const string MarriageType = CivilAffairs + "001";
-    private const string HolderNumber = "11010519491231002X";
+    internal const string HolderNumber = "11010519491231002X";
 
     /// <summary>Client-credentials grants/s on SQLite vs the ceiling, plus the API's resident memory after the load.</summary>
     public async Task<IReadOnlyList<Figure>> GrantsAsync()
@@ -123,7 +123,7 @@ internal sealed class HttpBench(BenchOptions options, Action<string> log)
         ChildHost.StartAsync(options.ApiDll, environment, "/health/live", ["--seed-demo"], TimeSpan.FromSeconds(60));
 
     /// <summary>Credentials of the demo 民政部 client, read from the seeder's output (a fresh store prints them once).</summary>
-    private static async Task<(string ClientId, string Secret)> DemoClientAsync(ChildHost api)
+    internal static async Task<(string ClientId, string Secret)> DemoClientAsync(ChildHost api)
     {
         await api.WaitForOutputAsync(l => l.StartsWith("Demo: departments", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         var line = api.Output.FirstOrDefault(l => l.TrimStart().StartsWith("民政部", StringComparison.Ordinal))
@@ -145,7 +145,7 @@ internal sealed class HttpBench(BenchOptions options, Action<string> log)
         }, options.Concurrency, options.WarmUp, options.LoadDuration);
     }
 
-    private static async Task<string> TokenAsync(HttpClient http, string clientId, string secret)
+    internal static async Task<string> TokenAsync(HttpClient http, string clientId, string secret)
     {
         using var request = TokenRequest(new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(secret)}"))));
         using var response = await http.SendAsync(request);
@@ -166,7 +166,7 @@ internal sealed class HttpBench(BenchOptions options, Action<string> log)
     }
 
     /// <summary>A valid item of type 11100000000013338W001 (结婚证), as the API tests send it.</summary>
-    private static object MarriageRequest() => new
+    internal static object MarriageRequest() => new
     {
         typeCode = MarriageType,
         holder = new { idNumber = HolderNumber, name = "张小三" },
@@ -174,8 +174,8 @@ internal sealed class HttpBench(BenchOptions options, Action<string> log)
         fields = new { spouseName = "李四", registeredOn = "2020-05-20", registrationOffice = "北京市西城区民政局" },
     };
 
-    private static string Failures(LoadResult result) =>
+    internal static string Failures(LoadResult result) =>
         result.Failed == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"; {result.Failed} failed ({result.FirstFailure})");
 
-    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
+    internal static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 }

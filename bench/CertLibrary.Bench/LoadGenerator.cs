@@ -77,5 +77,49 @@ internal static class LoadGenerator
         return new LoadResult(results.Sum(r => r.ok), results.Sum(r => r.failed), seconds, Percentile(all, 0.50), Percentile(all, 0.99), firstFailure);
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+    internal static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+}
+
+/// <summary>Latencies of requests sent one at a time by the caller (e.g. alternating between two servers).</summary>
+internal sealed class LatencySeries
+{
+    private readonly List<double> _latencies = [];
+    private readonly Stopwatch _busy = new();
+    private long _ok;
+    private long _failed;
+    private string? _firstFailure;
+
+    public async Task MeasureAsync(Func<CancellationToken, Task<(int Units, string? Failure)>> send)
+    {
+        var started = Stopwatch.GetTimestamp();
+        _busy.Start();
+        (int Units, string? Failure) result;
+        try
+        {
+            result = await send(CancellationToken.None);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        {
+            result = (0, e.GetType().Name + ": " + e.Message);
+        }
+
+        _busy.Stop();
+        _latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (result.Units > 0)
+        {
+            _ok += result.Units;
+        }
+        else
+        {
+            _failed++;
+            _firstFailure ??= result.Failure ?? "failed";
+        }
+    }
+
+    /// <summary>The series as a load result; its rate is per second of time spent in this series' own requests.</summary>
+    public LoadResult ToResult()
+    {
+        var sorted = _latencies.Order().ToArray();
+        return new LoadResult(_ok, _failed, _busy.Elapsed.TotalSeconds, LoadGenerator.Percentile(sorted, 0.50), LoadGenerator.Percentile(sorted, 0.99), _firstFailure);
+    }
 }

@@ -1,0 +1,412 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CertLibrary.TransparencyLog;
+using Microsoft.Data.Sqlite;
+
+namespace CertLibrary.Bench;
+
+/// <summary>
+/// The one-number lookup, offline-QR verification and login figures, over HTTP against the API child process on
+/// PostgreSQL + Redis (the production shape) filled by <see cref="DataGenerator"/>, plus the lookup on SQLite; and
+/// lookup latency at a small and a large store in the same run.
+/// </summary>
+internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
+{
+    private const string Purpose = "办理住房公积金提取（基准测试）";
+    private const string MarriageType = Departments.CivilAffairs + "001";
+    private const string LookupRowsSql = "SELECT COUNT(*) FROM access_log WHERE action = '" + CertStore.OneNumber.AccessActions.Lookup + "'";
+
+    /// <summary>Runs every phase and returns the figures, each next to its ceiling measured in the same run.</summary>
+    public async Task<IReadOnlyList<Figure>> RunAsync()
+    {
+        if (string.IsNullOrWhiteSpace(options.Postgres))
+        {
+            return
+            [
+                Figure.NotMeasured("cached one-number lookup, PostgreSQL + Redis", "constant-JSON Kestrel", "≥ 0.5× ceiling, p99 < 10 ms", "no PostgreSQL (scripts/bench.sh starts one)"),
+            ];
+        }
+
+        var small = new DataShape(options.SmallScale);
+        var large = new DataShape(options.LargeScale);
+
+        // Two stores of the same holder shape, each served by its own API child (both on the same PostgreSQL and Redis).
+        var smallSet = await PostgresDataset.CreateAsync(options, "certlib_bench_small", 1);
+        var smallData = await GenerateAsync(smallSet, small);
+        var largeSet = await PostgresDataset.CreateAsync(options, "certlib_bench_large", 2);
+        var largeData = await GenerateAsync(largeSet, large);
+
+        SmallResults smallResults;
+        (Latency Small, Latency Large) latency;
+        await using (var smallApi = await smallSet.StartApiAsync())
+        {
+            using var smallHttp = LoadGenerator.CreateClient(smallApi.Address, options.Concurrency);
+            var smallToken = await HttpBench.TokenAsync(smallHttp, smallSet.Department.ClientId, smallSet.Department.Secret);
+            await CheckGeneratedAsync(smallHttp, smallToken, smallData);
+            await using (var largeApi = await largeSet.StartApiAsync())
+            {
+                using var largeHttp = LoadGenerator.CreateClient(largeApi.Address, options.Concurrency);
+                var largeToken = await HttpBench.TokenAsync(largeHttp, largeSet.Department.ClientId, largeSet.Department.Secret);
+                await CheckGeneratedAsync(largeHttp, largeToken, largeData);
+
+                // Latency first, before any other lookup warms a cache; both stores in alternation, so that whatever
+                // else runs on the machine weighs on both sides alike.
+                latency = await LatencyAsync(
+                    new LatencyTarget(smallHttp, smallToken, smallData.ProbeHolders), new LatencyTarget(largeHttp, largeToken, largeData.ProbeHolders));
+            }
+
+            smallResults = await MeasureSmallAsync(smallApi, smallHttp, smallToken, smallSet, smallData);
+        }
+
+        var sqlite = await SqliteLookupAsync();
+
+        // Ceiling: the same requests (same headers, same bodies) against constant-JSON Kestrel.
+        LoadResult lookupCeiling, verifyCeiling;
+        await using (var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string>(), "/", [], TimeSpan.FromSeconds(30)))
+        {
+            using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
+            lookupCeiling = await LoadGenerator.RunAsync(ct => SendOkAsync(http, LookupRequest(smallResults.Token, smallData.ProbeHolders[0]), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+            verifyCeiling = await LoadGenerator.RunAsync(ct => SendOkAsync(http, VerifyRequest(smallResults.QrTexts[0]), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        }
+
+        log($"ceiling, lookup request: {lookupCeiling}");
+        log($"ceiling, verify request: {verifyCeiling}");
+        var lookup = smallResults.Lookup;
+        return
+        [
+            new Figure("cached one-number lookup, PostgreSQL + Redis (holder with 20 certificates, JWT, access-log write)", Value(lookup.Load), "req/s", lookupCeiling.PerSecond,
+                "constant-JSON Kestrel, same requests", "≥ 0.5× ceiling, p99 < 10 ms",
+                $"{options.Concurrency} concurrent; p50 {lookup.Load.P50Milliseconds:0.0} ms, p99 {lookup.Load.P99Milliseconds:0.0} ms (ceiling p99 {lookupCeiling.P99Milliseconds:0.0} ms); " +
+                $"every answer held 20 certificates; access log {lookup.AccessLogRows:#,0} rows for {lookup.Lookups:#,0} lookups{HttpBench.Failures(lookup.Load)}"),
+            new Figure("cached one-number lookup, SQLite (same shape, certificates issued through the API)", Value(sqlite.Load), "req/s", lookupCeiling.PerSecond,
+                "constant-JSON Kestrel, same requests", "≥ 0.5× ceiling, p99 < 10 ms",
+                $"{options.Concurrency} concurrent; p50 {sqlite.Load.P50Milliseconds:0.0} ms, p99 {sqlite.Load.P99Milliseconds:0.0} ms; access log {sqlite.AccessLogRows:#,0} rows for {sqlite.Lookups:#,0} lookups{HttpBench.Failures(sqlite.Load)}"),
+            new Figure("API resident memory under the lookup load (PostgreSQL + Redis)", lookup.PeakRss, "MiB", null, "—", "≤ 300 MB",
+                $"peak VmRSS sampled every 100 ms during the load; {sqlite.PeakRss:0} MiB on SQLite"),
+            new Figure("offline QR verification, POST /api/v1/verify (ES256)", Value(smallResults.Verify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests", "≥ 0.3× ceiling",
+                $"{options.Concurrency} concurrent, {smallResults.QrTexts.Count} QR texts from GET /qr (text/plain) in turn, every answer 'valid'; p50 {smallResults.Verify.P50Milliseconds:0.0} ms, p99 {smallResults.Verify.P99Milliseconds:0.0} ms{HttpBench.Failures(smallResults.Verify)}"),
+            LatencyFigure("lookup p50, first lookup of a holder (uncached)", large, small, latency.Large.Cold, latency.Small.Cold, largeData, smallData),
+            LatencyFigure("lookup p50, repeated lookups (cached)", large, small, latency.Large.Warm, latency.Small.Warm, largeData, smallData),
+            new Figure("citizen logins (authorize → login form → code → token), PostgreSQL", Value(smallResults.Logins), "logins/s", smallResults.HashRate,
+                $"PasswordHasher<T>.VerifyHashedPassword on {Environment.ProcessorCount} threads, same run", "overhead beyond the hash < 10% (ratio ≥ 0.9×)",
+                $"{options.Concurrency} concurrent; 3 requests per login; p50 {smallResults.Logins.P50Milliseconds:0} ms{HttpBench.Failures(smallResults.Logins)}"),
+        ];
+    }
+
+    private static double? Value(LoadResult result) => result.Succeeded > 0 && result.Failed == 0 ? result.PerSecond : null;
+
+    private Figure LatencyFigure(string name, DataShape large, DataShape small, LoadResult atLarge, LoadResult atSmall, GeneratedData largeData, GeneratedData smallData) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"{name} at {Scale(large.Certificates)} certificates vs {Scale(small.Certificates)}"),
+            atLarge.Failed == 0 && atLarge.Succeeded > 0 ? atLarge.P50Milliseconds : null, "ms",
+            atSmall.Failed == 0 && atSmall.Succeeded > 0 ? atSmall.P50Milliseconds : null, $"p50 at {Scale(small.Certificates)}, same run",
+            "≤ 1.2× (p50 within 1.2×)",
+            string.Create(CultureInfo.InvariantCulture,
+                $"1 client in sequence alternating between the two stores' APIs, holders with 20 certificates; {atLarge.Succeeded:#,0} + {atSmall.Succeeded:#,0} lookups; p99 {atLarge.P99Milliseconds:0.0} ms vs {atSmall.P99Milliseconds:0.0} ms; " +
+                $"stores of {large} (generated in {largeData.Seconds:0} s) and {small} (in {smallData.Seconds:0} s)"));
+
+    private static string Scale(int n) => Math.Log10(n) is var e && Math.Abs(e - Math.Round(e)) < 1e-9 ? string.Create(CultureInfo.InvariantCulture, $"10^{Math.Round(e)}") : n.ToString("#,0", CultureInfo.InvariantCulture);
+
+    private async Task<GeneratedData> GenerateAsync(PostgresDataset set, DataShape shape)
+    {
+        var data = await DataGenerator.GenerateAsync(set.ConnectionString, set.MasterKey, shape, log);
+        log(string.Create(CultureInfo.InvariantCulture, $"generated {shape} in {data.Seconds:0.0} s ({shape.Certificates / data.Seconds:#,0}/s, SM2 + ES256 signatures, binary COPY)"));
+        return data;
+    }
+
+    private async Task<SmallResults> MeasureSmallAsync(ChildHost api, HttpClient http, string token, PostgresDataset set, GeneratedData data)
+    {
+        var lookupsBefore = await set.CountAsync(LookupRowsSql);
+        var lookup = await LookupLoadAsync(api, http, token, data.ProbeHolders[0]);
+        var rows = await set.CountAsync(LookupRowsSql) - lookupsBefore;
+        log($"cached lookup (PostgreSQL + Redis): {lookup.Load}; access log +{rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB");
+        if (rows != lookup.Lookups)
+        {
+            throw new InvalidOperationException($"The access log gained {rows} lookup rows for {lookup.Lookups} answered lookups.");
+        }
+
+        var qrTexts = await QrTextsAsync(http, token, data.ProbeHolders[0]);
+        var verify = await LoadGenerator.RunAsync(ct => VerifyOnceAsync(http, qrTexts, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        log($"offline QR verification (ES256): {verify}");
+
+        var hashRate = PasswordHashRate();
+        var logins = await LoginFlow.RunAsync(api.Address, set, options);
+        log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
+        return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, verify, logins, hashRate);
+    }
+
+    /// <summary>
+    /// Proves that generated rows are what the store writes: a probe holder's lookup answers 20 certificates, one of
+    /// them verifies (both signatures, live status) through <c>POST /api/v1/verify</c>, and its issuance entry is in the
+    /// transparency log with an inclusion proof that leads to the signed tree head of the generated size.
+    /// </summary>
+    private async Task CheckGeneratedAsync(HttpClient http, string token, GeneratedData data)
+    {
+        var certificates = await LookupAsync(http, token, data.ProbeHolders[^1]);
+        var certificate = certificates[^1]!.AsObject();
+        var id = certificate["id"]!.GetValue<string>();
+        using (var verify = await http.PostAsJsonAsync("/api/v1/verify", new { jws = certificate["signature"] }))
+        {
+            var answer = await verify.Content.ReadFromJsonAsync<JsonObject>();
+            if (answer?["result"]?.GetValue<string>() != "valid")
+            {
+                throw new InvalidOperationException($"A generated certificate does not verify: {answer?.ToJsonString()}");
+            }
+        }
+
+        var head = (await http.GetFromJsonAsync<JsonObject>("/api/v1/log/tree-head"))!;
+        var size = head["treeSize"]!.GetValue<long>();
+        var logIndex = certificate["logIndex"]!.GetValue<long>();
+        var entries = (await http.GetFromJsonAsync<JsonObject>(string.Create(CultureInfo.InvariantCulture, $"/api/v1/log/entries?start={logIndex}&end={logIndex + 1}")))!;
+        var entry = entries["entries"]![0]!;
+        var proof = (await http.GetFromJsonAsync<JsonObject>(string.Create(CultureInfo.InvariantCulture, $"/api/v1/log/proof/inclusion?index={logIndex}&treeSize={size}")))!;
+        var included = MerkleVerifier.VerifyInclusion(
+            MerkleHash.Leaf(Convert.FromBase64String(entry["leafInput"]!.GetValue<string>())), logIndex, size,
+            [.. proof["auditPath"]!.AsArray().Select(p => Convert.FromBase64String(p!.GetValue<string>()))],
+            Convert.FromBase64String(head["rootHash"]!.GetValue<string>()));
+        if (size != data.LogSize || entry["entry"]?["certificateId"]?.GetValue<string>() != id || !included)
+        {
+            throw new InvalidOperationException($"The generated transparency log does not prove certificate {id}: tree size {size} (expected {data.LogSize}), inclusion {included}.");
+        }
+
+        log(string.Create(CultureInfo.InvariantCulture, $"checked {data.Shape.Certificates:#,0}-certificate store: 20 certificates per probe holder, signatures valid, log entry {logIndex} included in tree of {size}"));
+    }
+
+    /// <summary>
+    /// Lookup latency, one client in sequence, alternating between the two stores: first the first lookup of each of up
+    /// to 100 holders never looked up (the store's path: index scan, unsealing), then repeated lookups of up to 100
+    /// other holders after one touch each (the cached path); every lookup writes its access-log row.
+    /// </summary>
+    private async Task<(Latency Small, Latency Large)> LatencyAsync(LatencyTarget small, LatencyTarget large)
+    {
+        var perSet = Math.Min(100, Math.Min(small.Probes.Count, large.Probes.Count) / 2);
+        var coldSmall = new LatencySeries();
+        var coldLarge = new LatencySeries();
+        for (var i = 0; i < perSet; i++)
+        {
+            // Alternate which store goes first, so neither always follows the other.
+            var order = i % 2 == 0 ? new[] { (small, coldSmall), (large, coldLarge) } : [(large, coldLarge), (small, coldSmall)];
+            foreach (var (target, series) in order)
+            {
+                await series.MeasureAsync(ct => LookupOnceAsync(target.Http, target.Token, target.Probes[perSet + i], ct));
+            }
+        }
+
+        for (var i = 0; i < perSet; i++)
+        {
+            await LookupAsync(small.Http, small.Token, small.Probes[i]);
+            await LookupAsync(large.Http, large.Token, large.Probes[i]);
+        }
+
+        var warmSmall = new LatencySeries();
+        var warmLarge = new LatencySeries();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; watch.Elapsed < options.LatencyDuration * 2; i++)
+        {
+            var holder = i % perSet;
+            await warmSmall.MeasureAsync(ct => LookupOnceAsync(small.Http, small.Token, small.Probes[holder], ct));
+            await warmLarge.MeasureAsync(ct => LookupOnceAsync(large.Http, large.Token, large.Probes[holder], ct));
+        }
+
+        var result = (new Latency(coldSmall.ToResult(), warmSmall.ToResult()), new Latency(coldLarge.ToResult(), warmLarge.ToResult()));
+        log($"lookup latency, first lookup: small store {result.Item1.Cold}; large store {result.Item2.Cold}");
+        log($"lookup latency, repeated: small store {result.Item1.Warm}; large store {result.Item2.Warm}");
+        return result;
+    }
+
+    private async Task<LookupLoad> LookupLoadAsync(ChildHost api, HttpClient http, string token, string holder)
+    {
+        var answered = 0L;
+        using var sampling = new CancellationTokenSource();
+        var peak = 0.0;
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, api.ResidentMegabytes() ?? 0);
+                await Task.Delay(100, CancellationToken.None);
+            }
+        });
+        var load = await LoadGenerator.RunAsync(async ct =>
+        {
+            var result = await LookupOnceAsync(http, token, holder, ct);
+            if (result.Units > 0)
+            {
+                Interlocked.Increment(ref answered);
+            }
+
+            return result;
+        }, options.Concurrency, options.WarmUp, options.LoadDuration);
+        await sampling.CancelAsync();
+        await sampler;
+        return new LookupLoad(load, Interlocked.Read(ref answered), 0, peak);
+    }
+
+    /// <summary>The lookup on SQLite: the API's embedded default, 20 certificates issued through the API to the demo citizen.</summary>
+    private async Task<LookupLoad> SqliteLookupAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("certlib-bench-");
+        try
+        {
+            var database = Path.Combine(directory.FullName, "certlib.db");
+            LookupLoad lookup;
+            await using (var api = await ChildHost.StartAsync(options.ApiDll, address => new Dictionary<string, string>
+            {
+                ["CERTLIB_STORE"] = "sqlite",
+                ["CERTLIB_SQLITE_PATH"] = database,
+                ["CERTLIB_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                ["CERTLIB_ISSUER"] = address.ToString().TrimEnd('/'),
+            }, "/health/ready", ["--seed-demo"], TimeSpan.FromSeconds(60)))
+            {
+                var (clientId, secret) = await HttpBench.DemoClientAsync(api);
+                using var http = LoadGenerator.CreateClient(api.Address, options.Concurrency);
+                var token = await HttpBench.TokenAsync(http, clientId, secret);
+                using (var issue = new HttpRequestMessage(HttpMethod.Post, "/api/v1/certificates/batch")
+                {
+                    Content = JsonContent.Create(new { items = Enumerable.Range(0, DataShape.ProbeCertificates).Select(_ => HttpBench.MarriageRequest()).ToArray() }),
+                })
+                {
+                    issue.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                    using var issued = await http.SendAsync(issue);
+                    issued.EnsureSuccessStatusCode();
+                }
+
+                lookup = await LookupLoadAsync(api, http, token, HttpBench.HolderNumber);
+            }
+
+            await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = LookupRowsSql;
+            var rows = Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+            log($"cached lookup (SQLite): {lookup.Load}; access log {rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB");
+            if (rows != lookup.Lookups)
+            {
+                throw new InvalidOperationException($"The SQLite access log holds {rows} lookup rows for {lookup.Lookups} answered lookups.");
+            }
+
+            return lookup with { AccessLogRows = rows };
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Offline QR texts (ES256) of the holder's 结婚证 certificates, as GET /qr answers them for Accept: text/plain.</summary>
+    private static async Task<IReadOnlyList<string>> QrTextsAsync(HttpClient http, string token, string holder)
+    {
+        var texts = new List<string>();
+        foreach (var certificate in (await LookupAsync(http, token, holder)).Where(c => c!["typeCode"]!.GetValue<string>() == MarriageType))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{Uri.EscapeDataString(certificate!["id"]!.GetValue<string>())}/qr?form=offline");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            texts.Add(response.IsSuccessStatusCode && text.StartsWith("CL1:", StringComparison.Ordinal)
+                ? text
+                : throw new InvalidOperationException($"GET /qr answered {(int)response.StatusCode}: {HttpBench.Shorten(text)}"));
+        }
+
+        return texts.Count > 0 ? texts : throw new InvalidOperationException("The probe holder has no 结婚证 to make an offline QR of.");
+    }
+
+    private static async Task<(int Units, string? Failure)> VerifyOnceAsync(HttpClient http, IReadOnlyList<string> qrTexts, CancellationToken cancellationToken)
+    {
+        using var request = VerifyRequest(qrTexts[Random.Shared.Next(qrTexts.Count)]);
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return (0, $"{(int)response.StatusCode}: {HttpBench.Shorten(body)}");
+        }
+
+        using var document = JsonDocument.Parse(body);
+        var result = document.RootElement.GetProperty("result").GetString();
+        return result == "valid" ? (1, null) : (0, "verify answered " + HttpBench.Shorten(body));
+    }
+
+    private static async Task<(int Units, string? Failure)> LookupOnceAsync(HttpClient http, string token, string holder, CancellationToken cancellationToken)
+    {
+        using var request = LookupRequest(token, holder);
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return (0, $"{(int)response.StatusCode}: {HttpBench.Shorten(body)}");
+        }
+
+        using var document = JsonDocument.Parse(body);
+        var count = document.RootElement.GetProperty("certificates").GetArrayLength();
+        return count == DataShape.ProbeCertificates ? (1, null) : (0, string.Create(CultureInfo.InvariantCulture, $"lookup answered {count} certificates instead of {DataShape.ProbeCertificates}"));
+    }
+
+    private static async Task<JsonArray> LookupAsync(HttpClient http, string token, string holder)
+    {
+        using var request = LookupRequest(token, holder);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        var certificates = response.IsSuccessStatusCode ? JsonNode.Parse(body)!["certificates"]!.AsArray() : null;
+        return certificates?.Count == DataShape.ProbeCertificates
+            ? certificates
+            : throw new InvalidOperationException($"Lookup answered {(int)response.StatusCode} with {certificates?.Count} certificates: {HttpBench.Shorten(body)}");
+    }
+
+    private static async Task<(int Units, string? Failure)> SendOkAsync(HttpClient http, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.StatusCode == HttpStatusCode.OK ? (1, null) : (0, ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static HttpRequestMessage LookupRequest(string token, string holder)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/holders/lookup") { Content = JsonContent.Create(new { idNumber = holder, purpose = Purpose }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    private static HttpRequestMessage VerifyRequest(string qr) => new(HttpMethod.Post, "/api/v1/verify") { Content = JsonContent.Create(new { qr }) };
+
+    /// <summary>PasswordHasher verifications/s with one thread per core (the server's budget for logins), same hasher settings as the identity provider.</summary>
+    private double PasswordHashRate()
+    {
+        var hasher = new Microsoft.AspNetCore.Identity.PasswordHasher<object>();
+        var user = new object();
+        var hash = hasher.HashPassword(user, "correct horse battery staple");
+        var duration = options.CryptoDuration;
+        var counts = new long[Environment.ProcessorCount];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Parallel.For(0, counts.Length, new ParallelOptions { MaxDegreeOfParallelism = counts.Length }, i =>
+        {
+            do
+            {
+                if (hasher.VerifyHashedPassword(user, hash, "correct horse battery staple") == Microsoft.AspNetCore.Identity.PasswordVerificationResult.Failed)
+                {
+                    throw new InvalidOperationException("PasswordHasher rejected its own hash.");
+                }
+
+                counts[i]++;
+            }
+            while (watch.Elapsed < duration);
+        });
+        return counts.Sum() / watch.Elapsed.TotalSeconds;
+    }
+
+    private sealed record Latency(LoadResult Cold, LoadResult Warm);
+
+    private sealed record LookupLoad(LoadResult Load, long Lookups, long AccessLogRows, double PeakRss);
+
+    private sealed record LatencyTarget(HttpClient Http, string Token, IReadOnlyList<string> Probes);
+
+    private sealed record SmallResults(string Token, LookupLoad Lookup, IReadOnlyList<string> QrTexts, LoadResult Verify, LoadResult Logins, double HashRate);
+}
