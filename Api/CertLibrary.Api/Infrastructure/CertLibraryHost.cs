@@ -80,21 +80,16 @@ public static partial class CertLibraryHost
             o.AddSecurityDefinition("bearer", new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer", BearerFormat = "JWT" });
         });
         services.AddHealthChecks();
+        services.AddEdgeSecurity(settings);
         return builder;
     }
 
     public static WebApplication UseCertLibrary(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseEdgeSecurity();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledAsync));
         app.UseStatusCodePages();
-        app.Use(async (context, next) =>
-        {
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            context.Response.Headers["Referrer-Policy"] = "no-referrer";
-            context.Response.Headers.XFrameOptions = "DENY";
-            await next(context);
-        });
         app.UseSwagger();
         app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "CertLibrary v1"));
         app.UseAuthentication();
