@@ -54,13 +54,36 @@ public sealed record CertLibrarySettings
         {
             Store = store,
             SqlitePath = sqlitePath,
-            PostgresConnectionString = postgres,
+            PostgresConnectionString = postgres is null ? null : WithTimeouts(postgres),
             Redis = string.IsNullOrWhiteSpace(configuration["CERTLIB_REDIS"]) ? null : configuration["CERTLIB_REDIS"],
             MasterKey = LoadMasterKey(configuration["CERTLIB_MASTER_KEY"], store, sqlitePath),
             Issuer = issuer,
             CorsOrigins = LoadCorsOrigins(configuration["CERTLIB_CORS_ORIGINS"]),
             LookupsPerMinute = LoadPositive(configuration, "CERTLIB_LOOKUP_PER_MINUTE", EdgeSecurity.DefaultLookupsPerMinute),
         };
+    }
+
+    /// <summary>Connect timeout in seconds unless the connection string sets one: a database that is down answers 503 quickly.</summary>
+    public const int DefaultPostgresConnectTimeout = 3;
+
+    /// <summary>Command timeout in seconds unless the connection string sets one: no request waits on a stuck server for longer.</summary>
+    public const int DefaultPostgresCommandTimeout = 10;
+
+    private static string WithTimeouts(string connectionString)
+    {
+        // Npgsql's own defaults (15 s to connect, 30 s per command) would hold a request far past what a caller waits.
+        var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!builder.ContainsKey("Timeout"))
+        {
+            builder["Timeout"] = DefaultPostgresConnectTimeout;
+        }
+
+        if (!builder.ContainsKey("Command Timeout") && !builder.ContainsKey("CommandTimeout"))
+        {
+            builder["Command Timeout"] = DefaultPostgresCommandTimeout;
+        }
+
+        return builder.ConnectionString;
     }
 
     private static List<string> LoadCorsOrigins(string? configured)
