@@ -134,6 +134,7 @@ public sealed class LookupBench(ITestOutputHelper output)
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             Directory.CreateDirectory(_directory);
+            CertLibrary.CertStore.Tests.TestLogSink.AttachTo(builder);
             builder.UseEnvironment("Testing");
             builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
             builder.UseSetting("CERTLIB_STORE", "sqlite");

@@ -81,12 +81,15 @@ public static partial class CertLibraryHost
         });
         services.AddHealthChecks();
         services.AddEdgeSecurity(settings);
+        builder.AddRequestLogging();
+        services.AddCertLibraryMetrics();
         return builder;
     }
 
     public static WebApplication UseCertLibrary(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseRequestLogging();
         app.UseEdgeSecurity();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledAsync));
         app.UseStatusCodePages();
@@ -99,6 +102,7 @@ public static partial class CertLibraryHost
 
     public static WebApplication MapHealth(this WebApplication app)
     {
+        app.MapCertLibraryMetrics();
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }))
             .WithName("Live").WithTags("Health").WithSummary("Liveness").WithDescription("Answers while the process runs.");
         app.MapGet("/health/ready", ReadyAsync)
