@@ -22,13 +22,16 @@ public static class TestLogSink
     private static readonly string? Directory = Environment.GetEnvironmentVariable("CERTLIB_TEST_LOG_DIR") is { Length: > 0 } d ? d : null;
     private static StreamWriter? _log;
     private static StreamWriter? _secrets;
+    private static string? _name;
 
     /// <summary>Lines captured in this process (only when no directory is configured).</summary>
     public static IReadOnlyCollection<string> Lines => InMemory;
 
     /// <summary>Adds the capturing logger at Information and the secret-registering middleware to a test host.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static void AttachTo(IWebHostBuilder builder)
     {
+        _name ??= System.Reflection.Assembly.GetCallingAssembly().GetName().Name;
         builder.ConfigureLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Information);
@@ -68,7 +71,7 @@ public static class TestLogSink
 
         lock (Gate)
         {
-            _log ??= Open($"{AppDomain.CurrentDomain.FriendlyName}.{Environment.ProcessId}.log");
+            _log ??= Open($"{_name ?? AppDomain.CurrentDomain.FriendlyName}.{Environment.ProcessId}.log");
             _log.WriteLine(line);
         }
     }
@@ -165,6 +168,11 @@ public static class TestLogSink
             foreach (var field in SecretFields)
             {
                 RegisterSecret(request.Query[field].ToString());
+            }
+
+            if (request.Path.StartsWithSegments("/v", out var token))
+            {
+                RegisterSecret(token.Value?.TrimStart('/')); // the online QR token
             }
 
             if (request.HasFormContentType)
