@@ -27,4 +27,6 @@ export CERTLIB_TEST_PG_BIN="$pg_bin"
 export CERTLIB_TEST_REDIS_SERVER=$(command -v redis-server)
 export CERTLIB_TEST_INTEROP="$root/tests/interop"
 
+export CERTLIB_TEST_LOG_DIR="$work/test-logs"
 dotnet test "$root/CertLibrary.sln" --nologo "$@"
+"$root/scripts/scan-test-logs.sh" "$CERTLIB_TEST_LOG_DIR"

@@ -288,6 +288,13 @@ public static class Jws
         JsonDocument document;
         try
         {
+            // RFC 7515 §4: the header is UTF-8. JsonDocument checks string bytes only when a value is read, so check first.
+            if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            {
+                failure = JwsReasons.MalformedHeader;
+                return null;
+            }
+
             document = JsonDocument.Parse(headerBytes, ParseOptions);
         }
         catch (JsonException)
@@ -308,33 +315,42 @@ public static class Jws
             string? alg = null, kid = null, typ = null;
             var typeMalformed = false;
             var critical = false;
-            foreach (var member in document.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(member.Name))
+                foreach (var member in document.RootElement.EnumerateObject())
                 {
-                    failure = JwsReasons.DuplicateHeaderMember;
-                    return null;
-                }
+                    if (!names.Add(member.Name))
+                    {
+                        failure = JwsReasons.DuplicateHeaderMember;
+                        return null;
+                    }
 
-                var text = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : null;
-                switch (member.Name)
-                {
-                    case "alg":
-                        alg = text;
-                        break;
-                    case "kid":
-                        kid = text;
-                        break;
-                    case "typ":
-                        typ = text;
-                        typeMalformed = text is null;
-                        break;
-                    case "crit":
-                        critical = true;
-                        break;
-                    default:
-                        break;
+                    var text = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : null;
+                    switch (member.Name)
+                    {
+                        case "alg":
+                            alg = text;
+                            break;
+                        case "kid":
+                            kid = text;
+                            break;
+                        case "typ":
+                            typ = text;
+                            typeMalformed = text is null;
+                            break;
+                        case "crit":
+                            critical = true;
+                            break;
+                        default:
+                            break;
+                    }
                 }
+            }
+            catch (InvalidOperationException)
+            {
+                // A member name or value with an escaped lone surrogate.
+                failure = JwsReasons.MalformedHeader;
+                return null;
             }
 
             failure = alg switch

@@ -40,6 +40,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         Directory.CreateDirectory(_directory);
+        CertLibrary.CertStore.Tests.TestLogSink.AttachTo(builder);
         builder.UseEnvironment("Testing");
         builder.UseSetting("CERTLIB_STORE", "sqlite");
         builder.UseSetting("CERTLIB_SQLITE_PATH", DatabasePath);

@@ -151,6 +151,29 @@ public sealed class JwsHostileInputTests
         AssertRejected(result, reason);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x61, 0x6C, 0x67, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D })] // {"alg":"\xFF"}
+    [InlineData(new byte[] { 0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D })] // {"\xC3(":1}
+    public void VerifyCompact_HeaderNotUtf8_ReturnsMalformedHeader(byte[] headerBytes)
+    {
+        var header = Base64Url.Encode(headerBytes);
+        var signature = Signer.Signer.Sign(Encoding.ASCII.GetBytes($"{header}.e30"));
+
+        var result = Jws.VerifyCompact($"{header}.e30.{Base64Url.Encode(signature)}", Resolver);
+
+        AssertRejected(result, JwsReasons.MalformedHeader);
+    }
+
+    [Theory]
+    [InlineData("{\"alg\":\"ES256\",\"kid\":\"\\uD800\"}")]
+    [InlineData("{\"alg\":\"ES256\",\"kid\":\"KID\",\"\\uDC00x\":1}")]
+    public void VerifyCompact_HeaderWithLoneSurrogateEscape_ReturnsMalformedHeader(string header)
+    {
+        var result = Jws.VerifyCompact(Craft(header.Replace("KID", Key.KeyId, StringComparison.Ordinal)), Resolver);
+
+        AssertRejected(result, JwsReasons.MalformedHeader);
+    }
+
     [Fact]
     public void VerifyCompact_DeeplyNestedHeader_ReturnsMalformedHeader()
     {

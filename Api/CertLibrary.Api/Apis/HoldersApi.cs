@@ -10,12 +10,12 @@ public static class HoldersApi
     public static RouteGroupBuilder MapHoldersApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/holders").WithTags("One-number lookup").RequireAuthorization(Policies.Read);
-        group.MapPost("/lookup", LookupAsync).WithName("LookupHolder")
+        group.MapPost("/lookup", LookupAsync).WithName("LookupHolder").RequireRateLimiting(EdgeSecurity.LookupRateLimitPolicy)
             .WithSummary("Look up a holder's certificates by identity number")
             .WithDescription("Body {idNumber, purpose (1–200 characters, mandatory), serviceItem?}. Answers only certificate types the calling " +
                 "department may use, narrowed to the service item's materials, with satisfied and missing materials (only valid certificates " +
                 "satisfy). 403 urn:certlib:problem:consent-required when the holder requires consent and none covers the request. Every call is " +
-                "recorded in the holder's access log.");
+                "recorded in the holder's access log. Rate limited per department (CERTLIB_LOOKUP_PER_MINUTE): 429 with Retry-After.");
         return group;
     }
 

@@ -76,6 +76,11 @@ public static class VerifyApi
 
     private static async Task<VerifyAnswer> VerifyBodyAsync(byte[] body, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (Infrastructure.JsonBody.Check(body, 20) is { } bad)
+        {
+            return Answer(Fail(now, bad.Message));
+        }
+
         JsonObject request;
         try
         {

@@ -80,21 +80,19 @@ public static partial class CertLibraryHost
             o.AddSecurityDefinition("bearer", new OpenApiSecurityScheme { Type = SecuritySchemeType.Http, Scheme = "bearer", BearerFormat = "JWT" });
         });
         services.AddHealthChecks();
+        services.AddEdgeSecurity(settings);
+        builder.AddRequestLogging();
+        services.AddCertLibraryMetrics();
         return builder;
     }
 
     public static WebApplication UseCertLibrary(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseRequestLogging();
+        app.UseEdgeSecurity();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledAsync));
         app.UseStatusCodePages();
-        app.Use(async (context, next) =>
-        {
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            context.Response.Headers["Referrer-Policy"] = "no-referrer";
-            context.Response.Headers.XFrameOptions = "DENY";
-            await next(context);
-        });
         app.UseSwagger();
         app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "CertLibrary v1"));
         app.UseAuthentication();
@@ -104,6 +102,7 @@ public static partial class CertLibraryHost
 
     public static WebApplication MapHealth(this WebApplication app)
     {
+        app.MapCertLibraryMetrics();
         app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" }))
             .WithName("Live").WithTags("Health").WithSummary("Liveness").WithDescription("Answers while the process runs.");
         app.MapGet("/health/ready", ReadyAsync)

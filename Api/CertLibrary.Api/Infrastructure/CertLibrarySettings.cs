@@ -22,6 +22,12 @@ public sealed record CertLibrarySettings
 
     public string Audience { get; init; } = "certlib-api";
 
+    /// <summary>Browser origins of the portals allowed to call the API cross-origin (<c>CERTLIB_CORS_ORIGINS</c>); empty allows none.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>One-number lookups per minute per department (<c>CERTLIB_LOOKUP_PER_MINUTE</c>).</summary>
+    public int LookupsPerMinute { get; init; } = EdgeSecurity.DefaultLookupsPerMinute;
+
     /// <summary>Reads and validates; throws <see cref="InvalidOperationException"/> naming the first bad setting.</summary>
     public static CertLibrarySettings Load(IConfiguration configuration)
     {
@@ -48,11 +54,68 @@ public sealed record CertLibrarySettings
         {
             Store = store,
             SqlitePath = sqlitePath,
-            PostgresConnectionString = postgres,
+            PostgresConnectionString = postgres is null ? null : WithTimeouts(postgres),
             Redis = string.IsNullOrWhiteSpace(configuration["CERTLIB_REDIS"]) ? null : configuration["CERTLIB_REDIS"],
             MasterKey = LoadMasterKey(configuration["CERTLIB_MASTER_KEY"], store, sqlitePath),
             Issuer = issuer,
+            CorsOrigins = LoadCorsOrigins(configuration["CERTLIB_CORS_ORIGINS"]),
+            LookupsPerMinute = LoadPositive(configuration, "CERTLIB_LOOKUP_PER_MINUTE", EdgeSecurity.DefaultLookupsPerMinute),
         };
+    }
+
+    /// <summary>Connect timeout in seconds unless the connection string sets one: a database that is down answers 503 quickly.</summary>
+    public const int DefaultPostgresConnectTimeout = 3;
+
+    /// <summary>Command timeout in seconds unless the connection string sets one: no request waits on a stuck server for longer.</summary>
+    public const int DefaultPostgresCommandTimeout = 10;
+
+    private static string WithTimeouts(string connectionString)
+    {
+        // Npgsql's own defaults (15 s to connect, 30 s per command) would hold a request far past what a caller waits.
+        var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!builder.ContainsKey("Timeout"))
+        {
+            builder["Timeout"] = DefaultPostgresConnectTimeout;
+        }
+
+        if (!builder.ContainsKey("Command Timeout") && !builder.ContainsKey("CommandTimeout"))
+        {
+            builder["Command Timeout"] = DefaultPostgresCommandTimeout;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    private static List<string> LoadCorsOrigins(string? configured)
+    {
+        var origins = new List<string>();
+        foreach (var item in (configured ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var text = item.EndsWith('/') ? item[..^1] : item;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                || !string.IsNullOrEmpty(uri.UserInfo) || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment)
+                || text.Contains('*', StringComparison.Ordinal) || text.Count(c => c == '/') != 2)
+            {
+                throw Bad("CERTLIB_CORS_ORIGINS", $"must be comma-separated origins like https://portal.example.gov.cn (scheme, host and optional port only); '{item}' is not one");
+            }
+
+            origins.Add(uri.GetLeftPart(UriPartial.Authority));
+        }
+
+        return origins;
+    }
+
+    private static int LoadPositive(IConfiguration configuration, string setting, int fallback)
+    {
+        var text = configuration[setting];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw Bad(setting, "must be a positive whole number");
     }
 
     private static byte[] LoadMasterKey(string? configured, string store, string sqlitePath)

@@ -57,6 +57,11 @@ public static class JsonBody
             return (null, TooLarge(limit));
         }
 
+        if (Check(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options.MaxDepth) is { } bad)
+        {
+            return (null, Problems.Validation(bad.Field, bad.Message));
+        }
+
         try
         {
             var value = JsonSerializer.Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options);
@@ -68,6 +73,61 @@ public static class JsonBody
         {
             var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
             return (null, Problems.Validation(field, "Malformed JSON or a value of the wrong type" + (e.LineNumber is { } line ? $" (line {line + 1})." : ".")));
+        }
+    }
+
+    /// <summary>
+    /// Walks the whole document once and names the first thing the lazy JSON DOM would only trip over later, as a
+    /// 500: bytes that are not UTF-8, escaped lone surrogates, duplicate member names, nesting deeper than
+    /// <paramref name="maxDepth"/>, or malformed JSON. Null when the document is sound.
+    /// </summary>
+    public static (string Field, string Message)? Check(ReadOnlySpan<byte> utf8, int maxDepth)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            return ("body", "The body is not valid UTF-8.");
+        }
+
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = maxDepth });
+        var members = new Stack<HashSet<string>?>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        members.Push(new HashSet<string>(StringComparer.Ordinal));
+                        break;
+                    case JsonTokenType.StartArray:
+                        members.Push(null);
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        members.Pop();
+                        break;
+                    case JsonTokenType.PropertyName:
+                        var name = reader.GetString()!;
+                        if (members.Peek() is { } seen && !seen.Add(name))
+                        {
+                            return (name.Length <= 64 ? name : "body", "Member '" + (name.Length <= 64 ? name : name[..64] + "…") + "' appears more than once.");
+                        }
+
+                        break;
+                    case JsonTokenType.String:
+                        _ = reader.GetString();
+                        break;
+                }
+            }
+
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return ("body", "Malformed JSON or nested too deeply" + (e.LineNumber is { } line ? $" (line {line + 1})." : "."));
+        }
+        catch (InvalidOperationException)
+        {
+            return ("body", "A string holds an invalid escape (a lone UTF-16 surrogate).");
         }
     }
 
