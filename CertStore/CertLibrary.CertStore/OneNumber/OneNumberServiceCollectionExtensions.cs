@@ -1,3 +1,4 @@
+using CertLibrary.CertStore.Caching;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,7 +13,7 @@ public static class OneNumberServiceCollectionExtensions
     {
         services.TryAddSingleton<SqlOneNumberStore>();
         services.TryAddSingleton<IServiceItemStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
-        services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
+        services.TryAddSingleton<IConsentStore>(sp => new CachingConsentStore(sp.GetRequiredService<SqlOneNumberStore>(), sp.GetRequiredService<TwoLevelCache>()));
         services.TryAddSingleton<IAccessLogStore>(sp => new GroupCommitAccessLog(sp.GetRequiredService<SqlOneNumberStore>()));
         services.TryAddSingleton<OneNumberManager>();
         services.AddOptions<ProgressNoticeOptions>().Configure<IServiceProvider>((o, sp) =>
