@@ -118,6 +118,31 @@ public sealed class LookupCacheTests
         Assert.Equal([ApiFactory.MarriageType, code], types.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task Lookup_OnNodeB_ServiceItemReplacedOnNodeA_NextLookupUsesNewMaterials()
+    {
+        using var redis = new RedisServer();
+        await using var nodes = await TwoNodes.StartAsync(redis);
+        await IssueAsync(nodes.OnA);
+        var forItem = new { idNumber = ApiFactory.HolderNumber, purpose = "缓存测试", serviceItem = "DEMO-CA-001" };
+        for (var i = 0; i < 2; i++)
+        {
+            using var before = await nodes.OnB.PostAsJsonAsync(Lookup, forItem);
+            var answer = await ApiFactory.JsonAsync(before);
+            Assert.False(answer.GetProperty("complete").GetBoolean()); // the required 残疾人证 is missing
+        }
+
+        var item = DemoSeederItem("DEMO-CA-001") with { RequiredMaterials = [new ServiceMaterial(ApiFactory.MarriageType, Required: true)] };
+        Assert.True(await nodes.A.Services.GetRequiredService<IServiceItemStore>().ReplaceAsync(item, DateTimeOffset.UtcNow, default));
+
+        using var after = await nodes.OnB.PostAsJsonAsync(Lookup, forItem);
+        var replaced = await ApiFactory.JsonAsync(after);
+        Assert.True(replaced.GetProperty("complete").GetBoolean());
+        Assert.Equal(ApiFactory.MarriageType, Assert.Single(replaced.GetProperty("satisfied").EnumerateArray()).GetProperty("typeCode").GetString());
+    }
+
+    private static ServiceItem DemoSeederItem(string code) => CertLibrary.Api.Infrastructure.DemoSeeder.ServiceItems.Single(i => i.Code == code);
+
     private static CitizenId Holder()
     {
         Assert.True(CitizenId.TryParse(ApiFactory.HolderNumber, TimeProvider.System, out var holder, out _));

@@ -12,7 +12,7 @@ public static class OneNumberServiceCollectionExtensions
     public static IServiceCollection AddOneNumber(this IServiceCollection services)
     {
         services.TryAddSingleton<SqlOneNumberStore>();
-        services.TryAddSingleton<IServiceItemStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
+        services.TryAddSingleton<IServiceItemStore>(sp => new CachingServiceItemStore(sp.GetRequiredService<SqlOneNumberStore>(), sp.GetRequiredService<TwoLevelCache>()));
         services.TryAddSingleton<IConsentStore>(sp => new CachingConsentStore(sp.GetRequiredService<SqlOneNumberStore>(), sp.GetRequiredService<TwoLevelCache>()));
         services.TryAddSingleton<IAccessLogStore>(sp => new GroupCommitAccessLog(sp.GetRequiredService<SqlOneNumberStore>()));
         services.TryAddSingleton<OneNumberManager>();
