@@ -22,8 +22,8 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ICacheCoordinator, LocalCacheCoordinator>();
         services.TryAddSingleton<CacheMetrics>();
         services.TryAddSingleton<SqlCertificateStore>();
-        services.TryAddSingleton<ICertificateStore>(sp => new CachingCertificateStore(
-            sp.GetRequiredService<SqlCertificateStore>(), sp.GetRequiredService<ICacheCoordinator>(), sp.GetRequiredService<CacheMetrics>()));
+        services.TryAddSingleton(sp => new TwoLevelCache(sp.GetRequiredService<ICacheCoordinator>(), sp.GetRequiredService<CacheMetrics>()));
+        services.TryAddSingleton<ICertificateStore>(sp => new CachingCertificateStore(sp.GetRequiredService<SqlCertificateStore>(), sp.GetRequiredService<TwoLevelCache>()));
         services.TryAddSingleton<CertificateManager>();
         services.AddOneNumber();
         services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore, SqlSigningKeyStore>());

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,6 +26,8 @@ public sealed class CertificateManager(
 
     /// <summary>JSON options of payloads and stored documents: camelCase, RFC 3339 UTC times.</summary>
     public static readonly JsonSerializerOptions JsonOptions = CreateJsonOptions();
+
+    private readonly ConditionalWeakTable<StoredCertificate, Unsealed> _unsealed = new();
 
     /// <summary>Issues one certificate.</summary>
     public async Task<CertStoreResult<Certificate>> IssueAsync(Caller caller, IssueRequest request, string? idempotencyKey, CancellationToken cancellationToken)
@@ -340,12 +343,23 @@ public sealed class CertificateManager(
     private static string ToCertificateStatus(StoredCertificate row, DateTimeOffset now) =>
         row.Status == CertificateStatus.Valid && IsExpired(row, now) ? CertificateStatus.Expired : row.Status;
 
+    /// <summary>
+    /// Opens the sealed document. The result is kept with the row instance: the caching store hands out the same
+    /// instance while its cache entry is current, so a cached row is opened once, and the opened form goes when the
+    /// entry is replaced or evicted. Status never comes from here but from the row, so it is always the row's own.
+    /// </summary>
     private (CertificatePayload Payload, byte[] PayloadBytes, JsonObject Signature) Unseal(StoredCertificate row)
     {
-        var document = protector.Open(row.SealedDocument, row.Id);
-        var signature = JsonNode.Parse(document)!.AsObject();
-        var payloadBytes = System.Buffers.Text.Base64Url.DecodeFromChars(signature["payload"]!.GetValue<string>());
-        return (JsonSerializer.Deserialize<CertificatePayload>(payloadBytes, JsonOptions)!, payloadBytes, signature);
+        if (!_unsealed.TryGetValue(row, out var opened))
+        {
+            var document = protector.Open(row.SealedDocument, row.Id);
+            var signature = JsonNode.Parse(document)!.AsObject();
+            var payloadBytes = System.Buffers.Text.Base64Url.DecodeFromChars(signature["payload"]!.GetValue<string>());
+            opened = new Unsealed(JsonSerializer.Deserialize<CertificatePayload>(payloadBytes, JsonOptions)!, payloadBytes, signature);
+            opened = _unsealed.GetValue(row, _ => opened);
+        }
+
+        return (opened.Payload, opened.PayloadBytes, opened.Signature);
     }
 
     private async Task<CertStoreResult<PreparedIssue>> PrepareAsync(
@@ -504,6 +518,9 @@ public sealed class CertificateManager(
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
+
+    /// <summary>An opened sealed document; shared read-only by every read of the same row instance.</summary>
+    private sealed record Unsealed(CertificatePayload Payload, byte[] PayloadBytes, JsonObject Signature);
 
     private sealed record ReplayItem(int Index, string? Id, CertStoreError? Error);
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Formats.Asn1;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
@@ -17,6 +16,15 @@ internal static class LibCryptoSm2
     private const string LibCrypto = "libcrypto.so.3";
 
     private const int MaxCachedPublicKeys = 1024;
+
+    /// <summary>Longest DER Ecdsa-Sig-Value of a 256-bit curve.</summary>
+    private const int MaxDerSignature = 72;
+
+    /// <summary>EVP_MD_CTX_FLAG_FINALISE: the final call may consume the context.</summary>
+    private const int EvpMdCtxFlagFinalise = 0x0200;
+
+    [ThreadStatic]
+    private static LastPublicKey? t_lastPublicKey;
 
     private static readonly ConcurrentDictionary<string, EvpPkeyHandle> PublicKeys = new(StringComparer.Ordinal);
 
@@ -43,34 +51,44 @@ internal static class LibCryptoSm2
     public static bool Verify(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
         var key = PublicKey(subjectPublicKeyInfo);
-        var der = RawToDer(signature);
-        var context = NewDigestContext(key, sign: false);
-        try
+        Span<byte> der = stackalloc byte[MaxDerSignature];
+        var derLength = RawToDer(signature, der);
+        var context = DigestContexts.For(key, sign: false);
+        var work = context.Work;
+        if (EVP_MD_CTX_copy_ex(work, context.Template) == 1
+            && EVP_DigestVerifyUpdate(work, ref MemoryMarshal.GetReference(NonEmpty(data)), (nuint)data.Length) == 1
+            && EVP_DigestVerifyFinal(work, ref MemoryMarshal.GetReference(der), (nuint)derLength) == 1)
         {
-            return context.Digest != 0 && EVP_DigestVerify(context.Digest, der, (nuint)der.Length, ref MemoryMarshal.GetReference(NonEmpty(data)), (nuint)data.Length) == 1;
+            return true;
         }
-        finally
-        {
-            Free(context);
-        }
+
+        ERR_clear_error(); // a bad signature leaves its reason on this thread's OpenSSL error queue
+        return false;
     }
 
     private static EvpPkeyHandle PublicKey(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
+        // Verifications come in runs against the same department key: compare bytes before building a dictionary key.
+        if (t_lastPublicKey is { } last && subjectPublicKeyInfo.SequenceEqual(last.SubjectPublicKeyInfo) && !last.Key.IsClosed)
+        {
+            return last.Key;
+        }
+
         var id = Convert.ToBase64String(subjectPublicKeyInfo);
-        if (PublicKeys.TryGetValue(id, out var key))
+        if (!PublicKeys.TryGetValue(id, out var key))
         {
-            return key;
+            Sm2Suite.CheckSubjectPublicKeyInfo(subjectPublicKeyInfo); // same checks and errors as the managed path
+            key = Decode(subjectPublicKeyInfo, isPrivate: false) ?? throw new CryptographicException("libcrypto could not read the SM2 public key.");
+            if (PublicKeys.Count >= MaxCachedPublicKeys)
+            {
+                PublicKeys.Clear(); // evicted handles are released by their finalizer once no call or context uses them
+            }
+
+            key = PublicKeys.GetOrAdd(id, key);
         }
 
-        Sm2Suite.CheckSubjectPublicKeyInfo(subjectPublicKeyInfo); // same checks and errors as the managed path
-        key = Decode(subjectPublicKeyInfo, isPrivate: false) ?? throw new CryptographicException("libcrypto could not read the SM2 public key.");
-        if (PublicKeys.Count >= MaxCachedPublicKeys)
-        {
-            PublicKeys.Clear(); // evicted handles are released by their finalizer once no call uses them
-        }
-
-        return PublicKeys.GetOrAdd(id, key);
+        t_lastPublicKey = new LastPublicKey(subjectPublicKeyInfo.ToArray(), key);
+        return key;
     }
 
     private static EvpPkeyHandle? Decode(ReadOnlySpan<byte> der, bool isPrivate)
@@ -138,23 +156,24 @@ internal static class LibCryptoSm2
 
     private static ReadOnlySpan<byte> NonEmpty(ReadOnlySpan<byte> data) => data.IsEmpty ? [0] : data;
 
-    /// <summary>r‖s to the DER Ecdsa-Sig-Value OpenSSL expects (at most 72 bytes, so every length fits one byte).</summary>
-    private static byte[] RawToDer(ReadOnlySpan<byte> signature)
+    /// <summary>r‖s to the DER Ecdsa-Sig-Value OpenSSL expects (at most 72 bytes, so every length fits one byte); returns its length.</summary>
+    private static int RawToDer(ReadOnlySpan<byte> signature, Span<byte> der)
     {
         var r = TrimLeadingZeros(signature[..32]);
         var s = TrimLeadingZeros(signature[32..]);
         var rLength = r.Length + (r[0] >= 0x80 ? 1 : 0);
         var sLength = s.Length + (s[0] >= 0x80 ? 1 : 0);
-        var der = new byte[2 + 2 + rLength + 2 + sLength];
+        var length = 2 + 2 + rLength + 2 + sLength;
+        der[..length].Clear();
         der[0] = 0x30;
-        der[1] = (byte)(der.Length - 2);
+        der[1] = (byte)(length - 2);
         der[2] = 0x02;
         der[3] = (byte)rLength;
-        r.CopyTo(der.AsSpan(4 + rLength - r.Length));
+        r.CopyTo(der[(4 + rLength - r.Length)..]);
         der[4 + rLength] = 0x02;
         der[5 + rLength] = (byte)sLength;
-        s.CopyTo(der.AsSpan(6 + rLength + sLength - s.Length));
-        return der;
+        s.CopyTo(der[(6 + rLength + sLength - s.Length)..]);
+        return length;
     }
 
     private static ReadOnlySpan<byte> TrimLeadingZeros(ReadOnlySpan<byte> value)
@@ -163,25 +182,41 @@ internal static class LibCryptoSm2
         return start < 0 ? value[^1..] : value[start..];
     }
 
+    /// <summary>The DER Ecdsa-Sig-Value libcrypto returns (short-form lengths only, as it always writes for SM2) to r‖s.</summary>
     private static byte[] DerToRaw(ReadOnlySpan<byte> der)
     {
-        var reader = new AsnReader(der.ToArray(), AsnEncodingRules.DER);
-        var sequence = reader.ReadSequence();
+        if (der.Length < 8 || der[0] != 0x30 || der[1] != der.Length - 2)
+        {
+            throw new CryptographicException("libcrypto returned a malformed SM2 signature.");
+        }
+
         var raw = new byte[64];
-        WriteFixed(sequence.ReadIntegerBytes().Span, raw.AsSpan(0, 32));
-        WriteFixed(sequence.ReadIntegerBytes().Span, raw.AsSpan(32, 32));
+        var rest = ReadInteger(der[2..], raw.AsSpan(0, 32));
+        if (!ReadInteger(rest, raw.AsSpan(32, 32)).IsEmpty)
+        {
+            throw new CryptographicException("libcrypto returned a malformed SM2 signature.");
+        }
+
         return raw;
     }
 
-    private static void WriteFixed(ReadOnlySpan<byte> integer, Span<byte> destination)
+    /// <summary>Reads one DER INTEGER into a fixed-size big-endian field; returns what follows it.</summary>
+    private static ReadOnlySpan<byte> ReadInteger(ReadOnlySpan<byte> der, Span<byte> destination)
     {
-        var trimmed = TrimLeadingZeros(integer);
+        if (der.Length < 3 || der[0] != 0x02 || der[1] is 0 or >= 0x80 || der[1] > der.Length - 2)
+        {
+            throw new CryptographicException("libcrypto returned a malformed SM2 signature.");
+        }
+
+        var trimmed = TrimLeadingZeros(der.Slice(2, der[1]));
         if (trimmed.Length > destination.Length)
         {
             throw new CryptographicException("libcrypto returned an SM2 signature component longer than 32 bytes.");
         }
 
+        destination.Clear();
         trimmed.CopyTo(destination[(destination.Length - trimmed.Length)..]);
+        return der[(2 + der[1])..];
     }
 
     /// <summary>Round trip native ↔ BouncyCastle on a fresh key; any failure keeps the managed path.</summary>
@@ -212,35 +247,117 @@ internal static class LibCryptoSm2
         }
     }
 
-    /// <summary>Holds the native key; each call uses its own EVP contexts, so it is thread-safe.</summary>
+    /// <summary>Holds the native key; each thread signs with its own EVP contexts (see <see cref="DigestContexts"/>), so it is thread-safe.</summary>
     private sealed class NativeSigner(EvpPkeyHandle key) : ISigner
     {
         public byte[] Sign(ReadOnlySpan<byte> data)
         {
-            var context = NewDigestContext(key, sign: true);
-            if (context.Digest == 0)
+            var context = DigestContexts.For(key, sign: true);
+            var work = context.Work;
+            Span<byte> der = stackalloc byte[MaxDerSignature];
+            var length = (nuint)der.Length;
+            if (EVP_MD_CTX_copy_ex(work, context.Template) != 1
+                || EVP_DigestSignUpdate(work, ref MemoryMarshal.GetReference(NonEmpty(data)), (nuint)data.Length) != 1
+                || EVP_DigestSignFinal(work, ref MemoryMarshal.GetReference(der), ref length) != 1)
             {
-                throw new CryptographicException("libcrypto could not start an SM2 signature.");
+                ERR_clear_error();
+                throw new CryptographicException("libcrypto failed to sign with SM2.");
             }
 
-            try
-            {
-                Span<byte> der = stackalloc byte[80];
-                var length = (nuint)der.Length;
-                if (EVP_DigestSign(context.Digest, ref MemoryMarshal.GetReference(der), ref length, ref MemoryMarshal.GetReference(NonEmpty(data)), (nuint)data.Length) != 1)
-                {
-                    ERR_clear_error();
-                    throw new CryptographicException("libcrypto failed to sign with SM2.");
-                }
-
-                return DerToRaw(der[..(int)length]);
-            }
-            finally
-            {
-                Free(context);
-            }
+            return DerToRaw(der[..(int)length]);
         }
     }
+
+    /// <summary>
+    /// The calling thread's digest contexts, a few keys deep. Each is set up once per key: SM3 with the SM2 identifier,
+    /// and Z (the hash of identifier, curve and public key that starts every SM2 digest) already absorbed; a call
+    /// copies it into its working context and hashes only the message. The contexts hold their own reference to the
+    /// key, and are freed when evicted here or, with a thread that ends, by their finalizer.
+    /// </summary>
+    private sealed class DigestContexts
+    {
+        private const int Slots = 8;
+
+        [ThreadStatic]
+        private static DigestContexts? t_current;
+
+        private readonly (EvpPkeyHandle? Key, bool Sign, DigestContext? Context)[] _slots = new (EvpPkeyHandle?, bool, DigestContext?)[Slots];
+        private int _next;
+
+        public static DigestContext For(EvpPkeyHandle key, bool sign)
+        {
+            var contexts = t_current ??= new DigestContexts();
+            foreach (var slot in contexts._slots)
+            {
+                if (ReferenceEquals(slot.Key, key) && slot.Sign == sign)
+                {
+                    return slot.Context!;
+                }
+            }
+
+            var context = DigestContext.Create(key, sign)
+                ?? throw new CryptographicException($"libcrypto could not start an SM2 {(sign ? "signature" : "verification")}.");
+            ref var victim = ref contexts._slots[contexts._next];
+            victim.Context?.Dispose();
+            victim = (key, sign, context);
+            contexts._next = (contexts._next + 1) % Slots;
+            return context;
+        }
+    }
+
+    /// <summary>A prepared EVP_MD_CTX (the handle) with its EVP_PKEY_CTX, and the working EVP_MD_CTX calls copy it into.</summary>
+    private sealed class DigestContext : SafeHandle
+    {
+        private nint _keyContext;
+
+        private DigestContext()
+            : base(0, ownsHandle: true)
+        {
+        }
+
+        public override bool IsInvalid => handle == 0;
+
+        public nint Template => handle;
+
+        public nint Work { get; private set; }
+
+        public static DigestContext? Create(EvpPkeyHandle key, bool sign)
+        {
+            var (digest, keyContext) = NewDigestContext(key, sign);
+            if (digest == 0)
+            {
+                return null;
+            }
+
+            var context = new DigestContext { _keyContext = keyContext, Work = EVP_MD_CTX_new() };
+            context.SetHandle(digest);
+            byte none = 0;
+            var absorbed = sign ? EVP_DigestSignUpdate(digest, ref none, 0) : EVP_DigestVerifyUpdate(digest, ref none, 0);
+            if (context.Work == 0 || absorbed != 1)
+            {
+                ERR_clear_error();
+                context.Dispose();
+                return null;
+            }
+
+            // Copies finalise in place instead of duplicating their state once more for a later update.
+            EVP_MD_CTX_set_flags(digest, EvpMdCtxFlagFinalise);
+            return context;
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            if (Work != 0)
+            {
+                EVP_MD_CTX_free(Work);
+            }
+
+            Free((handle, _keyContext));
+            return true;
+        }
+    }
+
+    private sealed record LastPublicKey(byte[] SubjectPublicKeyInfo, EvpPkeyHandle Key);
 
     private sealed class EvpPkeyHandle : SafeHandle
     {
@@ -299,10 +416,22 @@ internal static class LibCryptoSm2
     private static extern int EVP_DigestVerifyInit(nint context, nint keyContextOut, nint digest, nint engine, EvpPkeyHandle key);
 
     [DllImport(LibCrypto)]
-    private static extern int EVP_DigestSign(nint context, ref byte signature, ref nuint signatureLength, ref byte data, nuint dataLength);
+    private static extern int EVP_DigestSignUpdate(nint context, ref byte data, nuint dataLength);
 
     [DllImport(LibCrypto)]
-    private static extern int EVP_DigestVerify(nint context, byte[] signature, nuint signatureLength, ref byte data, nuint dataLength);
+    private static extern int EVP_DigestSignFinal(nint context, ref byte signature, ref nuint signatureLength);
+
+    [DllImport(LibCrypto)]
+    private static extern int EVP_DigestVerifyUpdate(nint context, ref byte data, nuint dataLength);
+
+    [DllImport(LibCrypto)]
+    private static extern int EVP_DigestVerifyFinal(nint context, ref byte signature, nuint signatureLength);
+
+    [DllImport(LibCrypto)]
+    private static extern int EVP_MD_CTX_copy_ex(nint destination, nint source);
+
+    [DllImport(LibCrypto)]
+    private static extern void EVP_MD_CTX_set_flags(nint context, int flags);
 
     [DllImport(LibCrypto)]
     private static extern void ERR_clear_error();

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using CertLibrary.CertStore.OneNumber;
 
@@ -29,7 +28,7 @@ public sealed record ServiceGuideDto(string LegalBasis, string AcceptingUnit, in
 /// <param name="CheckedAt">When the statuses were read.</param>
 public sealed record LookupResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ServiceItemRef? ServiceItem,
-    IReadOnlyList<JsonObject> Certificates,
+    IReadOnlyList<CertificateJson> Certificates,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Complete,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<MaterialDto>? Satisfied,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<MaterialDto>? Missing,
@@ -37,7 +36,7 @@ public sealed record LookupResponse(
 {
     public static LookupResponse From(LookupResult result) => new(
         result.ServiceItem is { } item ? new ServiceItemRef(item.Code, item.Name) : null,
-        [.. result.Certificates.Select(CertificateDto.From)],
+        [.. result.Certificates.Select(c => new CertificateJson(c))],
         result.Missing is null ? null : result.Missing.All(m => !m.Required),
         result.Satisfied?.Select(MaterialDto.From).ToList(),
         result.Missing?.Select(MaterialDto.From).ToList(),

@@ -66,6 +66,11 @@ public static partial class CertLibraryHost
                 NameClaimType = "sub",
             };
         });
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<TimeProvider>((o, time) =>
+        {
+            o.TokenHandlers.Clear();
+            o.TokenHandlers.Add(new CachingTokenHandler(new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler { MapInboundClaims = o.MapInboundClaims }, time));
+        });
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.RequireAssertion(c => c.User.HasScope(CallerExtensions.AdminScope)))
             .AddPolicy(Policies.Issue, p => p.RequireAssertion(c => c.User.HasScope(CallerExtensions.IssueScope) || c.User.HasScope(CallerExtensions.AdminScope)))

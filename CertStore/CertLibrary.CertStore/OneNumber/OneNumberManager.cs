@@ -152,14 +152,18 @@ public sealed partial class OneNumberManager(
 
         var now = time.GetUtcNow();
         var holderKey = protector.HolderKey(holder);
-        var types = (await store.ListTypesAsync(cancellationToken)).ToDictionary(t => t.Code, StringComparer.Ordinal);
+        // Independent cached reads (each a generation check, a Redis round trip when Redis is configured): in parallel.
+        var typesRead = store.ListTypesAsync(cancellationToken);
+        var consentRead = ConsentedTypesAsync(holderKey, department, item, now, cancellationToken);
+        await Task.WhenAll(typesRead, consentRead);
+        var types = (await typesRead).ToDictionary(t => t.Code, StringComparer.Ordinal);
         var scope = types.Values.Where(t => t.Users.Contains(department)).Select(t => t.Code).ToHashSet(StringComparer.Ordinal);
         if (item is not null)
         {
             scope.IntersectWith(item.RequiredMaterials.Select(m => m.TypeCode));
         }
 
-        var consented = await ConsentedTypesAsync(holderKey, department, item, now, cancellationToken);
+        var consented = await consentRead;
         if (consented is not null)
         {
             if (consented.Count == 0)

@@ -1,3 +1,4 @@
+using CertLibrary.CertStore.Caching;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,8 +12,8 @@ public static class OneNumberServiceCollectionExtensions
     public static IServiceCollection AddOneNumber(this IServiceCollection services)
     {
         services.TryAddSingleton<SqlOneNumberStore>();
-        services.TryAddSingleton<IServiceItemStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
-        services.TryAddSingleton<IConsentStore>(sp => sp.GetRequiredService<SqlOneNumberStore>());
+        services.TryAddSingleton<IServiceItemStore>(sp => new CachingServiceItemStore(sp.GetRequiredService<SqlOneNumberStore>(), sp.GetRequiredService<TwoLevelCache>()));
+        services.TryAddSingleton<IConsentStore>(sp => new CachingConsentStore(sp.GetRequiredService<SqlOneNumberStore>(), sp.GetRequiredService<TwoLevelCache>()));
         services.TryAddSingleton<IAccessLogStore>(sp => new GroupCommitAccessLog(sp.GetRequiredService<SqlOneNumberStore>()));
         services.TryAddSingleton<OneNumberManager>();
         services.AddOptions<ProgressNoticeOptions>().Configure<IServiceProvider>((o, sp) =>

@@ -11,6 +11,9 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
     private const string ConsentColumns = "id, department_code, type_codes, service_item, expires_at, created_at, withdrawn_at";
     private const string AccessColumns = "id, accessed_at, action, department_code, client_id, purpose, service_item, certificate_ids, result";
 
+    // 10 parameters a row: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.
+    private const int RowsPerInsert = 100;
+
     public async Task<ServiceItem?> FindAsync(string code, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
@@ -107,22 +110,34 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
     public Task AppendAsync(string holderKey, AccessLogEntry entry, CancellationToken cancellationToken) =>
         AppendManyAsync([(holderKey, entry)], cancellationToken);
 
-    /// <summary>Appends several entries in one transaction.</summary>
+    /// <summary>Appends several entries in one transaction, as multi-row INSERTs of up to <see cref="RowsPerInsert"/> rows.</summary>
     public async Task AppendManyAsync(IReadOnlyList<(string HolderKey, AccessLogEntry Entry)> entries, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var (holderKey, entry) in entries)
+        for (var start = 0; start < entries.Count; start += RowsPerInsert)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO access_log (holder_key, {AccessColumns}) VALUES (@holderKey, @Id, @At, @Action, @DepartmentCode, @ClientId, @Purpose, @ServiceItem, @certificateIds, @Result)",
-                new
-                {
-                    holderKey, entry.Id, entry.At, entry.Action, entry.DepartmentCode, entry.ClientId, entry.Purpose, entry.ServiceItem,
-                    certificateIds = Serialize(entry.CertificateIds), entry.Result,
-                },
-                transaction,
-                cancellationToken: cancellationToken));
+            var count = Math.Min(RowsPerInsert, entries.Count - start);
+            var sql = new System.Text.StringBuilder($"INSERT INTO access_log (holder_key, {AccessColumns}) VALUES ", 40 + count * 80);
+            var parameters = new DynamicParameters();
+            for (var i = 0; i < count; i++)
+            {
+                var (holderKey, entry) = entries[start + i];
+                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture,
+                    $"(@k{i}, @i{i}, @t{i}, @a{i}, @d{i}, @c{i}, @p{i}, @s{i}, @x{i}, @r{i})");
+                parameters.Add($"k{i}", holderKey);
+                parameters.Add($"i{i}", entry.Id);
+                parameters.Add($"t{i}", entry.At);
+                parameters.Add($"a{i}", entry.Action);
+                parameters.Add($"d{i}", entry.DepartmentCode);
+                parameters.Add($"c{i}", entry.ClientId);
+                parameters.Add($"p{i}", entry.Purpose);
+                parameters.Add($"s{i}", entry.ServiceItem);
+                parameters.Add($"x{i}", Serialize(entry.CertificateIds));
+                parameters.Add($"r{i}", entry.Result);
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
         }
 
         await transaction.CommitAsync(cancellationToken);
