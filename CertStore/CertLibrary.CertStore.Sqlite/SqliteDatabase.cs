@@ -23,7 +23,9 @@ internal sealed class SqliteDatabase : ICertLibraryDatabase
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+        // WAL is a property of the file, so setting it once holds for every pooled connection. `synchronous` is per
+        // connection: it stays at SQLite's default FULL on all of them, so a commit that returned survives a power loss.
+        command.CommandText = "PRAGMA journal_mode=WAL;";
         command.ExecuteNonQuery();
     }
 
