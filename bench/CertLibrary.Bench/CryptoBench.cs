@@ -74,12 +74,16 @@ internal static partial class CryptoBench
         return count / watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Runs <c>openssl speed -seconds N algorithm</c> and reads sign/s and verify/s from its summary line.</summary>
+    /// <summary>
+    /// Runs <c>openssl speed -elapsed -seconds N algorithm</c> and reads sign/s and verify/s from its summary line.
+    /// <c>-elapsed</c> makes OpenSSL divide by wall-clock time, as our side does; without it, it divides by its own CPU
+    /// time and looks faster whenever other processes share the cores.
+    /// </summary>
     public static async Task<OpenSslSpeed> OpenSslSpeedAsync(string algorithm, string line, int seconds, Action<string> log)
     {
-        var command = $"openssl speed -seconds {seconds} {algorithm}";
+        var command = $"openssl speed -elapsed -seconds {seconds} {algorithm}";
         var start = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "speed", "-seconds", seconds.ToString(CultureInfo.InvariantCulture), algorithm })
+        foreach (var argument in new[] { "speed", "-elapsed", "-seconds", seconds.ToString(CultureInfo.InvariantCulture), algorithm })
         {
             start.ArgumentList.Add(argument);
         }
