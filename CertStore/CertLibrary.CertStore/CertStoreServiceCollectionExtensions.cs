@@ -26,7 +26,9 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ICertificateStore>(sp => new CachingCertificateStore(sp.GetRequiredService<SqlCertificateStore>(), sp.GetRequiredService<TwoLevelCache>()));
         services.TryAddSingleton<CertificateManager>();
         services.AddOneNumber();
-        services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore, SqlSigningKeyStore>());
+        services.TryAddSingleton<SqlSigningKeyStore>();
+        services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore>(sp =>
+            new CachingSigningKeyStore(sp.GetRequiredService<SqlSigningKeyStore>(), sp.GetRequiredService<ICacheCoordinator>())));
         services.TryAddSingleton<ICertificateSigner, KeyManagerCertificateSigner>();
         services.TryAddSingleton<ILogReader, SqlLogReader>();
         services.TryAddSingleton<TransparencyLogService>();

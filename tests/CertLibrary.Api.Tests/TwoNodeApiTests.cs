@@ -1,5 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using CertLibrary.CertStore.Tests;
+using CertLibrary.Signing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;
 
@@ -41,6 +45,33 @@ public sealed class TwoNodeApiTests
             [.. proof.GetProperty("auditPath").EnumerateArray().Select(p => Convert.FromBase64String(p.GetString()!))],
             Convert.FromBase64String(head.GetProperty("rootHash").GetString()!)));
         Assert.Equal("revoke", entries.GetProperty("entries")[1].GetProperty("entry").GetProperty("eventType").GetString());
+    }
+
+    [Fact]
+    public async Task IssuerKeyRevoked_OnNodeA_QrVerifiedOnNodeB_AtOnce_IsInvalid()
+    {
+        using var redis = new RedisServer();
+        await using var nodes = await TwoNodes.StartAsync(redis);
+        using var issued = await ApiFactory.PostJsonAsync(nodes.OnA, "/api/v1/certificates", ApiFactory.MarriageRequest());
+        var id = (await ApiFactory.JsonAsync(issued)).GetProperty("id").GetString();
+        using var qrRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{id}/qr?form=offline");
+        qrRequest.Headers.Accept.ParseAdd("text/plain");
+        using var qrResponse = await nodes.OnA.SendAsync(qrRequest);
+        var qr = await qrResponse.Content.ReadAsStringAsync();
+        Assert.StartsWith("CL1:", qr, StringComparison.Ordinal);
+        var verifier = nodes.B.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            // B now holds the key list in its cache.
+            Assert.Equal("valid", (await ApiFactory.JsonAsync(await verifier.PostAsJsonAsync("/api/v1/verify", new { qr }))).GetProperty("result").GetString());
+        }
+
+        var kid = JsonNode.Parse(Base64Url.Decode(qr[4..].Split('.')[0]))!["kid"]!.GetValue<string>();
+        Assert.True(await nodes.A.Services.GetRequiredService<KeyManager>().RevokeAsync(kid, CancellationToken.None));
+
+        var answer = await ApiFactory.JsonAsync(await verifier.PostAsJsonAsync("/api/v1/verify", new { qr }));
+        Assert.Equal("invalid", answer.GetProperty("result").GetString());
+        Assert.Contains("revoked", answer.GetProperty("reasons").ToString(), StringComparison.Ordinal);
     }
 }
 
