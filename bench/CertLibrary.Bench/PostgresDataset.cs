@@ -69,7 +69,7 @@ internal sealed class PostgresDataset
     }
 
     /// <summary>
-    /// The API on this database and Redis. The verification and login per-address limits are raised for the bench child
+    /// The API on this database and Redis. The verification, lookup and login rate limits are raised for the bench child
     /// only: every request of the load generator comes from 127.0.0.1.
     /// </summary>
     public Task<ChildHost> StartApiAsync(bool seed = false)
@@ -80,6 +80,7 @@ internal sealed class PostgresDataset
             ["CERTLIB_POSTGRES"] = ConnectionString,
             ["CERTLIB_MASTER_KEY"] = Convert.ToBase64String(MasterKey),
             ["CERTLIB_VERIFY_PER_MINUTE"] = "100000000",
+            ["CERTLIB_LOOKUP_PER_MINUTE"] = "100000000",
             ["Identity__LoginAttemptsPerIpPerMinute"] = "100000000",
         };
         if (!string.IsNullOrWhiteSpace(_options.Redis))
