@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using QRCoder;
 
 namespace CertLibrary.Identity;
 
 /// <summary>
 /// <c>/account/totp</c>: a signed-in citizen (SSO cookie) enrols an authenticator app — QR code of the
-/// <c>otpauth://</c> key URI plus the base32 secret, switched on only after a current code was entered — or switches
+/// <c>otpauth://</c> key URI plus the base32 secret, switched on only after a current code and the password were entered — or switches
 /// it off with a current code. Same page rules as the login page: Chinese by default, never framed, never cached,
 /// antiforgery on every form.
 /// </summary>
@@ -33,13 +34,28 @@ internal static class TotpAccountEndpoints
             : await EnrolPageAsync(context, session.Subject, totp, antiforgery, null, cancellationToken);
     }
 
-    public static async Task<IResult> EnableAsync(HttpContext context, SessionCookie sessions, TotpManager totp, IAntiforgery antiforgery,
-        CancellationToken cancellationToken)
+    public static async Task<IResult> EnableAsync(HttpContext context, SessionCookie sessions, TotpManager totp, CitizenManager citizens,
+        IOptions<IdentityOptions> options, IAntiforgery antiforgery, CancellationToken cancellationToken)
     {
         var (session, form, error) = await ReadPostAsync(context, sessions, antiforgery, cancellationToken);
         if (session is null)
         {
             return error!;
+        }
+
+        // The password again: a session alone (a cookie left on a shared counter PC, or stolen) must not be enough to
+        // bind an attacker's authenticator to the account. Wrong passwords here count toward the lockout like at login.
+        if (await citizens.GetCitizenIdAsync(session.Subject, cancellationToken) is not { } citizenId)
+        {
+            return NotSignedIn(context);
+        }
+
+        var (password, _) = await citizens.CheckPasswordAsync(citizenId, form!["password"].ToString(), options.Value, cancellationToken);
+        if (password != LoginOutcome.Success)
+        {
+            return await EnrolPageAsync(context, session.Subject, totp, antiforgery, password == LoginOutcome.LockedOut
+                ? Pages.T(context, "失败次数过多，账户已暂时锁定，请稍后再试。", "Too many failed attempts; the account is locked for a while.")
+                : Pages.T(context, "密码不正确。", "Wrong password."), cancellationToken);
         }
 
         return await totp.ConfirmEnrolmentAsync(session.Subject, form!["code"].ToString(), cancellationToken) switch
@@ -134,6 +150,8 @@ internal static class TotpAccountEndpoints
             <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
             <label for="code">{Pages.T(context, "2. 输入应用显示的 6 位验证码以确认", "2. Enter the 6-digit code the app shows to confirm")}</label>
             <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required>
+            <label for="current-password">{Pages.T(context, "3. 再次输入登录密码", "3. Enter your password again")}</label>
+            <input id="current-password" name="password" type="password" autocomplete="current-password" maxlength="256" required>
             <button type="submit" id="enable">{Pages.T(context, "开启两步验证", "Turn on two-step verification")}</button>
             </form>
             """;

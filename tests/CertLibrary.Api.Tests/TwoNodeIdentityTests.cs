@@ -69,6 +69,7 @@ public sealed partial class TwoNodeIdentityTests
         {
             ["__RequestVerificationToken"] = Field(enrolHtml, "__RequestVerificationToken"),
             ["code"] = Code(secret, step),
+            ["password"] = Password,
         })))
         {
             Assert.Contains("id=\"done\"", await enabled.Content.ReadAsStringAsync(), StringComparison.Ordinal);

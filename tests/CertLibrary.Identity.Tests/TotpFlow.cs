@@ -19,11 +19,13 @@ public static partial class TotpFlow
         return (html, FromBase32(shown.Groups[1].Value.Replace(" ", string.Empty, StringComparison.Ordinal)));
     }
 
-    public static async Task<HttpResponseMessage> PostCodeAsync(OidcFlow flow, string html, string path, string code) =>
+    /// <summary>Posts a code to an account page; <c>/enable</c> also needs the password (the flow's own unless given).</summary>
+    public static async Task<HttpResponseMessage> PostCodeAsync(OidcFlow flow, string html, string path, string code, string? password = null) =>
         await flow.Browser.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = OidcFlow.Field(html, "__RequestVerificationToken"),
             ["code"] = code,
+            ["password"] = password ?? OidcFlow.Password,
         }));
 
     /// <summary>Enrols the flow's citizen (signed in with the password) and returns the secret; the factor is on afterwards.</summary>

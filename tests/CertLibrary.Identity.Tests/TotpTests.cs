@@ -128,6 +128,32 @@ public sealed class TotpTests(TotpFixture fixture) : IClassFixture<TotpFixture>
     }
 
     [Fact]
+    public async Task Enrolment_WrongPassword_StaysOff_AndCountsTowardLockout()
+    {
+        using var flow = await OidcFlow.CreateAsync(Factory);
+        var (html, secret) = await TotpFlow.OpenEnrolmentAsync(flow);
+
+        // A live session and a right code are not enough: the password is asked again.
+        using var response = await TotpFlow.PostCodeAsync(flow, html, "/account/totp/enable", TotpFlow.CodeAt(secret, Time.GetUtcNow()), "not the password");
+
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("id=\"error\"", page, StringComparison.Ordinal);
+        Assert.False((await Factory.Citizens.FindBySubjectAsync(flow.Subject))!.TotpEnabled);
+
+        // Four more wrong passwords on this page reach the threshold (5): the account is locked for sign-in too.
+        for (var i = 0; i < 4; i++)
+        {
+            using var wrong = await TotpFlow.PostCodeAsync(flow, page, "/account/totp/enable", TotpFlow.CodeAt(secret, Time.GetUtcNow()), "not the password");
+            page = await wrong.Content.ReadAsStringAsync();
+        }
+
+        Assert.False((await Factory.Citizens.FindBySubjectAsync(flow.Subject))!.TotpEnabled);
+        flow.NewBrowserSession();
+        using var login = await flow.LoginAsync();
+        Assert.Equal(HttpStatusCode.TooManyRequests, login.StatusCode);
+    }
+
+    [Fact]
     public async Task Enrolment_WithoutAntiforgeryToken_Rejected()
     {
         using var flow = await OidcFlow.CreateAsync(Factory);

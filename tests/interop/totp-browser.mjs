@@ -52,6 +52,7 @@ try {
   result.secretInQr = result.qrText?.includes(`secret=${secretText}&`) ?? false;
   const secret = base32(secretText);
   await first.page.fill('#code', totp(secret, Date.now()));
+  await first.page.fill('#current-password', PASSWORD);
   await Promise.all([first.page.waitForSelector('#done'), first.page.click('#enable')]);
   result.enabled = true;
 
