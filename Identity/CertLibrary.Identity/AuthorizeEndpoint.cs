@@ -112,39 +112,18 @@ internal sealed partial class AuthorizeEndpoint(
 
     private async Task<IResult> PostLoginAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        if (!context.Request.HasFormContentType)
-        {
-            return Pages.Error(context, "请求无效。", "Invalid request.");
-        }
-
-        try
-        {
-            await antiforgery.ValidateRequestAsync(context);
-        }
-        catch (AntiforgeryValidationException)
-        {
-            return Pages.Error(context, "页面已过期或请求来源无效，请重新登录。", "The page expired or the request did not come from it; please sign in again.");
-        }
-
-        var form = await context.Request.ReadFormAsync(cancellationToken);
-        var rawQuery = form["request"].ToString();
-        var parameters = QueryHelpers.ParseQuery(rawQuery).ToList();
-        var (request, error) = await ValidateAsync(context, parameters, cancellationToken);
+        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, cancellationToken);
         if (request is null)
         {
             return error!;
         }
 
-        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        using var lease = _loginLimiter.AttemptAcquire(ip);
-        if (!lease.IsAcquired)
+        if (RateLimited(context) is { } limited)
         {
-            LogRateLimited(logger);
-            context.Response.Headers.RetryAfter = "60";
-            return Pages.Error(context, "尝试次数过多，请稍后再试。", "Too many attempts; try again later.", StatusCodes.Status429TooManyRequests);
+            return limited;
         }
 
-        if (!CitizenId.TryParse(form["idNumber"].ToString().Trim(), out var citizenId, out _))
+        if (!CitizenId.TryParse(form!["idNumber"].ToString().Trim(), out var citizenId, out _))
         {
             LogLoginFailed(logger);
             return LoginPage(context, rawQuery, Pages.T(context, "身份证号码或密码错误。", "Wrong identity number or password."));
@@ -181,11 +160,16 @@ internal sealed partial class AuthorizeEndpoint(
         return await CompleteAsync(context, request, session, cancellationToken);
     }
 
-    private async Task<IResult> PostSecondFactorAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// A posted sign-in step (password or second factor): a form, its antiforgery token valid, and the authorization
+    /// request it carries (<c>request</c>, the original query) validated again as at <c>/connect/authorize</c>.
+    /// </summary>
+    private async Task<(IFormCollection? Form, AuthorizeRequest? Request, string RawQuery, IResult? Error)> ReadSignInPostAsync(
+        HttpContext context, CancellationToken cancellationToken)
     {
         if (!context.Request.HasFormContentType)
         {
-            return Pages.Error(context, "请求无效。", "Invalid request.");
+            return (null, null, string.Empty, Pages.Error(context, "请求无效。", "Invalid request."));
         }
 
         try
@@ -194,30 +178,47 @@ internal sealed partial class AuthorizeEndpoint(
         }
         catch (AntiforgeryValidationException)
         {
-            return Pages.Error(context, "页面已过期或请求来源无效，请重新登录。", "The page expired or the request did not come from it; please sign in again.");
+            return (null, null, string.Empty,
+                Pages.Error(context, "页面已过期或请求来源无效，请重新登录。", "The page expired or the request did not come from it; please sign in again."));
         }
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var rawQuery = form["request"].ToString();
         var (request, error) = await ValidateAsync(context, QueryHelpers.ParseQuery(rawQuery).ToList(), cancellationToken);
+        return (form, request, rawQuery, error);
+    }
+
+    /// <summary>The per-address limit on sign-in attempts (password and code steps together): a 429 page when reached.</summary>
+    private IResult? RateLimited(HttpContext context)
+    {
+        using var lease = _loginLimiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        LogRateLimited(logger);
+        context.Response.Headers.RetryAfter = "60";
+        return Pages.Error(context, "尝试次数过多，请稍后再试。", "Too many attempts; try again later.", StatusCodes.Status429TooManyRequests);
+    }
+
+    private async Task<IResult> PostSecondFactorAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, cancellationToken);
         if (request is null)
         {
             return error!;
         }
 
-        var ticket = form["ticket"].ToString();
+        var ticket = form!["ticket"].ToString();
         if (UnprotectTicket(ticket, rawQuery) is not { } subject)
         {
             return Pages.Error(context, "验证已超时，请重新登录。", "The sign-in timed out; please sign in again.");
         }
 
-        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        using var lease = _loginLimiter.AttemptAcquire(ip);
-        if (!lease.IsAcquired)
+        if (RateLimited(context) is { } limited)
         {
-            LogRateLimited(logger);
-            context.Response.Headers.RetryAfter = "60";
-            return Pages.Error(context, "尝试次数过多，请稍后再试。", "Too many attempts; try again later.", StatusCodes.Status429TooManyRequests);
+            return limited;
         }
 
         switch (await totp.VerifyAsync(subject, form["code"].ToString(), cancellationToken))

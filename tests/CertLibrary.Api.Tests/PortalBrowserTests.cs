@@ -2,14 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.Identifiers;
 using CertLibrary.Identity;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;
@@ -27,7 +24,7 @@ public sealed class PortalBrowserTests : IAsyncLifetime
     private const string PropertyType = ApiFactory.Housing + "001";
     private const string ConsentRequired = "urn:certlib:problem:consent-required";
 
-    private readonly KestrelHost _host = new();
+    private readonly KestrelApi _host = new(new Dictionary<string, string> { ["CERTLIB_PDF_LICENSE"] = "agpl" });
     private readonly string _number = CitizenId.Create("110105", new DateOnly(1985, 6, 1), 321).ToString();
     private readonly string _password = "portal-test " + Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
     private HttpClient _anonymous = null!;
@@ -166,7 +163,7 @@ public sealed class PortalBrowserTests : IAsyncLifetime
 
     private async Task RunBrowserAsync(Func<string, JsonElement, Task<object?>> onStep)
     {
-        var interop = Interop.Directory();
+        var interop = ExternalTools.InteropDirectory();
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardInput = true,
@@ -243,74 +240,5 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         using var response = await http.PostAsJsonAsync("/api/v1/certificates", request);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await ApiFactory.JsonAsync(response)).GetProperty("id").GetString()!;
-    }
-
-    /// <summary>The whole service on Kestrel on a free loopback port (a browser cannot reach a TestServer), on a fresh SQLite file.</summary>
-    private sealed class KestrelHost : WebApplicationFactory<Program>
-    {
-        private readonly string _directory = Directory.CreateTempSubdirectory("certlib-portal-").FullName;
-
-        public KestrelHost()
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            UseKestrel(Port);
-        }
-
-        public int Port { get; }
-
-        public string BaseUrl => $"http://127.0.0.1:{Port}";
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("CERTLIB_STORE", "sqlite");
-            builder.UseSetting("CERTLIB_SQLITE_PATH", Path.Combine(_directory, "certlib.db"));
-            builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            builder.UseSetting("CERTLIB_ISSUER", BaseUrl);
-            builder.UseSetting("CERTLIB_PDF_LICENSE", "agpl");
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            base.Dispose(disposing);
-            if (disposing)
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                try
-                {
-                    Directory.Delete(_directory, recursive: true);
-                }
-                catch (IOException)
-                {
-                    // best effort
-                }
-            }
-        }
-    }
-}
-
-/// <summary>Where the npm interop clients live.</summary>
-internal static class Interop
-{
-    public static string Directory()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable("CERTLIB_TEST_INTEROP");
-        if (!string.IsNullOrEmpty(fromEnvironment))
-        {
-            return fromEnvironment;
-        }
-
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "CertLibrary.sln")))
-            {
-                return Path.Combine(directory.FullName, "tests", "interop");
-            }
-        }
-
-        throw new InvalidOperationException("tests/interop not found: set CERTLIB_TEST_INTEROP or run from the repository.");
     }
 }

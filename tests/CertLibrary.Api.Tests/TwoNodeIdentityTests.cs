@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.Tests;
 using CertLibrary.Identifiers;
@@ -20,7 +19,7 @@ namespace CertLibrary.Api.Tests;
 /// as behind a load balancer. The SSO session, antiforgery tokens and the second-factor ticket written by one node are
 /// accepted by the other because the Data Protection key ring lives, encrypted, in the shared database.
 /// </summary>
-public sealed partial class TwoNodeIdentityTests
+public sealed class TwoNodeIdentityTests
 {
     private const string RedirectUri = "https://portal.test/callback";
     private const string Password = "correct horse battery";
@@ -63,11 +62,11 @@ public sealed partial class TwoNodeIdentityTests
         // Second factor: enrolled on A; the password step answered by A, its ticket and the code checked by B.
         using var enrolPage = await onA.GetAsync("/account/totp");
         var enrolHtml = await enrolPage.Content.ReadAsStringAsync();
-        var secret = FromBase32(SecretRegex().Match(enrolHtml).Groups[1].Value.Replace(" ", string.Empty, StringComparison.Ordinal));
+        var secret = CertLibrary.Identity.Tests.TotpFlow.SecretShownIn(enrolHtml);
         var step = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
         using (var enabled = await onB.PostAsync("/account/totp/enable", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = Field(enrolHtml, "__RequestVerificationToken"),
+            ["__RequestVerificationToken"] = CertLibrary.Identity.Tests.OidcFlow.Field(enrolHtml, "__RequestVerificationToken"),
             ["code"] = Code(secret, step),
             ["password"] = Password,
         })))
@@ -83,9 +82,9 @@ public sealed partial class TwoNodeIdentityTests
         var codeStep = await password.Content.ReadAsStringAsync();
         using var verified = await thirdOnB.PostAsync("/connect/authorize/otp", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = Field(codeStep, "__RequestVerificationToken"),
-            ["request"] = Field(codeStep, "request"),
-            ["ticket"] = Field(codeStep, "ticket"),
+            ["__RequestVerificationToken"] = CertLibrary.Identity.Tests.OidcFlow.Field(codeStep, "__RequestVerificationToken"),
+            ["request"] = CertLibrary.Identity.Tests.OidcFlow.Field(codeStep, "request"),
+            ["ticket"] = CertLibrary.Identity.Tests.OidcFlow.Field(codeStep, "ticket"),
             ["code"] = Code(secret, step + 1), // the enrolment used this step's code; the next step's is within the window
         }));
         Assert.True(Query(verified).ContainsKey("code"), await verified.Content.ReadAsStringAsync());
@@ -146,8 +145,8 @@ public sealed partial class TwoNodeIdentityTests
     private static async Task<HttpResponseMessage> SubmitLoginAsync(HttpClient browser, string html, CitizenId citizenId, string password = Password) =>
         await browser.PostAsync("/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = Field(html, "__RequestVerificationToken"),
-            ["request"] = Field(html, "request"),
+            ["__RequestVerificationToken"] = CertLibrary.Identity.Tests.OidcFlow.Field(html, "__RequestVerificationToken"),
+            ["request"] = CertLibrary.Identity.Tests.OidcFlow.Field(html, "request"),
             ["idNumber"] = citizenId.ToString(),
             ["password"] = password,
         }));
@@ -178,13 +177,6 @@ public sealed partial class TwoNodeIdentityTests
         return QueryHelpers.ParseQuery(new Uri(location).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
     }
 
-    private static string Field(string html, string name)
-    {
-        var match = Regex.Match(html, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"");
-        Assert.True(match.Success, $"field {name} not found in: {html}");
-        return WebUtility.HtmlDecode(match.Groups[1].Value);
-    }
-
     /// <summary>RFC 6238 TOTP written independently of the provider's: HMAC-SHA1, dynamic truncation, 6 digits.</summary>
     private static string Code(byte[] secret, long step)
     {
@@ -197,26 +189,4 @@ public sealed partial class TwoNodeIdentityTests
         var value = BinaryPrimitives.ReadInt32BigEndian(mac.AsSpan(offset)) & 0x7FFFFFFF;
         return (value % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    private static byte[] FromBase32(string text)
-    {
-        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var output = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text)
-        {
-            buffer = (buffer << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
-            bits += 5;
-            if (bits >= 8)
-            {
-                output.Add((byte)(buffer >> (bits - 8)));
-                bits -= 8;
-            }
-        }
-
-        return [.. output];
-    }
-
-    [GeneratedRegex("<code id=\"secret\"[^>]*>([A-Z2-7 ]+)</code>")]
-    private static partial Regex SecretRegex();
 }

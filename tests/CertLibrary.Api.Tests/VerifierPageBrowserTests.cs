@@ -2,14 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.Identity;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;
@@ -26,7 +22,7 @@ public sealed class VerifierPageBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _api.Start();
+        _api.StartServer();
         await DemoSeeder.SeedAsync(_api.Services, TextWriter.Null, default);
         var credentials = await _api.Services.GetRequiredService<ClientManager>().CreateAsync(ApiFactory.CivilAffairs, "browser test", ["certlib.issue", "certlib.use"]);
         _civil = new HttpClient { BaseAddress = new Uri(_api.BaseUrl) };
@@ -120,50 +116,6 @@ public sealed class VerifierPageBrowserTests : IAsyncLifetime
     }
 
     private static string? Result(JsonElement shown) => shown.GetProperty("result").GetString();
-
-    /// <summary>The API on a real loopback Kestrel (the browser cannot reach TestServer), with its own SQLite file.</summary>
-    private sealed class KestrelApi : WebApplicationFactory<Program>
-    {
-        private readonly string _directory = Directory.CreateTempSubdirectory("certlib-kestrel-").FullName;
-        private readonly int _port = FreePort();
-
-        public string BaseUrl => $"http://127.0.0.1:{_port}";
-
-        public void Start()
-        {
-            UseKestrel(_port);
-            StartServer();
-        }
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("CERTLIB_STORE", "sqlite");
-            builder.UseSetting("CERTLIB_SQLITE_PATH", Path.Combine(_directory, "certlib.db"));
-            builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            builder.UseSetting("CERTLIB_ISSUER", BaseUrl);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            base.Dispose(disposing);
-            if (disposing)
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                if (Directory.Exists(_directory))
-                {
-                    Directory.Delete(_directory, recursive: true);
-                }
-            }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-    }
 
     /// <summary>tests/interop/verifier-page.mjs: one Chromium page driven by commands on stdin, one JSON line back per command.</summary>
     private sealed class BrowserPage : IAsyncDisposable

@@ -14,9 +14,15 @@ public static partial class TotpFlow
         using var page = await flow.Browser.GetAsync("/account/totp");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var html = await page.Content.ReadAsStringAsync();
+        return (html, SecretShownIn(html));
+    }
+
+    /// <summary>The base32 key the enrolment page shows (grouped by fours), decoded.</summary>
+    public static byte[] SecretShownIn(string html)
+    {
         var shown = SecretRegex().Match(html);
         Assert.True(shown.Success, html);
-        return (html, FromBase32(shown.Groups[1].Value.Replace(" ", string.Empty, StringComparison.Ordinal)));
+        return FromBase32(shown.Groups[1].Value.Replace(" ", string.Empty, StringComparison.Ordinal));
     }
 
     /// <summary>Posts a code to an account page; <c>/enable</c> also needs the password (the flow's own unless given).</summary>

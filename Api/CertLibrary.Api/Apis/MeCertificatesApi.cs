@@ -1,10 +1,8 @@
-using System.Globalization;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
-using QRCoder;
 
 namespace CertLibrary.Api.Apis;
 
@@ -41,29 +39,7 @@ public static class MeCertificatesApi
             return Problems.Create(StatusCodes.Status404NotFound, "not-found", "Not found.", "You hold no certificate with this id.");
         }
 
-        var (text, problem) = await QrApi.CreateTextAsync(mine, form, purpose, context.RequestServices, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        context.Response.Headers.CacheControl = "no-store";
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains("text/plain", StringComparison.OrdinalIgnoreCase))
-        {
-            return TypedResults.Text(text, "text/plain; charset=utf-8");
-        }
-
-        using var data = QrApi.Encode(text!);
-        context.Response.Headers["X-Qr-Version"] = data.Version.ToString(CultureInfo.InvariantCulture);
-        if (accept.Contains("image/svg+xml", StringComparison.OrdinalIgnoreCase))
-        {
-            using var svg = new SvgQRCode(data);
-            return TypedResults.Text(svg.GetGraphic(8), "image/svg+xml");
-        }
-
-        using var png = new PngByteQRCode(data);
-        return TypedResults.File(png.GetGraphic(8), "image/png");
+        return await QrApi.RenderAsync(context, mine, form, purpose, cancellationToken);
     }
 
     private static async Task<Results<Ok<DirectoryDto>, ProblemHttpResult>> DirectoryAsync(

@@ -79,7 +79,16 @@ public static class QrApi
             return Problems.From(read.Error!);
         }
 
-        var (text, problem) = await CreateTextAsync(read.Value!, form, purpose, context.RequestServices, cancellationToken);
+        return await RenderAsync(context, read.Value!, form, purpose, cancellationToken);
+    }
+
+    /// <summary>
+    /// The QR of <paramref name="certificate"/> in the form asked for, negotiated by <c>Accept</c>: the text for
+    /// <c>text/plain</c>, SVG for <c>image/svg+xml</c>, PNG otherwise (with its QR version in <c>X-Qr-Version</c>).
+    /// </summary>
+    internal static async Task<IResult> RenderAsync(HttpContext context, Certificate certificate, string? form, string? purpose, CancellationToken cancellationToken)
+    {
+        var (text, problem) = await CreateTextAsync(certificate, form, purpose, context.RequestServices, cancellationToken);
         if (problem is not null)
         {
             return problem;

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using CertLibrary.CertStore.Tests;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace CertLibrary.Api.Tests;
+
+/// <summary>
+/// The API on a real loopback Kestrel, for clients that cannot reach the in-memory TestServer (a browser, a load
+/// generator): its own SQLite file, its issuer its own address, so JwtBearer fetches discovery and JWKS over HTTP.
+/// Call <c>StartServer()</c> before use.
+/// </summary>
+internal sealed class KestrelApi : WebApplicationFactory<Program>
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("certlib-kestrel-").FullName;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    public KestrelApi(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        _settings = settings ?? new Dictionary<string, string>();
+        Port = FreePort();
+        UseKestrel(Port);
+    }
+
+    public int Port { get; }
+
+    public string BaseUrl => $"http://127.0.0.1:{Port}";
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        TestLogSink.AttachTo(builder);
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("CERTLIB_STORE", "sqlite");
+        builder.UseSetting("CERTLIB_SQLITE_PATH", Path.Combine(_directory, "certlib.db"));
+        builder.UseSetting("CERTLIB_MASTER_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        builder.UseSetting("CERTLIB_ISSUER", BaseUrl);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort: a file still held open is left to the temp-directory cleanup
+            }
+        }
+    }
+}
