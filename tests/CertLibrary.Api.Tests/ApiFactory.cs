@@ -114,15 +114,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(_directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort
-            }
+            CertLibrary.CertStore.Tests.TestEnvironment.DeleteSqliteDirectory(_directory);
         }
     }
 }

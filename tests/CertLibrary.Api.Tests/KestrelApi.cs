@@ -54,15 +54,7 @@ internal sealed class KestrelApi : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(_directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort: a file still held open is left to the temp-directory cleanup
-            }
+            TestEnvironment.DeleteSqliteDirectory(_directory);
         }
     }
 }

@@ -16,6 +16,20 @@ public static class TestEnvironment
 
     public static byte[] NewMasterKey() => RandomNumberGenerator.GetBytes(32);
 
+    /// <summary>Closes pooled SQLite connections and deletes a test host's data folder (best effort: a file still held open is left to the OS).</summary>
+    public static void DeleteSqliteDirectory(string directory)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+
     /// <summary>Creates an empty database for one test class and returns its connection string.</summary>
     public static async Task<string> CreatePostgresDatabaseAsync()
     {

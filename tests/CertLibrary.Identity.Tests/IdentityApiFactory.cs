@@ -82,15 +82,7 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(_directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort: the temp folder is cleaned by the OS otherwise
-            }
+            CertLibrary.CertStore.Tests.TestEnvironment.DeleteSqliteDirectory(_directory);
         }
     }
 
