@@ -40,6 +40,13 @@ internal sealed record BenchOptions
 
     public bool Large { get; init; }
 
+    /// <summary>The groups of figures to run (<c>--only crypto,grants,batch,onenumber</c>); all of them by default.</summary>
+    public IReadOnlySet<string> Groups { get; init; } = AllGroups;
+
+    public static readonly IReadOnlySet<string> AllGroups = new HashSet<string>(["crypto", "grants", "batch", "onenumber"], StringComparer.Ordinal);
+
+    public bool Runs(string group) => Groups.Contains(group);
+
     public string ApiDll => Path.Combine(RepositoryRoot, "Api", "CertLibrary.Api", "bin", Configuration, "net10.0", "CertLibrary.Api.dll");
 
     public string CeilingDll => Path.Combine(RepositoryRoot, "bench", "CertLibrary.Bench.Ceiling", "bin", Configuration, "net10.0", "CertLibrary.Bench.Ceiling.dll");
@@ -66,11 +73,24 @@ internal sealed record BenchOptions
                 "--concurrency" => options with { Concurrency = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) },
                 "--postgres" => options with { Postgres = args[++i] },
                 "--redis" => options with { Redis = args[++i] },
-                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --smoke, --large, --out FILE, -c CONFIGURATION, --concurrency N, --postgres CONNECTION, --redis HOST:PORT."),
+                "--only" => options with { Groups = ParseGroups(args[++i]) },
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --smoke, --large, --out FILE, -c CONFIGURATION, --concurrency N, --postgres CONNECTION, --redis HOST:PORT, --only GROUP[,GROUP...]."),
             };
         }
 
         return options;
+    }
+
+    private static HashSet<string> ParseGroups(string list)
+    {
+        var groups = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var unknown = groups.Except(AllGroups).ToList();
+        if (groups.Count == 0 || unknown.Count > 0)
+        {
+            throw new ArgumentException($"--only takes a comma-separated list of {string.Join(", ", AllGroups)}; unknown: {string.Join(", ", unknown)}.");
+        }
+
+        return groups;
     }
 
     private static string FindRoot()

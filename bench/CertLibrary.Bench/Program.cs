@@ -29,23 +29,36 @@ void Report(IEnumerable<Figure> measured)
 }
 
 Log($"machine: {Machine.Description}; load average {loadAtStart}; smoke: {options.Smoke}; large: {options.Large}");
-// Ours first, then OpenSSL, one at a time so that neither competes with the other for a core. The smoke mode
-// runs both OpenSSL commands at once to stay under ten seconds: its figures only prove the benchmark still runs.
-var sm2 = CryptoBench.Measure(options, new Sm2Suite());
-var sm2Managed = CryptoBench.MeasureManagedSm2(options);
-var es256 = CryptoBench.Measure(options, new Es256Suite());
-var es256SpeedTask = options.Smoke ? CryptoBench.OpenSslSpeedAsync("ecdsap256", "(nistp256)", options.OpenSslSeconds, Log) : null;
-var sm2Speed = await CryptoBench.OpenSslSpeedAsync("sm2", "SM2 (CurveSM2)", options.OpenSslSeconds, Log);
-var es256Speed = await (es256SpeedTask ?? CryptoBench.OpenSslSpeedAsync("ecdsap256", "(nistp256)", options.OpenSslSeconds, Log));
-Report(CryptoBench.Figures("SM2", sm2, sm2Speed, "≥ 1.0× OpenSSL", CryptoBench.Sm2Path));
-Report(CryptoBench.Figures("SM2 (Portable.BouncyCastle fallback)", sm2Managed, sm2Speed, "reference", "the path used only where libcrypto.so.3 is missing"));
-Report(CryptoBench.Figures("ES256", es256, es256Speed, "≥ 0.8× OpenSSL", "Es256Suite on the BCL ECDsa (OpenSSL underneath); imported verification keys cached per thread"));
+if (options.Runs("crypto"))
+{
+    // Ours first, then OpenSSL, one at a time so that neither competes with the other for a core. The smoke mode
+    // runs both OpenSSL commands at once to stay under ten seconds: its figures only prove the benchmark still runs.
+    var sm2 = CryptoBench.Measure(options, new Sm2Suite());
+    var sm2Managed = CryptoBench.MeasureManagedSm2(options);
+    var es256 = CryptoBench.Measure(options, new Es256Suite());
+    var es256SpeedTask = options.Smoke ? CryptoBench.OpenSslSpeedAsync("ecdsap256", "(nistp256)", options.OpenSslSeconds, Log) : null;
+    var sm2Speed = await CryptoBench.OpenSslSpeedAsync("sm2", "SM2 (CurveSM2)", options.OpenSslSeconds, Log);
+    var es256Speed = await (es256SpeedTask ?? CryptoBench.OpenSslSpeedAsync("ecdsap256", "(nistp256)", options.OpenSslSeconds, Log));
+    Report(CryptoBench.Figures("SM2", sm2, sm2Speed, "≥ 1.0× OpenSSL", CryptoBench.Sm2Path));
+    Report(CryptoBench.Figures("SM2 (Portable.BouncyCastle fallback)", sm2Managed, sm2Speed, "reference", "the path used only where libcrypto.so.3 is missing"));
+    Report(CryptoBench.Figures("ES256", es256, es256Speed, "≥ 0.8× OpenSSL", "Es256Suite on the BCL ECDsa (OpenSSL underneath); imported verification keys cached per thread"));
+}
 
 var http = new HttpBench(options, Log);
-Report(await http.GrantsAsync());
-Report(await http.BatchIssuanceAsync());
+if (options.Runs("grants"))
+{
+    Report(await http.GrantsAsync());
+}
 
-Report(await new OneNumberBench(options, Log).RunAsync());
+if (options.Runs("batch"))
+{
+    Report(await http.BatchIssuanceAsync());
+}
+
+if (options.Runs("onenumber"))
+{
+    Report(await new OneNumberBench(options, Log).RunAsync());
+}
 
 await ResultsWriter.WriteAsync(options.Output, options, figures, raw, started, loadAtStart);
 Console.WriteLine($"wrote {options.Output} in {(DateTimeOffset.UtcNow - started).TotalSeconds:0.0} s");
