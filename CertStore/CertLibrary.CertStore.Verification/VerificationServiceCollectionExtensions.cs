@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CertLibrary.CertStore.Verification;
 
-/// <summary>Registers online QR tokens, status lists and the trust list.</summary>
+/// <summary>Registers online QR tokens, status lists, the trust list and live verification.</summary>
 public static class VerificationServiceCollectionExtensions
 {
     /// <summary>Adds the verification services and their migrations; safe to call twice.</summary>
@@ -14,6 +14,7 @@ public static class VerificationServiceCollectionExtensions
         services.TryAddSingleton<VerificationTokenStore>();
         services.TryAddSingleton<StatusListService>();
         services.TryAddSingleton<TrustListService>();
+        services.TryAddSingleton<LiveVerification>();
         services.AddMigrations(new MigrationSource("verification", typeof(VerificationTokenStore).Assembly));
         return services;
     }

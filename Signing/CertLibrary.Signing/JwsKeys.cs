@@ -53,18 +53,19 @@ public sealed record JwsVerificationKey
 /// <summary>A fixed set of verification keys (e.g. pinned root keys, or a department's own keys).</summary>
 public sealed class StaticJwsKeyResolver : IJwsKeyResolver
 {
-    private readonly ILookup<string, JwsVerificationKey> _keys;
+    // Built once: verifiers resolve a kid on every request, so a lookup must not allocate.
+    private readonly Dictionary<string, IReadOnlyList<JwsVerificationKey>> _keys;
 
     /// <summary>Creates a resolver over <paramref name="keys"/>.</summary>
     public StaticJwsKeyResolver(IEnumerable<JwsVerificationKey> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        _keys = keys.ToLookup(k => k.KeyId, StringComparer.Ordinal);
+        _keys = keys.GroupBy(k => k.KeyId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<JwsVerificationKey>)g.ToArray().AsReadOnly(), StringComparer.Ordinal);
     }
 
     /// <summary>Every key of this resolver.</summary>
-    public IEnumerable<JwsVerificationKey> Keys => _keys.SelectMany(g => g);
+    public IEnumerable<JwsVerificationKey> Keys => _keys.Values.SelectMany(g => g);
 
     /// <inheritdoc />
-    public IReadOnlyList<JwsVerificationKey> Resolve(string keyId) => [.. _keys[keyId]];
+    public IReadOnlyList<JwsVerificationKey> Resolve(string keyId) => _keys.TryGetValue(keyId, out var found) ? found : [];
 }

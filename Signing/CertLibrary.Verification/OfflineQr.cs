@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -43,6 +44,56 @@ public static class OfflineQr
         };
         var bytes = Encoding.UTF8.GetBytes(payload.ToJsonString(PayloadOptions));
         return Prefix + Jws.SignCompact(bytes, signer, JwsType);
+    }
+
+    /// <summary>
+    /// The certificate id an offline QR claims, read WITHOUT verifying anything (so that a verifier can fetch what it
+    /// needs for that certificate in one go); false when the text is not shaped like a QR with an <c>id</c>. Never
+    /// trust the id for anything else: the signature is checked afterwards.
+    /// </summary>
+    public static bool TryReadUnverifiedId(string? text, [NotNullWhen(true)] out string? id)
+    {
+        id = null;
+        if (text is null || text.Length > MaxLength || !text.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var compact = text.AsSpan(Prefix.Length).Trim();
+        var first = compact.IndexOf('.');
+        var last = compact.LastIndexOf('.');
+        if (first < 0 || last <= first || !Base64Url.TryDecode(compact[(first + 1)..last], out var payload))
+        {
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 4 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                reader.Read();
+                if (isId)
+                {
+                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    return id is not null;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // not a QR payload
+        }
+
+        return false;
     }
 }
 

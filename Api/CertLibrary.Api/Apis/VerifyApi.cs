@@ -6,7 +6,6 @@ using System.Threading.RateLimiting;
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.CertStore.Verification;
-using CertLibrary.Signing;
 using CertLibrary.Verification;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -76,6 +75,12 @@ public static class VerifyApi
 
     private static async Task<VerifyAnswer> VerifyBodyAsync(byte[] body, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var live = services.GetRequiredService<LiveVerification>();
+        if (TryReadQrOnly(body) is { } qrOnly)
+        {
+            return await VerifyQrTextAsync(qrOnly, live, services, now, cancellationToken);
+        }
+
         if (Infrastructure.JsonBody.Check(body, 20) is { } bad)
         {
             return Answer(Fail(now, bad.Message));
@@ -96,24 +101,62 @@ public static class VerifyApi
             return Answer(Fail(now, "malformed JSON (or nested too deeply)"));
         }
 
-        var verifier = await CreateVerifierAsync(services, cancellationToken);
         if (request["qr"] is JsonValue qrValue && qrValue.GetValueKind() == JsonValueKind.String)
         {
-            var qr = qrValue.GetValue<string>().Trim();
-            if (qr.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || qr.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            {
-                return await VerifyOnlineAsync(qr, verifier, services, now, cancellationToken);
-            }
-
-            return Answer(await verifier.VerifyQrAsync(qr, now, cancellationToken));
+            return await VerifyQrTextAsync(qrValue.GetValue<string>(), live, services, now, cancellationToken);
         }
 
+        var verifier = await live.CreateVerifierAsync(null, cancellationToken);
         return request["jws"] switch
         {
             JsonValue v when v.GetValueKind() == JsonValueKind.String => Answer(await verifier.VerifyJwsTextAsync(v.GetValue<string>(), now, cancellationToken)),
             JsonObject o => Answer(await verifier.VerifyCertificateJwsAsync(o, now, cancellationToken)),
             _ => Answer(Fail(now, "expected {\"qr\": string} or {\"jws\": string | object}")),
         };
+    }
+
+    private static async Task<VerifyAnswer> VerifyQrTextAsync(string text, LiveVerification live, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var qr = text.Trim();
+        if (qr.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || qr.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return await VerifyOnlineAsync(qr, await live.CreateVerifierAsync(null, cancellationToken), services, now, cancellationToken);
+        }
+
+        // The id the QR claims lets the key list and that certificate's status be checked in one cache round trip.
+        var verifier = await live.CreateVerifierAsync(OfflineQr.TryReadUnverifiedId(qr, out var id) ? id : null, cancellationToken);
+        return Answer(await verifier.VerifyQrAsync(qr, now, cancellationToken));
+    }
+
+    /// <summary>
+    /// The QR text of the usual body, exactly <c>{"qr": "..."}</c> (one member, a string), read in one pass; null for
+    /// anything else, which then goes through the full checks and parse (same answers, only slower).
+    /// </summary>
+    private static string? TryReadQrOnly(byte[] body)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return null;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject
+                && reader.Read() && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("qr"u8)
+                && reader.Read() && reader.TokenType == JsonTokenType.String && reader.GetString() is { } qr
+                && reader.Read() && reader.TokenType == JsonTokenType.EndObject
+                && !reader.Read())
+            {
+                return qr;
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // malformed: the full path names the problem
+        }
+
+        return null;
     }
 
     private static async Task<VerifyAnswer> VerifyOnlineAsync(string url, CertificateVerifier verifier, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
@@ -149,27 +192,11 @@ public static class VerifyApi
     {
         var services = context.RequestServices;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var verifier = await CreateVerifierAsync(services, cancellationToken);
+        var verifier = await services.GetRequiredService<LiveVerification>().CreateVerifierAsync(null, cancellationToken);
         var settings = services.GetRequiredService<Infrastructure.CertLibrarySettings>();
         var answer = await VerifyOnlineAsync($"{settings.Issuer}/v/{Uri.EscapeDataString(token)}", verifier, services, now, cancellationToken);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Content(RenderPage(answer), "text/html; charset=utf-8");
-    }
-
-    /// <summary>A verifier over every key the platform ever had, with live status from the store.</summary>
-    internal static async Task<CertificateVerifier> CreateVerifierAsync(IServiceProvider services, CancellationToken cancellationToken)
-    {
-        var suites = services.GetRequiredService<SignatureSuites>();
-        var keys = await services.GetRequiredService<KeyManager>().GetAllKeysAsync(cancellationToken);
-        var resolver = new StaticJwsKeyResolver(keys.Where(k => suites.TryGet(k.Algorithm, out _)).Select(k =>
-            new JwsVerificationKey(suites.Get(k.Algorithm), k.KeyId, k.SubjectPublicKeyInfo)
-            {
-                OwnerCode = k.OwnerCode,
-                NotBefore = k.NotBefore,
-                RetiredAt = k.RetiredAt,
-                RevokedAt = k.RevokedAt,
-            }));
-        return new CertificateVerifier(resolver, new LiveStatusSource(services.GetRequiredService<ICertificateStore>()));
     }
 
     private static async Task<byte[]?> ReadCappedAsync(HttpContext context, CancellationToken cancellationToken)
@@ -278,29 +305,4 @@ public static class VerifyApi
         string Id, string TypeCode, string IssuerCode, string? IssuerName, string HolderName, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? HolderBinding,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? HolderSalt);
-
-    /// <summary>Live status from the store (its cache is invalidated synchronously on every status change).</summary>
-    private sealed class LiveStatusSource(ICertificateStore store) : ICertificateStatusSource
-    {
-        public async ValueTask<(CertificateState State, string? Note)> GetStateAsync(string id, string listId, int index, CancellationToken cancellationToken)
-        {
-            if (!Identifiers.CertificateId.TryParse(id, out _, out _))
-            {
-                return (CertificateState.Unknown, null);
-            }
-
-            var row = await store.FindAsync(id, cancellationToken);
-            if (row is null || row.StatusListId != listId || row.StatusIndex != index)
-            {
-                return (CertificateState.Unknown, null);
-            }
-
-            return row.Status switch
-            {
-                CertStore.Model.CertificateStatus.Revoked => (CertificateState.Revoked, row.StatusReason),
-                CertStore.Model.CertificateStatus.Suspended => (CertificateState.Suspended, row.StatusReason),
-                _ => (CertificateState.Valid, null),
-            };
-        }
-    }
 }
