@@ -219,23 +219,53 @@ public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatus
         return new VerificationReport(result, reasons, masked, now);
     }
 
+    // One forward pass over the (signed) payload: exactly the nine members of SPEC §5, each once and of its type.
     private static QrClaims? ReadQrClaims(byte[] payload)
     {
         try
         {
-            if (JsonNode.Parse(payload, documentOptions: ParseOptions) is not JsonObject o || o.Count != 9
-                || Str(o, "id") is not { } id || Str(o, "t") is not { } t || Str(o, "iss") is not { } iss
-                || Str(o, "n") is not { } n || Str(o, "hb") is not { } hb || Str(o, "hs") is not { } hs
-                || o["nbf"] is not JsonValue nbfValue || !nbfValue.TryGetValue<long>(out var nbf)
-                || o["exp"] is not JsonValue expValue || !expValue.TryGetValue<long>(out var exp)
-                || o["sl"] is not JsonObject sl || Str(sl, "l") is not { } l
-                || sl["i"] is not JsonValue iValue || !iValue.TryGetValue<int>(out var i)
-                || nbf is < 0 or > 253402300799 || exp is < 0 or > 253402300799)
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = ParseOptions.MaxDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return null;
             }
 
-            return new QrClaims(id, t, iss, n, DateTimeOffset.FromUnixTimeSeconds(nbf), DateTimeOffset.FromUnixTimeSeconds(exp), l, i)
+            string? id = null, t = null, iss = null, n = null, hb = null, hs = null, l = null;
+            long? nbf = null, exp = null;
+            int? i = null;
+            var seen = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var member = QrMember(ref reader);
+                if (member < 0 || (seen & (1 << member)) != 0 || !reader.Read())
+                {
+                    return null;
+                }
+
+                seen |= 1 << member;
+                switch (member)
+                {
+                    case 0: id = String(ref reader); break;
+                    case 1: t = String(ref reader); break;
+                    case 2: iss = String(ref reader); break;
+                    case 3: n = String(ref reader); break;
+                    case 4: hb = String(ref reader); break;
+                    case 5: hs = String(ref reader); break;
+                    case 6: nbf = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var nb) ? nb : null; break;
+                    case 7: exp = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ex) ? ex : null; break;
+                    default: (l, i) = ReadSlot(ref reader); break;
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read()
+                || id is null || t is null || iss is null || n is null || hb is null || hs is null || l is null
+                || nbf is not { } notBefore || exp is not { } notAfter || i is not { } index
+                || notBefore is < 0 or > 253402300799 || notAfter is < 0 or > 253402300799)
+            {
+                return null;
+            }
+
+            return new QrClaims(id, t, iss, n, DateTimeOffset.FromUnixTimeSeconds(notBefore), DateTimeOffset.FromUnixTimeSeconds(notAfter), l, index)
             {
                 HolderBinding = hb,
                 HolderSalt = hs,
@@ -245,6 +275,58 @@ public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatus
         {
             return null;
         }
+    }
+
+    private static int QrMember(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("id"u8) ? 0
+        : reader.ValueTextEquals("t"u8) ? 1
+        : reader.ValueTextEquals("iss"u8) ? 2
+        : reader.ValueTextEquals("n"u8) ? 3
+        : reader.ValueTextEquals("hb"u8) ? 4
+        : reader.ValueTextEquals("hs"u8) ? 5
+        : reader.ValueTextEquals("nbf"u8) ? 6
+        : reader.ValueTextEquals("exp"u8) ? 7
+        : reader.ValueTextEquals("sl"u8) ? 8
+        : -1;
+
+    private static string? String(ref Utf8JsonReader reader) => reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+
+    // sl = {"l": listId, "i": index}; other members are skipped, a repeated one makes the slot unreadable.
+    private static (string? ListId, int? Index) ReadSlot(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return (null, null);
+        }
+
+        string? listId = null;
+        int? index = null;
+        bool seenList = false, seenIndex = false, repeated = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isList = reader.ValueTextEquals("l"u8);
+            var isIndex = !isList && reader.ValueTextEquals("i"u8);
+            reader.Read();
+            if (isList)
+            {
+                repeated |= seenList;
+                seenList = true;
+                listId = String(ref reader);
+            }
+            else if (isIndex)
+            {
+                repeated |= seenIndex;
+                seenIndex = true;
+                index = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) ? value : null;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return repeated ? (null, null) : (listId, index);
     }
 
     private static string? Str(JsonObject node, string name) =>

@@ -48,6 +48,42 @@ public sealed class TwoNodeApiTests
     }
 
     [Fact]
+    public async Task CertificateRevoked_OnNodeA_QrVerifiedOnNodeB_AtOnce_IsRevoked()
+    {
+        using var redis = new RedisServer();
+        await using var nodes = await TwoNodes.StartAsync(redis);
+        using var issued = await ApiFactory.PostJsonAsync(nodes.OnA, "/api/v1/certificates", ApiFactory.MarriageRequest());
+        var id = (await ApiFactory.JsonAsync(issued)).GetProperty("id").GetString();
+        using var qrRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{id}/qr?form=offline");
+        qrRequest.Headers.Accept.ParseAdd("text/plain");
+        using var qrResponse = await nodes.OnA.SendAsync(qrRequest);
+        var qr = await qrResponse.Content.ReadAsStringAsync();
+        var verifierB = nodes.B.CreateClient();
+        var verifierA = nodes.A.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            // Both nodes now hold the key list and the certificate's status in memory.
+            Assert.Equal("valid", await ResultAsync(verifierB, qr));
+            Assert.Equal("valid", await ResultAsync(verifierA, qr));
+        }
+
+        using var suspended = await ApiFactory.PostJsonAsync(nodes.OnA, $"/api/v1/certificates/{id}/suspend", new { reason = "核查中" });
+        Assert.Equal(HttpStatusCode.OK, suspended.StatusCode);
+        Assert.Equal("suspended", await ResultAsync(verifierB, qr));
+        Assert.Equal("suspended", await ResultAsync(verifierA, qr));
+
+        using var revoked = await ApiFactory.PostJsonAsync(nodes.OnB, $"/api/v1/certificates/{id}/revoke", new { reason = "证件遗失" });
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        var answer = await ApiFactory.JsonAsync(await verifierA.PostAsJsonAsync("/api/v1/verify", new { qr }));
+        Assert.Equal("revoked", answer.GetProperty("result").GetString());
+        Assert.Contains("证件遗失", answer.GetProperty("reasons").ToString(), StringComparison.Ordinal);
+        Assert.Equal("revoked", await ResultAsync(verifierB, qr));
+    }
+
+    private static async Task<string?> ResultAsync(HttpClient verifier, string qr) =>
+        (await ApiFactory.JsonAsync(await verifier.PostAsJsonAsync("/api/v1/verify", new { qr }))).GetProperty("result").GetString();
+
+    [Fact]
     public async Task IssuerKeyRevoked_OnNodeA_QrVerifiedOnNodeB_AtOnce_IsInvalid()
     {
         using var redis = new RedisServer();

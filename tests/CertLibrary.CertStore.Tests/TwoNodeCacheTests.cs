@@ -50,6 +50,35 @@ public sealed class TwoNodeCacheTests
     }
 
     [Fact]
+    public async Task GetGenerations_OneBatch_MatchesSingleReads_SeesOtherNodesChangeAtOnce_AndBypassesWhenRedisDown()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var id = (await a.Manager.IssueAsync(IssuerCaller, Request(), null, default)).Value!.Payload.Id;
+        var onB = b.Services.GetRequiredService<ICacheCoordinator>();
+        string[] keys = [CachingSigningKeyStore.Key, CachingCertificateStore.IdKey(id), "never-read-before"];
+
+        var before = await onB.GetGenerationsAsync(keys, default);
+        Assert.All(before, Assert.NotNull);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal(await onB.GetGenerationAsync(keys[i], default), before[i]);
+        }
+
+        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, "证件遗失", default);
+        var after = await onB.GetGenerationsAsync(keys, default);
+        Assert.Equal(before[0], after[0]);
+        Assert.NotEqual(before[1], after[1]);
+        Assert.Equal(before[2], after[2]);
+
+        redis.Stop();
+        var down = await onB.GetGenerationsAsync(keys, default);
+        Assert.All(down, Assert.Null);
+    }
+
+    [Fact]
     public async Task RedisDown_ReadsGoToDatabase_NeverStale_AndCacheResumesWhenBack()
     {
         using var redis = new RedisServer();

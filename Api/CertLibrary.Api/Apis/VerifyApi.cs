@@ -211,27 +211,31 @@ public static class VerifyApi
             feature.MaxRequestBodySize = MaxBody + 1;
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
+        // One pooled buffer for the whole body (a QR body is a few hundred bytes); only the result is allocated.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxBody + 1);
         try
         {
+            var length = 0;
             int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            while ((read = await context.Request.Body.ReadAsync(buffer.AsMemory(length, MaxBody + 1 - length), cancellationToken)) > 0)
             {
-                if (buffer.Length + read > MaxBody)
+                length += read;
+                if (length > MaxBody)
                 {
                     return null;
                 }
-
-                buffer.Write(chunk, 0, read);
             }
+
+            return buffer.AsSpan(0, length).ToArray();
         }
         catch (BadHttpRequestException)
         {
             return null;
         }
-
-        return buffer.ToArray();
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static int PerMinute(IConfiguration configuration) =>
