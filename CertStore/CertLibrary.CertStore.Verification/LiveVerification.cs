@@ -120,12 +120,14 @@ public sealed class LiveVerification : IDisposable
     {
         public async ValueTask<(CertificateState State, string? Note)> GetStateAsync(string id, string listId, int index, CancellationToken cancellationToken)
         {
-            if (!Identifiers.CertificateId.TryParse(id, out _, out _))
+            // The expected id was checked when the verifier was made.
+            var expected = string.Equals(id, expectedId, StringComparison.Ordinal);
+            if (!expected && !Identifiers.CertificateId.TryParse(id, out _, out _))
             {
                 return (CertificateState.Unknown, null);
             }
 
-            var entry = await owner.ReadStatusAsync(id, string.Equals(id, expectedId, StringComparison.Ordinal) ? generation : null, cancellationToken);
+            var entry = await owner.ReadStatusAsync(id, expected ? generation : null, cancellationToken);
             if (entry is null || entry.StatusListId != listId || entry.StatusIndex != index)
             {
                 return (CertificateState.Unknown, null);
