@@ -436,6 +436,10 @@ public sealed class VerificationTests : IAsyncLifetime
             "[]",
             "{\"qr\": 5}",
             "{\"qr\": \"" + new string('x', 10_000) + "\"}",
+            "{\"qr\": \"x\", \"qr\": \"CL1:a.b.c\"}",
+            "{\"qr\": \"\\ud800\"}",
+            "{\"qr\": \"CL1:a.b.c\"} trailing",
+            "{\"qr\": \"CL1:a.b.c\"",
         };
 
         foreach (var body in bodies)
