@@ -81,6 +81,15 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
 
         builder.ConfigureTestServices(services =>
         {
+            // The API validates access tokens like any resource server, with the provider's discovery document and JWKS. A
+            // configured issuer names a host that does not exist: its documents come from this in-memory server. (Hosts on a
+            // real Kestrel derive the issuer from the request, Issuer = null, and fetch them over the loopback.)
+            if (Issuer is not null)
+            {
+                services.Configure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
+                    Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = Server.CreateHandler());
+            }
+
             // Until the Api composes the store itself from CERTLIB_*; a no-op once it does.
             if (!services.Any(d => d.ServiceType == typeof(ICertLibraryDatabase)))
             {

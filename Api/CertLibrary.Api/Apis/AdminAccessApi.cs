@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Stores;
@@ -35,6 +36,14 @@ public static class AdminAccessApi
             .WithDescription("Creates a citizen account (identity number + password). The answer holds the opaque subject, never the number.");
         group.MapGet("/citizens/{subject}", GetCitizenAsync).WithName("GetCitizen")
             .WithSummary("Read a citizen account").WithDescription("By opaque subject: name, second factor, creation time.");
+        group.MapPost("/citizens/second-factor/reset", ResetSecondFactorAsync).WithName("ResetCitizenSecondFactor")
+            .WithSummary("Reset a citizen's second factor")
+            .WithDescription("Account recovery at a counter: switches TOTP off and deletes the recovery codes, so the citizen signs in with the "
+                + "password and may enrol again. The citizen is named in the body ({\"idNumber\"} or {\"subject\"}), never in the URL; the audit "
+                + "event holds the administrator's client id and the opaque subject only.");
+        group.MapPost("/citizens/unlock", UnlockCitizenAsync).WithName("UnlockCitizen")
+            .WithSummary("Unlock a citizen account")
+            .WithDescription("Lifts a lockout after repeated failures and clears the failure count. Body {\"idNumber\"} or {\"subject\"}, audited without the number.");
         group.MapPost("/departments/{code}/keys/rotate", RotateKeysAsync).WithName("RotateDepartmentKeys")
             .WithSummary("Rotate a department's signing keys")
             .WithDescription("Adds a new SM2 and ES256 key; the old keys are retired but stay in the trust list so earlier certificates still verify.");
@@ -183,6 +192,49 @@ public static class AdminAccessApi
             ? TypedResults.Ok(citizen)
             : Problems.From(CertStoreError.NotFound("Citizen"));
 
+    private static Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> ResetSecondFactorAsync(
+        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken) =>
+        RecoverAccountAsync(request, user, citizens, time, citizens.ResetSecondFactorAsync, cancellationToken);
+
+    private static Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> UnlockCitizenAsync(
+        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken) =>
+        RecoverAccountAsync(request, user, citizens, time, citizens.UnlockAsync, cancellationToken);
+
+    /// <summary>Finds the citizen named in the body (identity number or subject) and applies <paramref name="action"/>.</summary>
+    private static async Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> RecoverAccountAsync(
+        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time,
+        Func<string, string, CancellationToken, Task<CitizenAccountStatus?>> action, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<CitizenAccountRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if ((body!.IdNumber is null) == (body.Subject is null))
+        {
+            return Problems.Validation("idNumber", "Name the citizen by exactly one of idNumber and subject.");
+        }
+
+        string? subject;
+        if (body.IdNumber is not null)
+        {
+            if (!CitizenId.TryParse(body.IdNumber, time, out var citizenId, out var idError))
+            {
+                return Problems.Validation("idNumber", idError);
+            }
+
+            subject = (await citizens.FindByCitizenIdAsync(citizenId, cancellationToken))?.Subject;
+        }
+        else
+        {
+            subject = body.Subject is { Length: > 0 and <= 100 } ? body.Subject : null;
+        }
+
+        var status = subject is null ? null : await action(subject, user.ToCaller().ClientId, cancellationToken);
+        return status is null ? Problems.From(CertStoreError.NotFound("Citizen")) : TypedResults.Ok(status);
+    }
+
     private static async Task<Results<Ok<IEnumerable<KeySummary>>, ProblemHttpResult>> RotateKeysAsync(
         string code, KeyManager keys, ICertificateStore store, SignatureSuites suites, CancellationToken cancellationToken)
     {
@@ -242,6 +294,9 @@ public static class AdminAccessApi
         IReadOnlyList<string> RedirectUris,
         IReadOnlyList<string> PostLogoutRedirectUris,
         string? BackChannelLogoutUri);
+
+    /// <summary>Body of the account recovery calls: the citizen by identity number or by opaque subject (exactly one).</summary>
+    public sealed record CitizenAccountRequest(string? IdNumber, string? Subject);
 
     /// <summary>Body of <c>POST /api/v1/admin/citizens</c>.</summary>
     public sealed record CitizenRequest(string? IdNumber, string? Name, string? Password);
