@@ -122,7 +122,7 @@ public sealed class TwoNodeCacheTests
         var coordinator = b.Services.GetRequiredService<ICacheCoordinator>();
         using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
         var server = admin.GetServer(admin.GetEndPoints()[0]);
-        await server.ExecuteAsync("CONFIG", "RESETSTAT");
+        await server.ConfigResetStatisticsAsync();
 
         var keys = Enumerable.Range(0, 3).Select(i => $"test:shared:{i}").ToArray();
         var reads = Enumerable.Range(0, 300).Select(i => coordinator.GetGenerationAsync(keys[i % keys.Length], default).AsTask()).ToArray();
