@@ -43,6 +43,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private readonly Lock _readLock = new();
     private Dictionary<string, TaskCompletionSource<string?>> _queuedReads = new(StringComparer.Ordinal);
     private bool _reading;
+    private bool? _cluster;
     private int _replaying;
     private long _bypassUntilTicks;
 
@@ -67,6 +68,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         {
             LogConnection(_logger, "restored");
             Interlocked.Exchange(ref _bypassUntilTicks, DateTime.UtcNow.Add(ReconnectGrace).Ticks);
+            _cluster = null;
             Evicted?.Invoke(null);
             _ = ReplayPendingAsync();
         };
@@ -78,38 +80,26 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     /// <summary>Whether Redis answers now (for readiness checks).</summary>
     public bool IsConnected => _redis.IsConnected;
 
-    public ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken) =>
+        CanServeFromCache() ? new ValueTask<string?>(QueueReads([key])[0]) : ValueTask.FromResult<string?>(null);
+
+    /// <summary>The generations of <paramref name="keys"/>, all read in the same group (one round trip).</summary>
+    public async ValueTask<IReadOnlyList<string?>> GetGenerationsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
-        if (!_redis.IsConnected || !_pending.IsEmpty || DateTime.UtcNow.Ticks < Interlocked.Read(ref _bypassUntilTicks))
+        ArgumentNullException.ThrowIfNull(keys);
+        var generations = new string?[keys.Count];
+        if (keys.Count == 0 || !CanServeFromCache())
         {
-            return ValueTask.FromResult<string?>(null);
+            return generations;
         }
 
-        TaskCompletionSource<string?>? waiter;
-        var startReader = false;
-        lock (_readLock)
+        var reads = QueueReads([.. keys]);
+        for (var i = 0; i < reads.Length; i++)
         {
-            // Joins only a group that has not been sent yet (a sent group was swapped out under this lock).
-            if (!_queuedReads.TryGetValue(key, out waiter))
-            {
-                waiter = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _queuedReads.Add(key, waiter);
-            }
-
-            if (!_reading)
-            {
-                _reading = true;
-                startReader = true;
-            }
+            generations[i] = await reads[i];
         }
 
-        if (startReader)
-        {
-            // Queued rather than run here, so that reads asked for in the same breath (a lookup starts several) join this group.
-            ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.ReadQueuedGenerationsAsync(), this, preferLocal: false);
-        }
-
-        return new ValueTask<string?>(waiter.Task);
+        return generations;
     }
 
     public async ValueTask<byte[]?> GetAsync(string key, string generation, CancellationToken cancellationToken)
@@ -163,6 +153,44 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     }
 
     public void Dispose() => _redis.Dispose();
+
+    private bool CanServeFromCache() =>
+        _redis.IsConnected && _pending.IsEmpty && DateTime.UtcNow.Ticks >= Interlocked.Read(ref _bypassUntilTicks);
+
+    /// <summary>Adds reads to the group that goes out next (starting the reader when none runs); each task completes with the key's generation, or null when Redis failed.</summary>
+    private Task<string?>[] QueueReads(ReadOnlySpan<string> keys)
+    {
+        var reads = new Task<string?>[keys.Length];
+        var startReader = false;
+        lock (_readLock)
+        {
+            // Joins only a group that has not been sent yet (a sent group was swapped out under this lock).
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (!_queuedReads.TryGetValue(keys[i], out var waiter))
+                {
+                    waiter = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _queuedReads.Add(keys[i], waiter);
+                }
+
+                reads[i] = waiter.Task;
+            }
+
+            if (!_reading)
+            {
+                _reading = true;
+                startReader = true;
+            }
+        }
+
+        if (startReader)
+        {
+            // Queued rather than run here, so that reads asked for in the same breath (a lookup starts several) join this group.
+            ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.ReadQueuedGenerationsAsync(), this, preferLocal: false);
+        }
+
+        return reads;
+    }
 
     /// <summary>Sends queued generation reads, one group at a time, until none is left.</summary>
     private async Task ReadQueuedGenerationsAsync()
@@ -223,11 +251,12 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
-    /// <summary>GET of many keys: one MGET per hash slot (Redis Cluster refuses keys of several slots in one command), sent together.</summary>
+    /// <summary>GET of many keys: one MGET, or on Redis Cluster (which refuses keys of several slots in one command) one per hash slot, sent together.</summary>
     private async Task<RedisValue[]> MultiGetAsync(RedisKey[] keys)
     {
         var db = _redis.GetDatabase();
-        var slots = Array.ConvertAll(keys, _redis.HashSlot);
+        var cluster = _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
+        var slots = cluster ? Array.ConvertAll(keys, _redis.HashSlot) : new int[keys.Length];
         if (slots.All(s => s == slots[0]))
         {
             return await db.StringGetAsync(keys);

@@ -142,6 +142,32 @@ public sealed class TwoNodeCacheTests
     }
 
     [Fact]
+    public async Task GetGenerations_OneMultiGetForAllKeys_SeesInvalidationOnOtherNode()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var onB = b.Services.GetRequiredService<ICacheCoordinator>();
+        var keys = Enumerable.Range(0, 5).Select(i => $"test:many:{i}").ToArray();
+        var first = await onB.GetGenerationsAsync(keys, default);
+        using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        await server.ConfigResetStatisticsAsync();
+
+        var again = await onB.GetGenerationsAsync(keys, default);
+        var mgets = (await server.InfoAsync("commandstats")).SelectMany(g => g).Single(p => p.Key == "cmdstat_mget").Value;
+        await a.Services.GetRequiredService<ICacheCoordinator>().InvalidateAsync([keys[2]], default);
+        var after = await onB.GetGenerationsAsync(keys, default);
+
+        Assert.All(first, Assert.NotNull);
+        Assert.Equal(first, again);
+        Assert.StartsWith("calls=1,", mgets, StringComparison.Ordinal);
+        Assert.Equal(first.Where((_, i) => i != 2), after.Where((_, i) => i != 2));
+        Assert.NotEqual(first[2], after[2]);
+    }
+
+    [Fact]
     public async Task ConsentWithdrawn_OnNodeA_RefusesLookupOnNodeB_AtOnce_WhileBIsBusy()
     {
         using var redis = new RedisServer();
