@@ -77,7 +77,8 @@ public sealed class CertificateManager(
             }
         }
 
-        var requestHash = Hash(JsonSerializer.SerializeToUtf8Bytes(requests, JsonOptions));
+        // Only an idempotent retry compares requests: without a key there is nothing to hash.
+        var requestHash = idempotencyKey is null ? null : Hash(JsonSerializer.SerializeToUtf8Bytes(requests, JsonOptions));
         var scope = $"{caller.ClientId}:issue";
         var signers = new Dictionary<string, IIssuerSigner>(StringComparer.Ordinal);
         var issuerNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -122,7 +123,7 @@ public sealed class CertificateManager(
 
         if (idempotencyKey is not null)
         {
-            var record = new IdempotencyRecord(requestHash, 200, JsonSerializer.Serialize(results.Select(ToReplay), JsonOptions));
+            var record = new IdempotencyRecord(requestHash!, 200, JsonSerializer.Serialize(results.Select(ToReplay), JsonOptions));
             await tx.SaveIdempotencyAsync(scope, idempotencyKey, record, now, cancellationToken);
         }
 
