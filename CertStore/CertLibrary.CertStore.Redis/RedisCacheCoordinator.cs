@@ -102,43 +102,6 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         return generations;
     }
 
-    /// <summary>
-    /// The generations of <paramref name="keys"/> read with plain GETs sent as one batch (one round trip; each key
-    /// keeps its own cluster slot); a key without a generation yet gets one from <see cref="GetGenerationAsync"/>.
-    /// </summary>
-    public async ValueTask<IReadOnlyList<string?>> GetGenerationsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        var generations = new string?[keys.Count];
-        if (!_redis.IsConnected || !_pending.IsEmpty || DateTime.UtcNow.Ticks < Interlocked.Read(ref _bypassUntilTicks))
-        {
-            return generations;
-        }
-
-        try
-        {
-            var batch = _redis.GetDatabase().CreateBatch();
-            var reads = new Task<RedisValue>[keys.Count];
-            for (var i = 0; i < keys.Count; i++)
-            {
-                reads[i] = batch.StringGetAsync(GenerationKey(keys[i]));
-            }
-
-            batch.Execute();
-            var values = await Task.WhenAll(reads);
-            for (var i = 0; i < keys.Count; i++)
-            {
-                generations[i] = values[i].HasValue ? (string?)values[i] : await GetGenerationAsync(keys[i], cancellationToken);
-            }
-
-            return generations;
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            return new string?[keys.Count];
-        }
-    }
-
     public async ValueTask<byte[]?> GetAsync(string key, string generation, CancellationToken cancellationToken)
     {
         try

@@ -52,7 +52,7 @@ public sealed class TwoNodeCacheTests
     }
 
     [Fact]
-    public async Task GetGenerations_OneBatch_MatchesSingleReads_SeesOtherNodesChangeAtOnce_AndBypassesWhenRedisDown()
+    public async Task GetGenerations_KeyListAndCertificate_MatchSingleReads_SeeRevokeOnOtherNode_NullWhenRedisDown()
     {
         using var redis = new RedisServer();
         var (a, b) = await StartNodesAsync(redis.Configuration);
