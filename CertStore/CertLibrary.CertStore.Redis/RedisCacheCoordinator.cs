@@ -12,6 +12,12 @@ namespace CertLibrary.CertStore.Redis;
 /// generation and value share a Redis Cluster slot. When Redis cannot be reached the coordinator answers
 /// "unknown generation" and every read goes to the database; invalidations that could not be written are
 /// kept and replayed when the connection returns, before this node serves from cache again.
+/// <para>
+/// Generation reads are grouped: every read asked for while a group is on its way to Redis waits for the next group,
+/// which fetches all of them (each key once) with one MGET per cluster hash slot. A read therefore always goes out
+/// after it was asked for and sees every invalidation that returned before it; concurrent requests (and the several
+/// cached items of one lookup) share one round trip instead of paying one command each.
+/// </para>
 /// </summary>
 internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDisposable
 {
@@ -34,6 +40,10 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private readonly string _channel;
     private readonly string _nodeId = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
+    private readonly Lock _readLock = new();
+    private Dictionary<string, TaskCompletionSource<string?>> _queuedReads = new(StringComparer.Ordinal);
+    private bool _reading;
+    private bool? _cluster;
     private int _replaying;
     private long _bypassUntilTicks;
 
@@ -58,6 +68,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         {
             LogConnection(_logger, "restored");
             Interlocked.Exchange(ref _bypassUntilTicks, DateTime.UtcNow.Add(ReconnectGrace).Ticks);
+            _cluster = null;
             Evicted?.Invoke(null);
             _ = ReplayPendingAsync();
         };
@@ -69,24 +80,26 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     /// <summary>Whether Redis answers now (for readiness checks).</summary>
     public bool IsConnected => _redis.IsConnected;
 
-    public async ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken) =>
+        CanServeFromCache() ? new ValueTask<string?>(QueueReads([key])[0]) : ValueTask.FromResult<string?>(null);
+
+    /// <summary>The generations of <paramref name="keys"/>, all read in the same group (one round trip).</summary>
+    public async ValueTask<IReadOnlyList<string?>> GetGenerationsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
-        if (!_redis.IsConnected || !_pending.IsEmpty || DateTime.UtcNow.Ticks < Interlocked.Read(ref _bypassUntilTicks))
+        ArgumentNullException.ThrowIfNull(keys);
+        var generations = new string?[keys.Count];
+        if (keys.Count == 0 || !CanServeFromCache())
         {
-            return null;
+            return generations;
         }
 
-        try
+        var reads = QueueReads([.. keys]);
+        for (var i = 0; i < reads.Length; i++)
         {
-            var fresh = NewToken();
-            var result = await _redis.GetDatabase().ScriptEvaluateAsync(GenerationScript,
-                [GenerationKey(key)], [fresh, (long)GenerationLifetime.TotalSeconds]);
-            return (string?)result;
+            generations[i] = await reads[i];
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            return null;
-        }
+
+        return generations;
     }
 
     public async ValueTask<byte[]?> GetAsync(string key, string generation, CancellationToken cancellationToken)
@@ -140,6 +153,130 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     }
 
     public void Dispose() => _redis.Dispose();
+
+    private bool CanServeFromCache() =>
+        _redis.IsConnected && _pending.IsEmpty && DateTime.UtcNow.Ticks >= Interlocked.Read(ref _bypassUntilTicks);
+
+    /// <summary>Adds reads to the group that goes out next (starting the reader when none runs); each task completes with the key's generation, or null when Redis failed.</summary>
+    private Task<string?>[] QueueReads(ReadOnlySpan<string> keys)
+    {
+        var reads = new Task<string?>[keys.Length];
+        var startReader = false;
+        lock (_readLock)
+        {
+            // Joins only a group that has not been sent yet (a sent group was swapped out under this lock).
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (!_queuedReads.TryGetValue(keys[i], out var waiter))
+                {
+                    waiter = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _queuedReads.Add(keys[i], waiter);
+                }
+
+                reads[i] = waiter.Task;
+            }
+
+            if (!_reading)
+            {
+                _reading = true;
+                startReader = true;
+            }
+        }
+
+        if (startReader)
+        {
+            // Queued rather than run here, so that reads asked for in the same breath (a lookup starts several) join this group.
+            ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.ReadQueuedGenerationsAsync(), this, preferLocal: false);
+        }
+
+        return reads;
+    }
+
+    /// <summary>Sends queued generation reads, one group at a time, until none is left.</summary>
+    private async Task ReadQueuedGenerationsAsync()
+    {
+        while (true)
+        {
+            Dictionary<string, TaskCompletionSource<string?>> group;
+            lock (_readLock)
+            {
+                if (_queuedReads.Count == 0)
+                {
+                    _reading = false;
+                    return;
+                }
+
+                group = _queuedReads;
+                _queuedReads = new Dictionary<string, TaskCompletionSource<string?>>(StringComparer.Ordinal);
+            }
+
+            await ReadGenerationsAsync(group);
+        }
+    }
+
+    /// <summary>Reads the generations of a group (creating missing ones) and completes every waiter; never throws.</summary>
+    private async Task ReadGenerationsAsync(Dictionary<string, TaskCompletionSource<string?>> group)
+    {
+        try
+        {
+            var keys = group.Keys.ToArray();
+            var redisKeys = Array.ConvertAll(keys, GenerationKey);
+            var values = await MultiGetAsync(redisKeys);
+            for (var i = 0; i < keys.Length; i++)
+            {
+                // A key never read, or expired: created atomically (another node may be creating it at the same time).
+                var generation = values[i].IsNull
+                    ? (string?)await _redis.GetDatabase().ScriptEvaluateAsync(GenerationScript, [redisKeys[i]], [NewToken(), (long)GenerationLifetime.TotalSeconds])
+                    : (string?)values[i];
+                group[keys[i]].TrySetResult(generation);
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Unknown generations: the callers read from the database.
+        }
+        catch (Exception e)
+        {
+            foreach (var waiter in group.Values)
+            {
+                waiter.TrySetException(e);
+            }
+        }
+        finally
+        {
+            foreach (var waiter in group.Values)
+            {
+                waiter.TrySetResult(null);
+            }
+        }
+    }
+
+    /// <summary>GET of many keys: one MGET, or on Redis Cluster (which refuses keys of several slots in one command) one per hash slot, sent together.</summary>
+    private async Task<RedisValue[]> MultiGetAsync(RedisKey[] keys)
+    {
+        var db = _redis.GetDatabase();
+        var cluster = _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
+        var slots = cluster ? Array.ConvertAll(keys, _redis.HashSlot) : new int[keys.Length];
+        if (slots.All(s => s == slots[0]))
+        {
+            return await db.StringGetAsync(keys);
+        }
+
+        var values = new RedisValue[keys.Length];
+        var batch = db.CreateBatch();
+        var reads = slots.Select((slot, i) => (slot, i)).GroupBy(x => x.slot, x => x.i).Select(async indexes =>
+        {
+            var positions = indexes.ToArray();
+            var read = await batch.StringGetAsync(Array.ConvertAll(positions, p => keys[p]));
+            for (var j = 0; j < positions.Length; j++)
+            {
+                values[positions[j]] = read[j];
+            }
+        }).ToList();
+        batch.Execute();
+        await Task.WhenAll(reads);
+        return values;
+    }
 
     private async Task ReplayPendingAsync()
     {

@@ -24,6 +24,9 @@ public sealed class CertificateManager(
     /// <summary>Largest batch <see cref="IssueBatchAsync"/> accepts.</summary>
     public const int MaxBatchSize = 1000;
 
+    /// <summary>Below this many certificates a write signs on the calling thread; above, on every core.</summary>
+    private const int ParallelSigningThreshold = 8;
+
     /// <summary>JSON options of payloads and stored documents: camelCase, RFC 3339 UTC times.</summary>
     public static readonly JsonSerializerOptions JsonOptions = CreateJsonOptions();
 
@@ -74,7 +77,8 @@ public sealed class CertificateManager(
             }
         }
 
-        var requestHash = Hash(JsonSerializer.SerializeToUtf8Bytes(requests, JsonOptions));
+        // Only an idempotent retry compares requests: without a key there is nothing to hash.
+        var requestHash = idempotencyKey is null ? null : Hash(JsonSerializer.SerializeToUtf8Bytes(requests, JsonOptions));
         var scope = $"{caller.ClientId}:issue";
         var signers = new Dictionary<string, IIssuerSigner>(StringComparer.Ordinal);
         var issuerNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -97,6 +101,8 @@ public sealed class CertificateManager(
             }
         }
 
+        var positions = new List<int>(requests.Count);
+        var writes = new List<NewWrite>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {
             if (prepared[i] is not { } item)
@@ -105,14 +111,19 @@ public sealed class CertificateManager(
             }
 
             var issuer = item.Issuer.ToString();
-            var id = CertificateId.NewRandom(item.Type, item.Issuer);
-            var certificate = await WriteNewAsync(tx, signers[issuer], item with { IssuerName = issuerNames[issuer] }, id, supersedes: null, "issue", now, cancellationToken);
-            results[i] = new BatchItemResult(i, certificate, null);
+            positions.Add(i);
+            writes.Add(new NewWrite(signers[issuer], item with { IssuerName = issuerNames[issuer] }, CertificateId.NewRandom(item.Type, item.Issuer), null));
+        }
+
+        var certificates = await WriteNewAsync(tx, writes, "issue", now, cancellationToken);
+        for (var k = 0; k < positions.Count; k++)
+        {
+            results[positions[k]] = new BatchItemResult(positions[k], certificates[k], null);
         }
 
         if (idempotencyKey is not null)
         {
-            var record = new IdempotencyRecord(requestHash, 200, JsonSerializer.Serialize(results.Select(ToReplay), JsonOptions));
+            var record = new IdempotencyRecord(requestHash!, 200, JsonSerializer.Serialize(results.Select(ToReplay), JsonOptions));
             await tx.SaveIdempotencyAsync(scope, idempotencyKey, record, now, cancellationToken);
         }
 
@@ -164,7 +175,7 @@ public sealed class CertificateManager(
         }
 
         var newId = oldId.NextVersion();
-        var certificate = await WriteNewAsync(tx, issuerSigner, prepared.Value! with { IssuerName = oldPayload.Issuer.Name }, newId, old.Id, "supersede", now, cancellationToken);
+        var certificate = (await WriteNewAsync(tx, [new NewWrite(issuerSigner, prepared.Value! with { IssuerName = oldPayload.Issuer.Name }, newId, old.Id)], "supersede", now, cancellationToken))[0];
         await tx.UpdateStatusAsync(locked, CertificateStatus.Revoked, $"superseded by {newId}", newId.ToString(), now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return certificate;
@@ -288,11 +299,62 @@ public sealed class CertificateManager(
         return row;
     }
 
-    private async Task<Certificate> WriteNewAsync(
-        ICertificateWriteTransaction tx, IIssuerSigner issuerSigner, PreparedIssue item, CertificateId id, string? supersedes, string eventType, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes new certificates in order: their status-list slots, consecutive log entries from the log's current size,
+    /// the signatures (in parallel across cores; each item's work depends only on that item, so results, slots and log
+    /// indexes are the same as one by one), and the rows.
+    /// </summary>
+    private async Task<Certificate[]> WriteNewAsync(
+        ICertificateWriteTransaction tx, IReadOnlyList<NewWrite> writes, string eventType, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var slot = await tx.AllocateStatusSlotAsync(now, cancellationToken);
-        var logIndex = tx.NextLogIndex;
+        if (writes.Count == 0)
+        {
+            return [];
+        }
+
+        var slots = await tx.AllocateStatusSlotsAsync(writes.Count, now, cancellationToken);
+        var firstLogIndex = tx.NextLogIndex;
+        var certificates = new Certificate[writes.Count];
+        var rows = new StoredCertificate[writes.Count];
+        var leafInputs = new byte[writes.Count][];
+        void Sign(int k)
+        {
+            (certificates[k], rows[k], leafInputs[k]) = SignNew(writes[k], slots[k], firstLogIndex + k, eventType, now);
+        }
+
+        if (writes.Count < ParallelSigningThreshold || Environment.ProcessorCount == 1)
+        {
+            for (var k = 0; k < writes.Count; k++)
+            {
+                Sign(k);
+            }
+        }
+        else
+        {
+            try
+            {
+                Parallel.For(0, writes.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken }, Sign);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+        }
+
+        var appended = await tx.AppendLogAsync(leafInputs, now, cancellationToken);
+        if (appended != firstLogIndex)
+        {
+            throw new InvalidOperationException($"Log index {appended} differs from the reserved {firstLogIndex}.");
+        }
+
+        await tx.InsertAsync(rows, cancellationToken);
+        return certificates;
+    }
+
+    /// <summary>The CPU work of one new certificate: payload, both signatures, its log entry and its sealed row.</summary>
+    private (Certificate Certificate, StoredCertificate Row, byte[] LeafInput) SignNew(NewWrite write, StatusListRef slot, long logIndex, string eventType, DateTimeOffset now)
+    {
+        var (issuerSigner, item, id, supersedes) = write;
         var payload = new CertificatePayload
         {
             Id = id.ToString(),
@@ -312,12 +374,6 @@ public sealed class CertificateManager(
         var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload, JsonOptions);
         var signature = issuerSigner.Sign(payloadBytes);
         var entry = new LogEntry(eventType, payload.Id, null, Convert.ToBase64String(SHA256.HashData(payloadBytes)), payload.Issuer.Code, now, null);
-        var appended = await tx.AppendLogAsync(entry.ToLeafInput(), now, cancellationToken);
-        if (appended != logIndex)
-        {
-            throw new InvalidOperationException($"Log index {appended} differs from the reserved {logIndex}.");
-        }
-
         var row = new StoredCertificate
         {
             Id = payload.Id,
@@ -336,8 +392,8 @@ public sealed class CertificateManager(
             SealedDocument = protector.Seal(JsonSerializer.SerializeToUtf8Bytes(signature, JsonOptions), payload.Id),
             UpdatedAt = now,
         };
-        await tx.InsertAsync(row, cancellationToken);
-        return new Certificate { Payload = payload, Status = ToCertificateStatus(row, now), Signature = signature, HolderKey = row.HolderKey };
+        var certificate = new Certificate { Payload = payload, Status = ToCertificateStatus(row, now), Signature = signature, HolderKey = row.HolderKey };
+        return (certificate, row, entry.ToLeafInput());
     }
 
     private static string ToCertificateStatus(StoredCertificate row, DateTimeOffset now) =>
@@ -523,6 +579,9 @@ public sealed class CertificateManager(
     private sealed record Unsealed(CertificatePayload Payload, byte[] PayloadBytes, JsonObject Signature);
 
     private sealed record ReplayItem(int Index, string? Id, CertStoreError? Error);
+
+    /// <summary>One certificate to write: who signs it, what it says, its id and the version it replaces.</summary>
+    private sealed record NewWrite(IIssuerSigner Signer, PreparedIssue Item, CertificateId Id, string? Supersedes);
 
     private sealed record PreparedIssue(
         CertificateTypeCode Type, CreditCode Issuer, string IssuerName, CitizenId Holder, string HolderKey, string HolderName, string Number,

@@ -28,6 +28,29 @@ public static class MerkleAppender
         return ids;
     }
 
+    /// <summary>
+    /// Lists the roots of the complete subtrees of a tree of <paramref name="treeSize"/> leaves (one per set bit of the
+    /// size), highest first. Appending any run of leaves to that tree needs, besides the nodes the run itself makes,
+    /// exactly these stored nodes.
+    /// </summary>
+    /// <param name="treeSize">The number of leaves in the tree.</param>
+    /// <returns>The node ids; empty for an empty tree.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="treeSize"/> is negative.</exception>
+    public static IReadOnlyList<(int Level, long Index)> GetFrontierNodeIds(long treeSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(treeSize);
+        var ids = new List<(int Level, long Index)>();
+        for (var level = 62; level >= 0; level--)
+        {
+            if (((treeSize >> level) & 1) == 1)
+            {
+                ids.Add((level, (treeSize >> level) - 1));
+            }
+        }
+
+        return ids;
+    }
+
     /// <summary>Computes the nodes to store when the leaf with hash <paramref name="leafHash"/> is appended.</summary>
     /// <param name="leafIndex">The 0-based index of the new leaf, which equals the tree size before the append.</param>
     /// <param name="leafHash">The 32-byte leaf hash (see <see cref="MerkleHash.Leaf"/>).</param>

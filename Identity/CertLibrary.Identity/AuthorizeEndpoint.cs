@@ -56,6 +56,12 @@ internal sealed partial class AuthorizeEndpoint(
     /// <summary>Amr of a password and TOTP sign-in (RFC 8176: two factors also make it "mfa").</summary>
     public static readonly string[] MultiFactorAmr = ["pwd", "otp", "mfa"];
 
+    /// <summary>
+    /// Amr of a password and recovery-code sign-in: still two factors ("mfa", acr mfa), but not "otp" — a portal that
+    /// wants to know the authenticator itself was used, or to suggest re-enrolling it, can tell the two apart.
+    /// </summary>
+    public static readonly string[] RecoveryCodeAmr = ["pwd", "mfa"];
+
     private readonly ITimeLimitedDataProtector _tickets = dataProtection.CreateProtector("CertLibrary.Identity.SecondFactorTicket.v1").ToTimeLimitedDataProtector();
 
     private readonly PartitionedRateLimiter<string> _loginLimiter = PartitionedRateLimiter.Create<string, string>(ip =>
@@ -233,14 +239,21 @@ internal sealed partial class AuthorizeEndpoint(
             return limited;
         }
 
-        switch (await totp.VerifyAsync(subject, form["code"].ToString(), cancellationToken))
+        // A recovery code (its own form on the page) stands in for the authenticator's code.
+        var recoveryCode = form["recovery_code"].ToString();
+        var outcome = recoveryCode.Length > 0
+            ? await totp.VerifyRecoveryCodeAsync(subject, recoveryCode, cancellationToken)
+            : await totp.VerifyAsync(subject, form["code"].ToString(), cancellationToken);
+        switch (outcome)
         {
             case TotpOutcome.Success:
-                return await SignInAsync(context, request, subject, IdentityConstants.AcrMultiFactor, MultiFactorAmr, cancellationToken);
+                return await SignInAsync(context, request, subject, IdentityConstants.AcrMultiFactor,
+                    recoveryCode.Length > 0 ? RecoveryCodeAmr : MultiFactorAmr, cancellationToken);
             case TotpOutcome.Invalid or TotpOutcome.Replayed:
                 LogLoginFailed(logger);
-                return SecondFactorPage(context, rawQuery, ticket, Pages.T(context, "动态验证码错误或已使用，请输入验证器中的新验证码。",
-                    "Wrong or already used code; enter the next code your authenticator shows."));
+                return SecondFactorPage(context, rawQuery, ticket, recoveryCode.Length > 0
+                    ? Pages.T(context, "恢复码错误或已使用。", "Wrong or already used recovery code.")
+                    : Pages.T(context, "动态验证码错误或已使用，请输入验证器中的新验证码。", "Wrong or already used code; enter the next code your authenticator shows."));
             case TotpOutcome.LockedOut:
                 LogLoginFailed(logger);
                 return LoginPage(context, rawQuery, Pages.T(context, "登录失败次数过多，账户已暂时锁定，请 15 分钟后再试。",
@@ -289,6 +302,15 @@ internal sealed partial class AuthorizeEndpoint(
             <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required autofocus>
             <button type="submit" id="verify">{Pages.T(context, "验证", "Verify")}</button>
             </form>
+            <details><summary>{Pages.T(context, "无法使用验证器？使用恢复码", "Can't use your authenticator? Use a recovery code")}</summary>
+            <form method="post" action="{Pages.Encode(action)}" autocomplete="off">
+            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            <input type="hidden" name="request" value="{Pages.Encode(rawQuery)}">
+            <input type="hidden" name="ticket" value="{Pages.Encode(ticket)}">
+            <label for="recovery_code">{Pages.T(context, "恢复码（如 ABCD-EFGH-JKMN）", "Recovery code (like ABCD-EFGH-JKMN)")}</label>
+            <input id="recovery_code" name="recovery_code" autocomplete="off" autocapitalize="characters" maxlength="40" required>
+            <button type="submit" id="use-recovery-code">{Pages.T(context, "使用恢复码", "Use recovery code")}</button>
+            </form></details>
             """;
         return Pages.Html(context, Pages.T(context, "统一身份认证 · 两步验证", "Unified identity · Two-step verification"), body);
     }

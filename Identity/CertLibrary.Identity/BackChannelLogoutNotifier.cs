@@ -8,10 +8,14 @@ namespace CertLibrary.Identity;
 
 /// <summary>
 /// OpenID Connect Back-Channel Logout 1.0: when an SSO session ends, every portal that took part in it and registered a
-/// back-channel logout URI receives a logout token. The request that ended the session only enqueues (it never waits
-/// for a portal); deliveries run in the background, a few at a time, each with a short timeout and a few retries.
-/// The queue is in memory: a node that stops loses its pending deliveries (the session itself is already ended and its
-/// tokens revoked in the database, so a portal that missed the notice learns it at its next token refresh or prompt=none).
+/// back-channel logout URI receives a logout token. The transaction that ends the session also writes one outbox row
+/// per portal (<see cref="GrantStore.EndSessionAsync"/>), so the request never waits for a portal and a node that stops
+/// loses nothing: this worker, on every node, claims due rows (a lease, so two nodes never send the same row at once),
+/// posts the token with a timeout, deletes the row on 2xx or a refusal (4xx), and otherwise retries with exponential
+/// backoff up to <see cref="IdentityOptions.BackChannelLogoutAttempts"/>, then gives up with an audit event. A retry
+/// resends the same token while it has at least <see cref="MinimumTokenValidity"/> left; later (a node restarted, a
+/// portal down for long) a fresh token is minted — new <c>jti</c>, same <c>sub</c> and <c>sid</c> — so no portal is ever
+/// sent an expired token and no token lives more than <see cref="TokenFactory.LogoutTokenLifetime"/>.
 /// </summary>
 internal sealed partial class BackChannelLogoutNotifier(
     GrantStore store,
@@ -25,108 +29,139 @@ internal sealed partial class BackChannelLogoutNotifier(
     /// <summary>Name of the <see cref="HttpClient"/> that posts logout tokens (timeout, no redirects, no cookies).</summary>
     public const string HttpClientName = "CertLibrary.Identity.BackChannelLogout";
 
-    private const int MaxConcurrentSessions = 16;
+    /// <summary>A stored token with less validity left than this is replaced by a fresh one before it is sent.</summary>
+    public static readonly TimeSpan MinimumTokenValidity = TimeSpan.FromSeconds(30);
 
-    private readonly Channel<EndedSession> _queue = Channel.CreateBounded<EndedSession>(
-        new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    private const int BatchSize = 16;
 
-    // Not disposed: deliveries still running at shutdown release it after the host is gone (it holds no wait handle).
-    private readonly SemaphoreSlim _slots = new(MaxConcurrentSessions, MaxConcurrentSessions);
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    /// <summary>Queues the notices for an ended session; never blocks. <paramref name="issuer"/> is the <c>iss</c> of the tokens.</summary>
-    public void Enqueue(string issuer, string sessionId)
+    /// <summary>Tells this node's worker that deliveries were queued (other nodes find them at their next poll).</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    /// <summary>Claims and attempts the due deliveries once; returns how many were claimed and when the earliest retry is due.</summary>
+    public async Task<(int Claimed, DateTimeOffset? NextRetry)> RunOnceAsync(CancellationToken cancellationToken)
     {
-        if (!_queue.Writer.TryWrite(new EndedSession(issuer, sessionId)))
-        {
-            LogQueueFull(logger);
-        }
+        var now = time.GetUtcNow();
+        var lease = now + options.Value.BackChannelLogoutTimeout + TimeSpan.FromSeconds(30);
+        var due = await store.ClaimLogoutDeliveriesAsync(now, lease, BatchSize, cancellationToken);
+        var retries = await Task.WhenAll(due.Select(d => DeliverAsync(d, cancellationToken)));
+        return (due.Count, retries.Where(r => r is not null).Min());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var ended in _queue.Reader.ReadAllAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
-            // One slow portal must not hold back the logouts of other sessions: each session is notified on its own.
-            await _slots.WaitAsync(stoppingToken);
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await NotifyAsync(ended, stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    LogNotifyFailed(logger, e.GetType().Name);
-                }
-                finally
-                {
-                    _slots.Release();
-                }
-            }, CancellationToken.None);
-        }
-    }
-
-    private async Task NotifyAsync(EndedSession ended, CancellationToken cancellationToken)
-    {
-        var session = await store.FindSessionAsync(ended.SessionId, cancellationToken);
-        if (session is null)
-        {
-            return;
-        }
-
-        var deliveries = new List<Task>();
-        foreach (var clientId in session.Clients.Distinct(StringComparer.Ordinal))
-        {
-            if (await clients.FindAsync(clientId, cancellationToken) is { BackChannelLogoutUri: { } uri })
-            {
-                deliveries.Add(DeliverAsync(ended.Issuer, session, clientId, new Uri(uri), cancellationToken));
-            }
-        }
-
-        await Task.WhenAll(deliveries);
-    }
-
-    private async Task DeliverAsync(string issuer, SessionRow session, string clientId, Uri uri, CancellationToken cancellationToken)
-    {
-        var token = await tokens.CreateLogoutTokenAsync(issuer, clientId, session.Subject, session.SessionId, cancellationToken);
-        using var http = httpClients.CreateClient(HttpClientName);
-        var delay = options.Value.BackChannelLogoutRetryDelay;
-        for (var attempt = 1; ; attempt++)
-        {
-            string error;
+            var wait = options.Value.BackChannelLogoutPollInterval;
             try
             {
-                using var content = new FormUrlEncodedContent([new KeyValuePair<string, string>("logout_token", token)]);
-                using var response = await http.PostAsync(uri, content, cancellationToken);
-                if (response.IsSuccessStatusCode)
+                var (claimed, nextRetry) = await RunOnceAsync(stoppingToken);
+                if (claimed == BatchSize)
                 {
-                    LogDelivered(logger, clientId, attempt);
-                    return;
+                    continue;
                 }
 
-                var status = (int)response.StatusCode;
-                error = "HTTP " + status;
-                if (status < 500 && response.StatusCode is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests))
+                if (nextRetry is { } at && at - time.GetUtcNow() < wait)
                 {
-                    // 400 means the portal refused this token (OIDC Back-Channel Logout §2.8): sending it again changes nothing.
-                    LogRefused(logger, clientId, status);
-                    return;
+                    wait = at - time.GetUtcNow();
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                error = e is TaskCanceledException ? "timeout" : e.GetType().Name;
+                LogRunFailed(logger, e.GetType().Name);
+            }
+
+            if (wait > TimeSpan.Zero)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                timeout.CancelAfter(wait);
+                try
+                {
+                    await _wake.Reader.ReadAsync(timeout.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>One attempt; returns when the next one is due if it failed and will be retried.</summary>
+    private async Task<DateTimeOffset?> DeliverAsync(LogoutDelivery delivery, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await clients.FindAsync(delivery.ClientId, cancellationToken) is not { BackChannelLogoutUri: { } uri })
+            {
+                // The portal was deleted or no longer has a back-channel URI since the logout.
+                await store.DeleteLogoutDeliveryAsync(delivery.Id, cancellationToken);
+                return null;
+            }
+
+            var now = time.GetUtcNow();
+            var token = delivery.LogoutToken;
+            if (token is null || delivery.TokenExpiresMs is not { } expires || DateTimeOffset.FromUnixTimeMilliseconds(expires) - now < MinimumTokenValidity)
+            {
+                token = await tokens.CreateLogoutTokenAsync(delivery.Issuer, delivery.ClientId, delivery.Subject, delivery.SessionId, cancellationToken);
+                await store.SetLogoutTokenAsync(delivery.Id, token, now + TokenFactory.LogoutTokenLifetime, cancellationToken);
+            }
+
+            var attempt = delivery.Attempts + 1;
+            var error = await SendAsync(new Uri(uri), token, delivery.ClientId, attempt, cancellationToken);
+            if (error is null)
+            {
+                await store.DeleteLogoutDeliveryAsync(delivery.Id, cancellationToken);
+                return null;
             }
 
             if (attempt >= options.Value.BackChannelLogoutAttempts)
             {
-                LogGaveUp(logger, clientId, attempt, error);
-                return;
+                await store.DeleteLogoutDeliveryAsync(delivery.Id, cancellationToken);
+                LogGaveUp(logger, delivery.ClientId, attempt, error);
+                return null;
             }
 
-            LogRetrying(logger, clientId, attempt, error);
-            await Task.Delay(delay, time, cancellationToken);
-            delay *= 2;
+            var next = time.GetUtcNow() + options.Value.BackChannelLogoutRetryDelay * Math.Pow(2, attempt - 1);
+            await store.RescheduleLogoutDeliveryAsync(delivery.Id, attempt, next, error, cancellationToken);
+            LogRetrying(logger, delivery.ClientId, attempt, error);
+            return next;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The row keeps its lease and is claimed again once it has passed.
+            LogNotifyFailed(logger, e.GetType().Name);
+            return null;
+        }
+    }
+
+    /// <summary>Posts the token; null when done (delivered, or refused for good), otherwise why the attempt failed.</summary>
+    private async Task<string?> SendAsync(Uri uri, string token, string clientId, int attempt, CancellationToken cancellationToken)
+    {
+        using var http = httpClients.CreateClient(HttpClientName);
+        try
+        {
+            using var content = new FormUrlEncodedContent([new KeyValuePair<string, string>("logout_token", token)]);
+            using var response = await http.PostAsync(uri, content, cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                LogDelivered(logger, clientId, attempt);
+                return null;
+            }
+
+            var status = (int)response.StatusCode;
+            if (status < 500 && response.StatusCode is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests))
+            {
+                // 400 means the portal refused this token (OIDC Back-Channel Logout §2.8): sending it again changes nothing.
+                LogRefused(logger, clientId, status);
+                return null;
+            }
+
+            return "HTTP " + status;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return e is TaskCanceledException ? "timeout" : e.GetType().Name;
         }
     }
 
@@ -139,14 +174,12 @@ internal sealed partial class BackChannelLogoutNotifier(
     [LoggerMessage(Level = LogLevel.Information, EventId = 4052, Message = "Back-channel logout to client {ClientId}, attempt {Attempt} failed ({Error}); retrying")]
     private static partial void LogRetrying(ILogger logger, string clientId, int attempt, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, EventId = 4053, Message = "Back-channel logout to client {ClientId} given up after {Attempt} attempts ({Error})")]
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4053, Message = "Audit: back-channel logout to client {ClientId} given up after {Attempt} attempts ({Error})")]
     private static partial void LogGaveUp(ILogger logger, string clientId, int attempt, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, EventId = 4054, Message = "Back-channel logout queue is full; the notices of an ended session were dropped")]
-    private static partial void LogQueueFull(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4054, Message = "Back-channel logout worker run failed ({ExceptionType}); retrying at the next poll")]
+    private static partial void LogRunFailed(ILogger logger, string exceptionType);
 
-    [LoggerMessage(Level = LogLevel.Warning, EventId = 4055, Message = "Back-channel logout of an ended session failed ({ExceptionType})")]
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4055, Message = "Back-channel logout delivery failed ({ExceptionType}); retried once its lease has passed")]
     private static partial void LogNotifyFailed(ILogger logger, string exceptionType);
-
-    private sealed record EndedSession(string Issuer, string SessionId);
 }

@@ -32,6 +32,13 @@ public enum CitizenRegistrationStatus
     InvalidName,
 }
 
+/// <summary>Sign-in state of a citizen account, as administrators see it (no identity number).</summary>
+/// <param name="Subject">Opaque subject.</param>
+/// <param name="TotpEnabled">Whether a TOTP second factor is enrolled.</param>
+/// <param name="LockedOut">Whether the account is locked after repeated failures at this moment.</param>
+/// <param name="LockedUntil">End of the lockout, when locked.</param>
+public sealed record CitizenAccountStatus(string Subject, bool TotpEnabled, bool LockedOut, DateTimeOffset? LockedUntil);
+
 /// <summary>Outcome of a password check.</summary>
 internal enum LoginOutcome
 {
@@ -167,6 +174,59 @@ public sealed partial class CitizenManager(
         return (await RecordFailureAsync(row, options, cancellationToken), null);
     }
 
+    /// <summary>
+    /// Administrator recovery: switches the citizen's TOTP second factor off (secret, pending enrolment, last step and
+    /// recovery codes removed in one transaction) so the citizen signs in with the password and may enrol again. Audited
+    /// with the administrator's client id and the opaque subject, never the identity number. Null for an unknown subject.
+    /// </summary>
+    public async Task<CitizenAccountStatus?> ResetSecondFactorAsync(string subject, string administrator, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_citizens SET sealed_totp_secret = NULL, sealed_totp_pending = NULL, totp_pending_at = NULL, totp_last_step = NULL, " +
+            "updated_at = @now WHERE subject = @subject",
+            new { subject, now }, transaction, cancellationToken: cancellationToken));
+        if (updated == 0)
+        {
+            return null;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_recovery_codes WHERE holder_key IN (SELECT holder_key FROM identity_citizens WHERE subject = @subject)",
+            new { subject }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        LogSecondFactorReset(logger, administrator, subject);
+        return await GetStatusAsync(subject, cancellationToken);
+    }
+
+    /// <summary>
+    /// Administrator recovery: lifts a lockout and clears the failure count. Audited like
+    /// <see cref="ResetSecondFactorAsync"/>. Null for an unknown subject.
+    /// </summary>
+    public async Task<CitizenAccountStatus?> UnlockAsync(string subject, string administrator, CancellationToken cancellationToken = default)
+    {
+        await using (var connection = await database.OpenConnectionAsync(cancellationToken))
+        {
+            if (await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE identity_citizens SET failed_logins = 0, first_failure_at = NULL, locked_until = NULL, updated_at = @now WHERE subject = @subject",
+                new { subject, now = time.GetUtcNow() }, cancellationToken: cancellationToken)) == 0)
+            {
+                return null;
+            }
+        }
+
+        LogUnlocked(logger, administrator, subject);
+        return await GetStatusAsync(subject, cancellationToken);
+    }
+
+    /// <summary>Second factor and lockout state of an account, or null for an unknown subject.</summary>
+    public async Task<CitizenAccountStatus?> GetStatusAsync(string subject, CancellationToken cancellationToken = default) =>
+        await FindRowAsync("subject = @subject", new { subject }, cancellationToken) is { } row
+            ? new CitizenAccountStatus(row.Citizen.Subject, row.Citizen.TotpEnabled, IsLockedOut(row), row.LockedUntil is { } until && IsLockedOut(row) ? until : null)
+            : null;
+
     /// <summary>Whether the account is locked at this moment.</summary>
     internal bool IsLockedOut(CitizenRow row) => row.LockedUntil is { } lockedUntil && lockedUntil > time.GetUtcNow();
 
@@ -251,6 +311,12 @@ public sealed partial class CitizenManager(
 
     [LoggerMessage(Level = LogLevel.Warning, EventId = 4011, Message = "Audit: citizen {Subject} is locked out after repeated login failures")]
     private static partial void LogLockedOut(ILogger logger, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4012, Message = "Audit: administrator {Administrator} reset the second factor of citizen {Subject}")]
+    private static partial void LogSecondFactorReset(ILogger logger, string administrator, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4013, Message = "Audit: administrator {Administrator} unlocked citizen {Subject}")]
+    private static partial void LogUnlocked(ILogger logger, string administrator, string subject);
 
     internal sealed record CitizenRow(
         string HolderKey, Citizen Citizen, byte[] SealedCitizenId, string PasswordHash, byte[]? SealedTotpSecret,

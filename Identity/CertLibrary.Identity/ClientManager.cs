@@ -168,6 +168,99 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         LogClientEnsured(logger, clientId);
     }
 
+    /// <summary>
+    /// Replaces the name and the portal URIs of a client (the same rules as <see cref="CreateAsync"/>: every URI must pass
+    /// <see cref="CheckUri"/>); scopes, type and secret stay. Null for an unknown client. Throws <see cref="ArgumentException"/>
+    /// for bad settings.
+    /// </summary>
+    public async Task<IdentityClient?> UpdateAsync(string clientId, string name, ClientRegistrationOptions registration, CancellationToken cancellationToken = default)
+    {
+        if (await FindAsync(clientId, cancellationToken) is not { } existing)
+        {
+            return null;
+        }
+
+        Validate(existing.DepartmentCode, name, existing.Scopes, new ClientRegistrationOptions
+        {
+            RedirectUris = registration.RedirectUris,
+            PostLogoutRedirectUris = registration.PostLogoutRedirectUris,
+            BackChannelLogoutUri = registration.BackChannelLogoutUri,
+            IsPublic = existing.IsPublic,
+        });
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_clients SET name = @name, redirect_uris = @redirects, post_logout_redirect_uris = @postLogout, " +
+            "back_channel_logout_uri = @backChannel, updated_at = @now WHERE client_id = @clientId",
+            new
+            {
+                clientId,
+                name = name.Trim(),
+                redirects = string.Join(' ', registration.RedirectUris),
+                postLogout = string.Join(' ', registration.PostLogoutRedirectUris),
+                backChannel = registration.BackChannelLogoutUri,
+                now = time.GetUtcNow(),
+            },
+            cancellationToken: cancellationToken));
+        if (updated == 0)
+        {
+            return null;
+        }
+
+        LogClientUpdated(logger, clientId);
+        return await FindAsync(clientId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives a confidential client a new secret (256-bit random, returned once, stored as a hash); the old one stops working
+    /// at once. Null for an unknown or a public client (which has no secret).
+    /// </summary>
+    public async Task<ClientCredentials?> RotateSecretAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        var secret = SecretHasher.NewSecret();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_clients SET secret_hash = @hash, updated_at = @now WHERE client_id = @clientId AND public_client = @isPublic",
+            new { clientId, hash = SecretHasher.Hash(secret), now = time.GetUtcNow(), isPublic = false }, cancellationToken: cancellationToken));
+        if (updated == 0)
+        {
+            return null;
+        }
+
+        LogSecretRotated(logger, clientId);
+        return new ClientCredentials(clientId, secret);
+    }
+
+    /// <summary>
+    /// Deletes a client in one transaction: every grant it holds is revoked (its refresh tokens stop working and the access
+    /// tokens issued from them stop introspecting active), its codes and refresh tokens are removed, and pending
+    /// back-channel logouts to it are dropped. False for an unknown client.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO identity_revocations (id, kind, revoked_at, expires_at) " +
+            "SELECT 'grant:' || grant_id, 'grant', @now, MAX(expires_at) FROM identity_grants WHERE client_id = @clientId GROUP BY grant_id " +
+            "ON CONFLICT (id) DO NOTHING",
+            new { clientId, now }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_grants WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_logout_outbox WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_clients WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
+        if (deleted == 0)
+        {
+            return false;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        LogClientDeleted(logger, clientId);
+        return true;
+    }
+
     /// <summary>Every client, ordered by id.</summary>
     public async Task<IReadOnlyList<IdentityClient>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -318,6 +411,15 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created client {ClientId} for department {DepartmentCode}")]
     private static partial void LogClientCreated(ILogger logger, string clientId, string? departmentCode);
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 4060, Message = "Audit: client {ClientId} updated")]
+    private static partial void LogClientUpdated(ILogger logger, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4061, Message = "Audit: secret of client {ClientId} rotated")]
+    private static partial void LogSecretRotated(ILogger logger, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4062, Message = "Audit: client {ClientId} deleted; its grants are revoked")]
+    private static partial void LogClientDeleted(ILogger logger, string clientId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Administrator client {ClientId} is present")]
     private static partial void LogAdminEnsured(ILogger logger, string clientId);

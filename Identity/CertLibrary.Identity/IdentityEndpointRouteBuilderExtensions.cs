@@ -19,6 +19,8 @@ public static class IdentityEndpointRouteBuilderExtensions
         group.MapPost(AuthorizeEndpoint.SecondFactorPath, AuthorizeEndpoint.SecondFactorAsync).WithName("OidcLoginSecondFactor").DisableAntiforgery();
         group.MapGet(TotpAccountEndpoints.Path, TotpAccountEndpoints.ShowAsync).WithName("AccountTotp");
         group.MapPost(TotpAccountEndpoints.Path + "/enable", TotpAccountEndpoints.EnableAsync).WithName("AccountTotpEnable").DisableAntiforgery();
+        group.MapGet(TotpAccountEndpoints.RecoveryCodesPath, TotpAccountEndpoints.ShowRecoveryCodesAsync).WithName("AccountTotpRecoveryCodes");
+        group.MapPost(TotpAccountEndpoints.RecoveryCodesPath, TotpAccountEndpoints.RegenerateRecoveryCodesAsync).WithName("AccountTotpRecoveryCodesRegenerate").DisableAntiforgery();
         group.MapPost(TotpAccountEndpoints.Path + "/disable", TotpAccountEndpoints.DisableAsync).WithName("AccountTotpDisable").DisableAntiforgery();
         group.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.UserInfoAsync).WithName("OidcUserInfo").DisableAntiforgery();
         group.MapPost("/connect/revocation", TokenManagementEndpoints.RevokeAsync).WithName("OidcRevocation").DisableAntiforgery();

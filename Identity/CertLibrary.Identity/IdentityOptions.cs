@@ -54,6 +54,9 @@ public sealed class IdentityOptions
     /// <summary>Wait before the first retry of a back-channel logout; doubled for each further one.</summary>
     public TimeSpan BackChannelLogoutRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often each node looks for due back-channel logouts queued by other nodes (its own wake it at once).</summary>
+    public TimeSpan BackChannelLogoutPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Administrator client to create at start-up (<c>CERTLIB_ADMIN_CLIENT_ID</c>).</summary>
     public string? AdminClientId { get; set; }
 

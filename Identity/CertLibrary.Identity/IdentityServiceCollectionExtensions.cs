@@ -33,7 +33,8 @@ public static class IdentityServiceCollectionExtensions
             .Validate(o => o.SigningKeyAnnouncePeriod < o.SigningKeyLifetime, "The signing key announce period must be shorter than the key lifetime.")
             .Validate(o => o.Issuer is null || Uri.TryCreate(o.Issuer, UriKind.Absolute, out _), "Identity:Issuer / CERTLIB_ISSUER must be an absolute URL.")
             .Validate(o => o.BackChannelLogoutTimeout > TimeSpan.Zero && o.BackChannelLogoutAttempts is >= 1 and <= 10
-                && o.BackChannelLogoutRetryDelay >= TimeSpan.Zero, "Back-channel logout: timeout positive, 1–10 attempts, retry delay not negative.")
+                && o.BackChannelLogoutRetryDelay >= TimeSpan.Zero && o.BackChannelLogoutPollInterval > TimeSpan.Zero,
+                "Back-channel logout: timeout and poll interval positive, 1–10 attempts, retry delay not negative.")
             .Validate(o => (o.AdminClientId is null) == (o.AdminClientSecret is null), "Set both CERTLIB_ADMIN_CLIENT_ID and CERTLIB_ADMIN_CLIENT_SECRET, or neither.")
             .ValidateOnStart();
 

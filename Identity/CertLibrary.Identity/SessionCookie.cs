@@ -62,18 +62,18 @@ internal sealed class SessionCookie(
 
     /// <summary>
     /// Ends a session: marks it ended, revokes every token bound to its <c>sid</c> (access and refresh tokens, including
-    /// offline_access ones) and queues the back-channel logout of its portals. False when it had already ended.
+    /// offline_access ones) and queues the back-channel logout of its portals, all in one transaction (durable: a node that
+    /// stops afterwards loses no notice). False when it had already ended.
     /// </summary>
     public async Task<bool> EndAsync(HttpContext context, SessionRow session, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (!await store.EndSessionAsync(session.SessionId, now, cancellationToken))
+        if (!await store.EndSessionAsync(session.SessionId, issuers.GetIssuer(context), now, session.ExpiresAt + TimeSpan.FromDays(30), cancellationToken))
         {
             return false;
         }
 
-        await store.RevokeAsync(session.SessionId, "session", now, session.ExpiresAt + TimeSpan.FromDays(30), cancellationToken);
-        logouts.Enqueue(issuers.GetIssuer(context), session.SessionId);
+        logouts.Wake();
         return true;
     }
 

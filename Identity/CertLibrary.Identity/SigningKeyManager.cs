@@ -33,6 +33,11 @@ internal sealed partial class SigningKeyManager(
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(60);
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Dictionary<string, SigningCredentials> _credentials = new(StringComparer.Ordinal);
+
+    // The keys' signature providers are cached here, not in the process-wide CryptoProviderFactory.Default: that cache is
+    // keyed by kid, so a host started after this one was disposed in the same process (a restarted node in tests, a host
+    // rebuilt in place) would be handed a provider holding the ECDsa disposed below.
+    private readonly CryptoProviderFactory _cryptoProviders = new();
     private Snapshot? _snapshot;
 
     public async Task<SigningCredentials> GetSigningCredentialsAsync(CancellationToken cancellationToken)
@@ -122,7 +127,7 @@ internal sealed partial class SigningKeyManager(
         {
             var ecdsa = ECDsa.Create();
             ecdsa.ImportPkcs8PrivateKey(protector.Open(row.SealedPrivateKey, Aad(row.Kid)), out _);
-            credentials = new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = row.Kid }, SecurityAlgorithms.EcdsaSha256);
+            credentials = new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = row.Kid, CryptoProviderFactory = _cryptoProviders }, SecurityAlgorithms.EcdsaSha256);
             _credentials[row.Kid] = credentials;
         }
 

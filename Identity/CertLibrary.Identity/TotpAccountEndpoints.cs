@@ -8,12 +8,16 @@ namespace CertLibrary.Identity;
 /// <summary>
 /// <c>/account/totp</c>: a signed-in citizen (SSO cookie) enrols an authenticator app — QR code of the
 /// <c>otpauth://</c> key URI plus the base32 secret, switched on only after a current code and the password were entered — or switches
-/// it off with a current code. Same page rules as the login page: Chinese by default, never framed, never cached,
+/// it off with a current code; confirming the enrolment shows 10 one-time recovery codes once, and
+/// <c>/account/totp/recovery-codes</c> replaces them (password again). Same page rules as the login page: Chinese by default, never framed, never cached,
 /// antiforgery on every form.
 /// </summary>
 internal static class TotpAccountEndpoints
 {
     public const string Path = "/account/totp";
+
+    /// <summary>Page to see how many recovery codes are left and to replace them.</summary>
+    public const string RecoveryCodesPath = Path + "/recovery-codes";
 
     public static async Task<IResult> ShowAsync(HttpContext context, SessionCookie sessions, TotpManager totp, CitizenManager citizens,
         IAntiforgery antiforgery, CancellationToken cancellationToken)
@@ -58,16 +62,66 @@ internal static class TotpAccountEndpoints
                 : Pages.T(context, "密码不正确。", "Wrong password."), cancellationToken);
         }
 
-        return await totp.ConfirmEnrolmentAsync(session.Subject, form!["code"].ToString(), cancellationToken) switch
+        var (outcome, recoveryCodes) = await totp.ConfirmEnrolmentAsync(session.Subject, form!["code"].ToString(), cancellationToken);
+        return outcome switch
         {
-            TotpOutcome.Success => Done(context, Pages.T(context, "两步验证已开启。今后登录时，输入密码后还需输入验证器中的动态验证码。",
-                "Two-step verification is on. From now on, signing in asks for your authenticator's code after the password.")),
+            TotpOutcome.Success => CodesPage(context, Pages.T(context, "两步验证已开启。今后登录时，输入密码后还需输入验证器中的动态验证码。",
+                "Two-step verification is on. From now on, signing in asks for your authenticator's code after the password."), recoveryCodes!),
             TotpOutcome.AlreadyEnrolled => DisablePage(context, antiforgery, null),
             TotpOutcome.Invalid => await EnrolPageAsync(context, session.Subject, totp, antiforgery,
                 Pages.T(context, "验证码不正确，请输入验证器中当前显示的验证码。", "Wrong code; enter the code your authenticator shows now."), cancellationToken),
             _ => await EnrolPageAsync(context, session.Subject, totp, antiforgery,
                 Pages.T(context, "二维码已过期，请重新扫描下面的新二维码。", "The QR code expired; scan the new one below."), cancellationToken),
         };
+    }
+
+    /// <summary><c>GET /account/totp/recovery-codes</c>: how many codes are left, and the form to replace them (password again).</summary>
+    public static async Task<IResult> ShowRecoveryCodesAsync(HttpContext context, SessionCookie sessions, TotpManager totp, CitizenManager citizens,
+        IAntiforgery antiforgery, CancellationToken cancellationToken)
+    {
+        if (await sessions.GetAsync(context, cancellationToken) is not { } session || await citizens.FindBySubjectAsync(session.Subject, cancellationToken) is not { } citizen)
+        {
+            return NotSignedIn(context);
+        }
+
+        return citizen.TotpEnabled
+            ? RecoveryPage(context, antiforgery, await totp.RecoveryCodesLeftAsync(session.Subject, cancellationToken), null)
+            : Done(context, Pages.T(context, "两步验证未开启。", "Two-step verification is not on."));
+    }
+
+    /// <summary>
+    /// <c>POST /account/totp/recovery-codes</c>: with the password again (like enrolment: a session alone must not be enough
+    /// to obtain codes that replace the authenticator), issues a fresh set; the old codes stop working. Wrong passwords count
+    /// toward the lockout.
+    /// </summary>
+    public static async Task<IResult> RegenerateRecoveryCodesAsync(HttpContext context, SessionCookie sessions, TotpManager totp, CitizenManager citizens,
+        IOptions<IdentityOptions> options, IAntiforgery antiforgery, CancellationToken cancellationToken)
+    {
+        var (session, form, error) = await ReadPostAsync(context, sessions, antiforgery, cancellationToken);
+        if (session is null)
+        {
+            return error!;
+        }
+
+        if (await citizens.GetCitizenIdAsync(session.Subject, cancellationToken) is not { } citizenId)
+        {
+            return NotSignedIn(context);
+        }
+
+        var (password, _) = await citizens.CheckPasswordAsync(citizenId, form!["password"].ToString(), options.Value, cancellationToken);
+        if (password != LoginOutcome.Success)
+        {
+            return password == LoginOutcome.LockedOut
+                ? Pages.Error(context, "失败次数过多，账户已暂时锁定，请 15 分钟后再试。", "Too many failures: the account is locked for 15 minutes.",
+                    StatusCodes.Status429TooManyRequests)
+                : RecoveryPage(context, antiforgery, await totp.RecoveryCodesLeftAsync(session.Subject, cancellationToken),
+                    Pages.T(context, "密码不正确。", "Wrong password."));
+        }
+
+        var (outcome, codes) = await totp.RegenerateRecoveryCodesAsync(session.Subject, cancellationToken);
+        return outcome == TotpOutcome.Success
+            ? CodesPage(context, Pages.T(context, "已生成新的恢复码，原有恢复码已全部失效。", "New recovery codes were issued; the previous ones no longer work."), codes!)
+            : Done(context, Pages.T(context, "两步验证未开启。", "Two-step verification is not on."));
     }
 
     public static async Task<IResult> DisableAsync(HttpContext context, SessionCookie sessions, TotpManager totp, IAntiforgery antiforgery,
@@ -170,6 +224,39 @@ internal static class TotpAccountEndpoints
             <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required>
             <button type="submit" id="disable">{Pages.T(context, "关闭两步验证", "Turn off two-step verification")}</button>
             </form>
+            <p><a id="recovery-link" href="{Pages.Encode(context.Request.PathBase + RecoveryCodesPath)}">{Pages.T(context, "查看或重新生成恢复码", "See or replace your recovery codes")}</a></p>
+            """;
+        return Pages.Html(context, Pages.T(context, "两步验证", "Two-step verification"), body);
+    }
+
+    private static IResult RecoveryPage(HttpContext context, IAntiforgery antiforgery, int left, string? error)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var body = $"""
+            {ErrorHtml(error)}
+            <p id="left">{Pages.Encode(Pages.T(context, $"您还有 {left} 个未使用的恢复码。", $"You have {left} unused recovery codes."))}</p>
+            <p>{Pages.T(context, "生成新的恢复码后，原有恢复码将全部失效。", "New codes replace all previous ones.")}</p>
+            <form method="post" action="{Pages.Encode(context.Request.PathBase + RecoveryCodesPath)}" autocomplete="off">
+            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            <label for="current-password">{Pages.T(context, "再次输入登录密码", "Enter your password again")}</label>
+            <input id="current-password" name="password" type="password" autocomplete="current-password" maxlength="256" required>
+            <button type="submit" id="regenerate">{Pages.T(context, "生成新的恢复码", "Issue new recovery codes")}</button>
+            </form>
+            """;
+        return Pages.Html(context, Pages.T(context, "恢复码", "Recovery codes"), body);
+    }
+
+    /// <summary>The codes, shown this once (the page is never cached).</summary>
+    private static IResult CodesPage(HttpContext context, string message, IReadOnlyList<string> codes)
+    {
+        var items = string.Concat(codes.Select(c => $"<li><code>{Pages.Encode(c)}</code></li>"));
+        var body = $"""
+            <p id="done">{Pages.Encode(message)}</p>
+            <p>{Pages.T(context, "以下 10 个恢复码只显示这一次，请抄写或打印后妥善保存。手机丢失或无法使用验证器时，可在登录时用一个恢复码代替动态验证码；每个恢复码只能使用一次。",
+                "These 10 recovery codes are shown only this once: write them down or print them and keep them safe. If you lose your phone, "
+                + "sign in with one of them instead of the authenticator's code; each works once.")}</p>
+            <ol id="recovery-codes" style="font-size:1.1rem;font-family:monospace">{items}</ol>
+            <p><a href="{Pages.Encode(context.Request.PathBase + RecoveryCodesPath)}">{Pages.T(context, "管理恢复码", "Manage recovery codes")}</a></p>
             """;
         return Pages.Html(context, Pages.T(context, "两步验证", "Two-step verification"), body);
     }

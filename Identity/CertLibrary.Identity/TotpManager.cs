@@ -71,45 +71,134 @@ internal sealed partial class TotpManager(
         return (TotpOutcome.Success, new TotpEnrolment(secret, Totp.KeyUri(secret, row.Citizen.Name)));
     }
 
-    /// <summary>Switches the factor on when <paramref name="code"/> is a current code of the pending secret.</summary>
-    public async Task<TotpOutcome> ConfirmEnrolmentAsync(string subject, string code, CancellationToken cancellationToken)
+    /// <summary>
+    /// Switches the factor on when <paramref name="code"/> is a current code of the pending secret, and issues the account's
+    /// <see cref="RecoveryCodes.Count"/> recovery codes in the same transaction; they are returned this once.
+    /// </summary>
+    public async Task<(TotpOutcome Outcome, IReadOnlyList<string>? RecoveryCodes)> ConfirmEnrolmentAsync(string subject, string code, CancellationToken cancellationToken)
     {
         var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
         if (row is null)
         {
-            return TotpOutcome.NotEnrolled;
+            return (TotpOutcome.NotEnrolled, null);
         }
 
         if (row.Citizen.TotpEnabled)
         {
-            return TotpOutcome.AlreadyEnrolled;
+            return (TotpOutcome.AlreadyEnrolled, null);
         }
 
         var now = time.GetUtcNow();
         if (row.SealedTotpPending is not { } pending || row.TotpPendingAt is not { } at || now - at >= PendingLifetime)
         {
-            return TotpOutcome.NoPendingEnrolment;
+            return (TotpOutcome.NoPendingEnrolment, null);
         }
 
         var secret = protector.Open(pending, PendingAad(row.HolderKey));
         if (Totp.MatchStep(secret, Totp.Normalise(code), now) is not { } step)
         {
-            return TotpOutcome.Invalid;
+            return (TotpOutcome.Invalid, null);
         }
 
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE identity_citizens SET sealed_totp_secret = @sealed, sealed_totp_pending = NULL, totp_pending_at = NULL, totp_last_step = @step, " +
             "updated_at = @now WHERE holder_key = @holderKey AND sealed_totp_secret IS NULL AND sealed_totp_pending = @pending",
             new { @sealed = protector.Seal(secret, SecretAad(row.HolderKey)), step, now, holderKey = row.HolderKey, pending },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
         if (updated != 1)
         {
-            return TotpOutcome.NoPendingEnrolment;
+            return (TotpOutcome.NoPendingEnrolment, null);
         }
 
+        var codes = await ReplaceRecoveryCodesAsync(connection, transaction, row.HolderKey, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         LogEnabled(logger, subject);
+        return (TotpOutcome.Success, codes);
+    }
+
+    /// <summary>
+    /// Replaces the recovery codes of an enrolled citizen with a fresh set (the old ones stop working); returns them this
+    /// once. The caller checks the password first.
+    /// </summary>
+    public async Task<(TotpOutcome Outcome, IReadOnlyList<string>? RecoveryCodes)> RegenerateRecoveryCodesAsync(string subject, CancellationToken cancellationToken)
+    {
+        var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        if (row is not { Citizen.TotpEnabled: true })
+        {
+            return (TotpOutcome.NotEnrolled, null);
+        }
+
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var codes = await ReplaceRecoveryCodesAsync(connection, transaction, row.HolderKey, time.GetUtcNow(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogRecoveryCodesRegenerated(logger, subject);
+        return (TotpOutcome.Success, codes);
+    }
+
+    /// <summary>How many unused recovery codes the citizen has.</summary>
+    public async Task<int> RecoveryCodesLeftAsync(string subject, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return (int)await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM identity_recovery_codes r JOIN identity_citizens c ON c.holder_key = r.holder_key WHERE c.subject = @subject",
+            new { subject }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Checks a recovery code at the second-factor step instead of a TOTP code. A right code is used up (deleted in one
+    /// statement, so two requests with the same code cannot both succeed) and clears the failure count; a wrong or used
+    /// one counts as a failed sign-in toward the lockout.
+    /// </summary>
+    public async Task<TotpOutcome> VerifyRecoveryCodeAsync(string subject, string code, CancellationToken cancellationToken)
+    {
+        var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        if (row is not { Citizen.TotpEnabled: true })
+        {
+            return TotpOutcome.NotEnrolled;
+        }
+
+        if (citizens.IsLockedOut(row))
+        {
+            return TotpOutcome.LockedOut;
+        }
+
+        var used = 0;
+        if (RecoveryCodes.Normalise(code) is { } normalised)
+        {
+            await using var connection = await database.OpenConnectionAsync(cancellationToken);
+            used = await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM identity_recovery_codes WHERE holder_key = @holderKey AND code_hash = @hash",
+                new { holderKey = row.HolderKey, hash = RecoveryCodes.Hash(row.HolderKey, normalised) }, cancellationToken: cancellationToken));
+        }
+
+        if (used != 1)
+        {
+            LogRecoveryCodeRejected(logger, subject);
+            return await citizens.RecordFailureAsync(row, options.Value, cancellationToken) == LoginOutcome.LockedOut ? TotpOutcome.LockedOut : TotpOutcome.Invalid;
+        }
+
+        await citizens.ResetFailuresAsync(row, cancellationToken);
+        LogRecoveryCodeUsed(logger, subject);
         return TotpOutcome.Success;
+    }
+
+    private static async Task<IReadOnlyList<string>> ReplaceRecoveryCodesAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string holderKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var codes = RecoveryCodes.Generate();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_recovery_codes WHERE holder_key = @holderKey", new { holderKey }, transaction, cancellationToken: cancellationToken));
+        foreach (var code in codes)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO identity_recovery_codes (holder_key, code_hash, created_at) VALUES (@holderKey, @hash, @now)",
+                new { holderKey, hash = RecoveryCodes.Hash(holderKey, code), now }, transaction, cancellationToken: cancellationToken));
+        }
+
+        return codes;
     }
 
     /// <summary>
@@ -166,9 +255,14 @@ internal sealed partial class TotpManager(
         }
 
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE identity_citizens SET sealed_totp_secret = NULL, sealed_totp_pending = NULL, totp_pending_at = NULL, updated_at = @now WHERE subject = @subject",
-            new { subject, now = time.GetUtcNow() }, cancellationToken: cancellationToken));
+            new { subject, now = time.GetUtcNow() }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_recovery_codes WHERE holder_key IN (SELECT holder_key FROM identity_citizens WHERE subject = @subject)",
+            new { subject }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
         LogDisabled(logger, subject);
         return TotpOutcome.Success;
     }
@@ -188,4 +282,13 @@ internal sealed partial class TotpManager(
 
     [LoggerMessage(Level = LogLevel.Warning, EventId = 4043, Message = "Audit: replayed TOTP code for citizen {Subject}")]
     private static partial void LogCodeReplayed(ILogger logger, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4044, Message = "Audit: recovery code used for citizen {Subject}")]
+    private static partial void LogRecoveryCodeUsed(ILogger logger, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4045, Message = "Audit: wrong or used recovery code for citizen {Subject}")]
+    private static partial void LogRecoveryCodeRejected(ILogger logger, string subject);
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 4046, Message = "Audit: recovery codes regenerated for citizen {Subject}")]
+    private static partial void LogRecoveryCodesRegenerated(ILogger logger, string subject);
 }

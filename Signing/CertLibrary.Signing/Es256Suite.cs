@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 
@@ -147,18 +148,46 @@ public sealed class Es256Suite : ISignatureSuite
     }
 
     /// <summary>
-    /// Holds the parsed key for the signer's lifetime. The lock keeps concurrent callers off the one
-    /// native key handle; signing takes microseconds, so contention is negligible.
+    /// Holds the parsed key for the signer's lifetime. ECDsa instances are not documented as thread-safe, so each
+    /// concurrent caller signs with an instance of its own, taken from a pool of copies of the key (made only when
+    /// callers overlap, so there are at most as many as threads ever signed at once): a batch signed on every core
+    /// never spins on a lock. <c>key</c> itself only serves to make the copies.
     /// </summary>
     private sealed class Es256Signer(ECDsa key) : ISigner
     {
-        private readonly Lock _gate = new();
+        private readonly Lock _copyGate = new();
+        private readonly ConcurrentBag<ECDsa> _idle = [];
 
         public byte[] Sign(ReadOnlySpan<byte> data)
         {
-            lock (_gate)
+            if (!_idle.TryTake(out var instance))
             {
-                return key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+                instance = Copy();
+            }
+
+            try
+            {
+                return instance.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            }
+            finally
+            {
+                _idle.Add(instance);
+            }
+        }
+
+        private ECDsa Copy()
+        {
+            lock (_copyGate)
+            {
+                var parameters = key.ExportParameters(includePrivateParameters: true);
+                try
+                {
+                    return ECDsa.Create(parameters);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(parameters.D);
+                }
             }
         }
     }

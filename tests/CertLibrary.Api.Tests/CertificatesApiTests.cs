@@ -186,6 +186,33 @@ public sealed class CertificatesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Batch_CreatedItems_AreTheCertificatesAsReadBack_InRequestOrder()
+    {
+        var http = await CivilAffairsAsync();
+        var items = Enumerable.Range(0, 12).Select(_ => ApiFactory.MarriageRequest()).ToArray();
+        items[5] = ApiFactory.MarriageRequest("bad");
+
+        using var response = await ApiFactory.PostJsonAsync(http, "/api/v1/certificates/batch", new { items });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await ApiFactory.JsonAsync(response);
+        Assert.Equal((11, 1), (body.GetProperty("created").GetInt32(), body.GetProperty("failed").GetInt32()));
+        var answers = body.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(Enumerable.Range(0, 12), answers.Select(a => a.GetProperty("index").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, answers[5].GetProperty("certificate").ValueKind);
+        var logIndexes = new List<long>();
+        foreach (var answer in answers.Where(a => a.GetProperty("status").GetInt32() == 201))
+        {
+            var certificate = answer.GetProperty("certificate");
+            using var read = await http.GetAsync($"/api/v1/certificates/{certificate.GetProperty("id").GetString()}");
+            Assert.True(JsonElement.DeepEquals(certificate, await ApiFactory.JsonAsync(read)), certificate.ToString());
+            logIndexes.Add(certificate.GetProperty("logIndex").GetInt64());
+        }
+
+        Assert.Equal(Enumerable.Range(0, 11).Select(k => logIndexes[0] + k), logIndexes);
+    }
+
+    [Fact]
     public async Task WrongScope_403_NoToken_401_ForgedToken_401()
     {
         var verifyOnly = await _factory.ClientForAsync(ApiFactory.CivilAffairs, "certlib.verify");

@@ -199,6 +199,77 @@ public abstract class CertificateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IssueBatch_WithOneInvalidItem_WritesTheOthersInRequestOrderWithConsecutiveLogIndexes()
+    {
+        await Node.Manager.IssueAsync(DepartmentA, Request(number: "before"), null, default); // the batch starts mid-subtree
+        var requests = Enumerable.Range(0, 40).Select(i => Request(number: $"L-{i}")).ToList();
+        requests[17] = Request("123", number: "L-17");
+
+        var result = await Node.Manager.IssueBatchAsync(DepartmentA, requests, null, default);
+
+        Assert.True(result.Succeeded, result.Error?.Detail);
+        var items = result.Value!;
+        Assert.Equal(Enumerable.Range(0, 40), items.Select(i => i.Index));
+        Assert.Equal(CertStoreErrorKind.Validation, items[17].Error?.Kind);
+        Assert.Null(items[17].Certificate);
+        var created = items.Where(i => i.Index != 17).Select(i => i.Certificate!).ToList();
+        Assert.Equal(requests.Where((_, i) => i != 17).Select(r => r.Number), created.Select(c => c.Payload.Number));
+        var first = created[0].Payload.LogIndex;
+        Assert.Equal(Enumerable.Range(0, 39).Select(k => first + k), created.Select(c => c.Payload.LogIndex));
+        Assert.Equal(39, created.Select(c => c.Payload.StatusList).Distinct().Count());
+        Assert.Equal(40, await Node.Store.CountCertificatesAsync(default));
+
+        var entries = await ReadLogAsync();
+        Assert.Equal(first + 39, entries.Count);
+        var keys = (await Node.Keys.GetAllKeysAsync(default))
+            .Select(k => new JwsVerificationKey(Node.Suites.Get(k.Algorithm), k.KeyId, k.SubjectPublicKeyInfo)).ToList();
+        foreach (var certificate in created)
+        {
+            var read = await Node.Manager.GetAsync(DepartmentA, certificate.Payload.Id, default);
+            Assert.Equal(certificate.Payload.StatusList, read.Value!.Payload.StatusList);
+            var payloadBytes = System.Buffers.Text.Base64Url.DecodeFromChars(read.Value.Signature["payload"]!.GetValue<string>());
+            var entry = entries[(int)certificate.Payload.LogIndex];
+            Assert.Equal(("issue", certificate.Payload.Id), (entry.EventType, entry.CertificateId));
+            Assert.Equal(Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(payloadBytes)), entry.PayloadHash);
+            var verification = Jws.VerifyGeneral(read.Value.Signature, new StaticJwsKeyResolver(keys), ["ES256", "SM2"]);
+            Assert.True(verification.IsValid, string.Join("; ", verification.Reasons));
+        }
+
+        await using var connection = await Node.Database.OpenConnectionAsync(default);
+        Assert.Equal(40L, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM status_list_slots"));
+        var reference = new InMemoryMerkleNodeStore();
+        foreach (var leaf in await connection.QueryAsync<byte[]>("SELECT leaf_input FROM log_entries ORDER BY idx"))
+        {
+            reference.Append(leaf);
+        }
+
+        var nodes = (await connection.QueryAsync<(long Level, long Index, byte[] Hash)>("SELECT level, idx, hash FROM log_nodes")).ToList();
+        Assert.Equal(2 * entries.Count - long.PopCount(entries.Count), nodes.Count); // every complete subtree, once
+        foreach (var (level, index, hash) in nodes)
+        {
+            Assert.Equal(await reference.GetNodeAsync((int)level, index, default), hash);
+        }
+    }
+
+    [Fact]
+    public async Task IssueBatch_ReachingHalfOfTheStatusList_FillsItThenOpensTheNext()
+    {
+        await Node.Manager.IssueAsync(DepartmentA, Request(number: "opens-list-1"), null, default);
+        await using (var connection = await Node.Database.OpenConnectionAsync(default))
+        {
+            await connection.ExecuteAsync("UPDATE status_lists SET allocated = capacity / 2 - 5");
+        }
+
+        var result = await Node.Manager.IssueBatchAsync(DepartmentA, [.. Enumerable.Range(0, 12).Select(i => Request(number: $"S-{i}"))], null, default);
+
+        Assert.True(result.Succeeded, result.Error?.Detail);
+        Assert.Equal([.. Enumerable.Repeat("1", 5), .. Enumerable.Repeat("2", 7)], result.Value!.Select(i => i.Certificate!.Payload.StatusList.ListId));
+        await using var check = await Node.Database.OpenConnectionAsync(default);
+        Assert.Equal([65_536L, 7L], await check.QueryAsync<long>("SELECT allocated FROM status_lists ORDER BY list_id"));
+        Assert.Equal(7L, await check.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM status_list_slots WHERE list_id = '2'"));
+    }
+
+    [Fact]
     public async Task ParallelWriters_KeepOneTotalLogOrder_AndRootMatchesEntries()
     {
         await Parallel.ForEachAsync(Enumerable.Range(0, 24), new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (i, ct) =>

@@ -46,6 +46,25 @@ public abstract class OneNumberStoreContract : IAsyncLifetime
         Assert.Equal(["1.2.156.3005.2.x"], last[0].CertificateIds);
     }
 
+    [Fact]
+    public async Task AccessLog_ConcurrentAppends_EveryRowStoredWithEveryField()
+    {
+        var entries = Enumerable.Range(0, 40).Select(i => new AccessLogEntry(
+            Guid.CreateVersion7(T0.AddSeconds(i)).ToString("N"), T0.AddSeconds(i), i % 3 == 0 ? AccessActions.Read : AccessActions.Lookup,
+            i % 2 == 0 ? null : "11110000000021135M", $"client-{i}", i % 4 == 0 ? null : $"事由 {i}", i % 5 == 0 ? $"item-{i}" : null,
+            [.. Enumerable.Range(0, i % 4).Select(j => $"1.2.156.3005.2.{i}.{j}")], i % 7 == 0 ? AccessResults.ConsentRequired : AccessResults.Ok)).ToList();
+
+        await Task.WhenAll(entries.Select(e => Task.Run(() => AccessLog.AppendAsync(HolderKey, e, default))));
+        var (items, total) = await AccessLog.ListAsync(HolderKey, 0, 100, default);
+
+        Assert.Equal(entries.Count, total);
+        foreach (var (expected, stored) in entries.OrderByDescending(e => e.At).Zip(items))
+        {
+            Assert.Equal(expected with { CertificateIds = stored.CertificateIds }, stored);
+            Assert.Equal(expected.CertificateIds, stored.CertificateIds);
+        }
+    }
+
     [Theory]
     [InlineData("UPDATE access_log SET purpose = 'altered'")]
     [InlineData("DELETE FROM access_log")]

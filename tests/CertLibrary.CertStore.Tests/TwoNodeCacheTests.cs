@@ -1,7 +1,9 @@
 using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Model;
+using CertLibrary.CertStore.OneNumber;
 using CertLibrary.Identifiers;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace CertLibrary.CertStore.Tests;
 
@@ -73,6 +75,136 @@ public sealed class TwoNodeCacheTests
             Assert.Equal(CertificateStatus.Suspended, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status));
         await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, "吊销", default);
         Assert.Equal(CertificateStatus.Revoked, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status);
+    }
+
+    [Fact]
+    public async Task GenerationReads_UnderConcurrentReads_AlwaysSeeAnInvalidationThatReturned()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var onA = a.Services.GetRequiredService<ICacheCoordinator>();
+        var onB = b.Services.GetRequiredService<ICacheCoordinator>();
+        const string key = "test:grouped";
+
+        // Keeps generation reads of the key in flight on B the whole time, so every read below lands while a group is on its way.
+        using var stop = new CancellationTokenSource();
+        var background = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await onB.GetGenerationAsync(key, default);
+            }
+        })).ToArray();
+
+        for (var i = 0; i < 50; i++)
+        {
+            var before = await onB.GetGenerationAsync(key, default);
+            Assert.NotNull(before);
+            await onA.InvalidateAsync([key], default);
+            var after = await onB.GetGenerationAsync(key, default);
+            Assert.NotNull(after);
+            Assert.NotEqual(before, after);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(background);
+    }
+
+    [Fact]
+    public async Task GenerationReads_ManyConcurrent_ShareRedisCommands()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var coordinator = b.Services.GetRequiredService<ICacheCoordinator>();
+        using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        await server.ConfigResetStatisticsAsync();
+
+        var keys = Enumerable.Range(0, 3).Select(i => $"test:shared:{i}").ToArray();
+        var reads = Enumerable.Range(0, 300).Select(i => coordinator.GetGenerationAsync(keys[i % keys.Length], default).AsTask()).ToArray();
+        var generations = await Task.WhenAll(reads);
+
+        // Every read of one key answers the one current generation; far fewer commands than the 300 reads.
+        for (var k = 0; k < keys.Length; k++)
+        {
+            Assert.Single(generations.Where((_, i) => i % keys.Length == k).Distinct());
+            Assert.NotNull(generations[k]);
+        }
+
+        var stats = await server.InfoAsync("commandstats");
+        var commands = stats.SelectMany(g => g).Where(p => p.Key != "cmdstat_config" && p.Key != "cmdstat_info")
+            .Sum(p => long.Parse(p.Value.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.InRange(commands, 1, 100);
+    }
+
+    [Fact]
+    public async Task GetGenerations_OneMultiGetForAllKeys_SeesInvalidationOnOtherNode()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var onB = b.Services.GetRequiredService<ICacheCoordinator>();
+        var keys = Enumerable.Range(0, 5).Select(i => $"test:many:{i}").ToArray();
+        var first = await onB.GetGenerationsAsync(keys, default);
+        using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        await server.ConfigResetStatisticsAsync();
+
+        var again = await onB.GetGenerationsAsync(keys, default);
+        var mgets = (await server.InfoAsync("commandstats")).SelectMany(g => g).Single(p => p.Key == "cmdstat_mget").Value;
+        await a.Services.GetRequiredService<ICacheCoordinator>().InvalidateAsync([keys[2]], default);
+        var after = await onB.GetGenerationsAsync(keys, default);
+
+        Assert.All(first, Assert.NotNull);
+        Assert.Equal(first, again);
+        Assert.StartsWith("calls=1,", mgets, StringComparison.Ordinal);
+        Assert.Equal(first.Where((_, i) => i != 2), after.Where((_, i) => i != 2));
+        Assert.NotEqual(first[2], after[2]);
+    }
+
+    [Fact]
+    public async Task ConsentWithdrawn_OnNodeA_RefusesLookupOnNodeB_AtOnce_WhileBIsBusy()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var holder = CitizenId.Parse(HolderNumber);
+        await a.Manager.IssueAsync(IssuerCaller, Request(), null, default);
+        var oneNumberA = a.Services.GetRequiredService<OneNumberManager>();
+        var oneNumberB = b.Services.GetRequiredService<OneNumberManager>();
+        var user = new Caller("client-c", TestData.UserC, false);
+        var lookup = new LookupRequest(HolderNumber, "办理公积金提取", null);
+        await oneNumberA.SetConsentRequiredAsync(holder, true, default);
+        var consent = (await oneNumberA.GrantConsentAsync(holder,
+            new ConsentRequest(TestData.UserC, [TestData.TypeA], null, DateTimeOffset.UtcNow.AddDays(30)), default)).Value!;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Single((await oneNumberB.LookupAsync(user, lookup, default)).Value!.Certificates);
+        }
+
+        // Other lookups keep B's generation reads in flight while the consent is withdrawn on A.
+        using var stop = new CancellationTokenSource();
+        var busy = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await oneNumberB.LookupAsync(user, lookup, default);
+            }
+        })).ToArray();
+        await Task.Delay(100);
+        Assert.True((await oneNumberA.WithdrawConsentAsync(holder, consent.Id, default)).Succeeded);
+
+        var refused = await oneNumberB.LookupAsync(user, lookup, default);
+        await stop.CancelAsync();
+        await Task.WhenAll(busy);
+        Assert.False(refused.Succeeded);
+        Assert.Equal("consent-required", refused.Error!.Code);
     }
 
     private static CacheMetrics Metrics(StoreNode node) => node.Services.GetRequiredService<CacheMetrics>();

@@ -154,6 +154,182 @@ public sealed class BackChannelLogoutTests
     }
 
     [Fact]
+    public async Task EndSession_PortalDownAndNodeRestarted_NewNodeDeliversAValidLogoutToken()
+    {
+        // The portal is down when the citizen logs out, and the node stops before it comes back: the notice must survive
+        // in the database and be delivered by the restarted node (a new host on the same database) once the portal is up.
+        var port = LogoutReceiver.FreePort();
+        var first = new IdentityApiFactory { KeepDatabaseOnDispose = true, Settings = { ["Identity:BackChannelLogoutRetryDelay"] = "00:00:03", ["Identity:BackChannelLogoutAttempts"] = "10" } };
+        string sid, subject, clientId;
+        LogoutDelivery pending;
+        using (first)
+        {
+            using var flow = await OidcFlow.CreateAsync(first, backChannelLogoutUri: $"http://127.0.0.1:{port}/a");
+            var idToken = new JsonWebToken((await flow.TokensAsync()).GetProperty("id_token").GetString());
+            (sid, subject, clientId) = (idToken.GetClaim("sid").Value, idToken.Subject, flow.Client.ClientId);
+
+            using var logout = await flow.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string> { ["id_token_hint"] = idToken.EncodedToken }));
+            Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+            pending = await WaitForDeliveryAsync(first, d => d.Attempts >= 1);
+            Assert.Equal(clientId, pending.ClientId);
+        }
+
+        using var restarted = IdentityApiFactory.RestartOf(first, new() { ["Identity:BackChannelLogoutRetryDelay"] = "00:00:00.300", ["Identity:BackChannelLogoutAttempts"] = "10" });
+        // The restarted node takes the row over (the portal is still down), then the portal comes up.
+        await WaitForDeliveryAsync(restarted, d => d.Attempts > pending.Attempts);
+        await using var receiver = await LogoutReceiver.StartAsync(port: port);
+        var received = Assert.Single(await receiver.WaitForAsync(1, Wait));
+
+        var validation = await ValidateLogoutTokenAsync(restarted, clientId, received.LogoutToken!);
+        Assert.True(validation.IsValid, validation.Exception?.Message);
+        var jwt = new JsonWebToken(received.LogoutToken);
+        Assert.Equal(sid, jwt.GetClaim("sid").Value);
+        Assert.Equal(subject, jwt.Subject);
+        Assert.Empty(await restarted.Services.GetRequiredService<GrantStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Delivery_StoredTokenOlderThanItsLifetime_FreshTokenWithNewJtiSameSid()
+    {
+        // The first node's clock stands 10 minutes back: the token it minted for the failed attempt has long expired when
+        // the restarted node retries, which must send a fresh token (new jti, same sub and sid), never the expired one.
+        var port = LogoutReceiver.FreePort();
+        var past = new TestTimeProvider(DateTimeOffset.UtcNow.AddMinutes(-10));
+        var first = new IdentityApiFactory { KeepDatabaseOnDispose = true, Time = past, Settings = { ["Identity:BackChannelLogoutRetryDelay"] = "00:00:00.100", ["Identity:BackChannelLogoutAttempts"] = "10" } };
+        string sid, clientId;
+        LogoutDelivery pending;
+        using (first)
+        {
+            using var flow = await OidcFlow.CreateAsync(first, backChannelLogoutUri: $"http://127.0.0.1:{port}/a");
+            var idToken = new JsonWebToken((await flow.TokensAsync()).GetProperty("id_token").GetString());
+            (sid, clientId) = (idToken.GetClaim("sid").Value, flow.Client.ClientId);
+            using var logout = await flow.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string> { ["id_token_hint"] = idToken.EncodedToken }));
+            pending = await WaitForDeliveryAsync(first, d => d.Attempts >= 1 && d.LogoutToken is not null);
+        }
+
+        await using var receiver = await LogoutReceiver.StartAsync(port: port);
+        using var restarted = IdentityApiFactory.RestartOf(first, new() { ["Identity:BackChannelLogoutRetryDelay"] = "00:00:00.100" });
+        _ = restarted.Services;
+        var received = Assert.Single(await receiver.WaitForAsync(1, Wait));
+
+        var stale = new JsonWebToken(pending.LogoutToken);
+        Assert.True(stale.ValidTo < DateTime.UtcNow.AddMinutes(-5));
+        var jwt = new JsonWebToken(received.LogoutToken);
+        Assert.NotEqual(stale.Id, jwt.Id);
+        Assert.Equal(sid, jwt.GetClaim("sid").Value);
+        Assert.Equal(stale.Subject, jwt.Subject);
+        var validation = await ValidateLogoutTokenAsync(restarted, clientId, received.LogoutToken!);
+        Assert.True(validation.IsValid, validation.Exception?.Message);
+    }
+
+    [Fact]
+    public async Task Delivery_PortalKeepsFailing_GivenUpAfterTheRetryLimitWithAnAuditEvent()
+    {
+        await using var receiver = await LogoutReceiver.StartAsync(_ => 503);
+        var logs = new LogCapture();
+        using var factory = new IdentityApiFactory
+        {
+            Logs = logs,
+            Settings = { ["Identity:BackChannelLogoutRetryDelay"] = "00:00:00.100", ["Identity:BackChannelLogoutAttempts"] = "3" },
+        };
+        using var flow = await OidcFlow.CreateAsync(factory, backChannelLogoutUri: receiver.Url + "/down");
+        var idToken = (await flow.TokensAsync()).GetProperty("id_token").GetString()!;
+
+        using var logout = await flow.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string> { ["id_token_hint"] = idToken }));
+        await receiver.WaitForAsync(3, Wait);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+
+        Assert.Equal(3, receiver.Received.Count);
+        Assert.Empty(await factory.Services.GetRequiredService<GrantStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
+        Assert.Contains(logs.Messages, m => m.Contains("Audit: back-channel logout to client " + flow.Client.ClientId + " given up after 3 attempts", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EndSession_QueuesOneOutboxRowPerBackChannelPortal_InTheSameWriteAsTheSessionEnd()
+    {
+        var port = LogoutReceiver.FreePort();
+        using var factory = new IdentityApiFactory { Settings = { ["Identity:BackChannelLogoutRetryDelay"] = "00:01:00" } };
+        using var flow = await OidcFlow.CreateAsync(factory, backChannelLogoutUri: $"http://127.0.0.1:{port}/a");
+        var idToken = new JsonWebToken((await flow.TokensAsync()).GetProperty("id_token").GetString());
+        var store = factory.Services.GetRequiredService<GrantStore>();
+
+        Assert.True(await store.EndSessionAsync(idToken.GetClaim("sid").Value, factory.Issuer!, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None));
+        Assert.False(await store.EndSessionAsync(idToken.GetClaim("sid").Value, factory.Issuer!, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None));
+        var row = Assert.Single(await store.ListLogoutDeliveriesAsync(CancellationToken.None));
+
+        Assert.Equal(flow.Client.ClientId, row.ClientId);
+        Assert.Equal(idToken.GetClaim("sid").Value, row.SessionId);
+        Assert.Equal(idToken.Subject, row.Subject);
+        Assert.Equal(factory.Issuer, row.Issuer);
+    }
+
+    private static async Task<LogoutDelivery> WaitForDeliveryAsync(IdentityApiFactory factory, Func<LogoutDelivery, bool> condition)
+    {
+        var store = factory.Services.GetRequiredService<GrantStore>();
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            if ((await store.ListLogoutDeliveriesAsync(CancellationToken.None)).FirstOrDefault(condition) is { } row)
+            {
+                return row;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the logout delivery did not reach the expected state");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<TokenValidationResult> ValidateLogoutTokenAsync(IdentityApiFactory factory, string clientId, string token) =>
+        await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = factory.Issuer,
+            ValidAudience = clientId,
+            IssuerSigningKeys = await JwksAsync(factory),
+            ValidTypes = ["logout+jwt"],
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            ClockSkew = TimeSpan.Zero,
+        });
+
+    [Fact]
+    public async Task Outbox_TwoNodesOnPostgreSql_EveryEndedSessionDeliveredExactlyOnce()
+    {
+        // Both nodes' workers poll the same outbox every 50 ms: the atomic claim (FOR UPDATE SKIP LOCKED) must hand each
+        // row to one of them only, so every portal gets one logout token per ended session, never two.
+        await using var receiver = await LogoutReceiver.StartAsync();
+        var settings = new Dictionary<string, string>
+        {
+            ["CERTLIB_STORE"] = "postgresql",
+            ["CERTLIB_POSTGRES"] = await CertLibrary.CertStore.Tests.TestEnvironment.CreatePostgresDatabaseAsync(),
+            ["Identity:BackChannelLogoutPollInterval"] = "00:00:00.050",
+        };
+        var a = new IdentityApiFactory { KeepDatabaseOnDispose = true, Settings = settings };
+        using var b = IdentityApiFactory.RestartOf(a, settings);
+        using (a)
+        {
+            var client = await a.Clients.CreateAsync(null, "Portal", ["openid"],
+                new ClientRegistrationOptions { RedirectUris = [OidcFlow.RedirectUri], BackChannelLogoutUri = receiver.Url + "/pg" });
+            _ = b.Services;
+            var store = a.Services.GetRequiredService<GrantStore>();
+            var now = DateTimeOffset.UtcNow;
+            var sessions = Enumerable.Range(0, 40).Select(i => new SessionRow($"sid-{i:D2}-{Guid.NewGuid():N}", "subject-" + i, now, IdentityConstants.AcrPassword,
+                ["pwd"], [], now.AddHours(1), null)).ToList();
+            foreach (var session in sessions)
+            {
+                await store.AddSessionAsync(session with { Clients = [client.ClientId] }, null, CancellationToken.None);
+            }
+
+            await Task.WhenAll(sessions.Select(session => store.EndSessionAsync(session.SessionId, a.Issuer!, now, now.AddDays(1), CancellationToken.None)));
+            await receiver.WaitForAsync(sessions.Count, Wait);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        var sids = receiver.Received.Select(r => new JsonWebToken(r.LogoutToken).GetClaim("sid").Value).ToList();
+        Assert.Equal(40, sids.Count);
+        Assert.Equal(40, sids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Empty(await b.Services.GetRequiredService<GrantStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Discovery_AdvertisesBackChannelLogoutWithSessions()
     {
         using var factory = NewFactory();

@@ -20,8 +20,30 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
     public const string AdminClientId = "test-admin";
     public const string AdminClientSecret = "test-admin-secret-0123456789abcdef";
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "certlib-identity-tests", Guid.NewGuid().ToString("N"));
-    private readonly byte[] _masterKey = RandomNumberGenerator.GetBytes(32);
+    private readonly string _directory;
+    private readonly byte[] _masterKey;
+
+    public IdentityApiFactory()
+        : this(Path.Combine(Path.GetTempPath(), "certlib-identity-tests", Guid.NewGuid().ToString("N")), RandomNumberGenerator.GetBytes(32))
+    {
+    }
+
+    private IdentityApiFactory(string directory, byte[] masterKey)
+    {
+        _directory = directory;
+        _masterKey = masterKey;
+    }
+
+    /// <summary>
+    /// The same node restarted (a new host) on the database and master key of <paramref name="previous"/>, which must have
+    /// been created with <see cref="KeepDatabaseOnDispose"/>; the new one deletes the folder when disposed.
+    /// (A static method: xUnit class fixtures may have only one public constructor.)
+    /// </summary>
+    public static IdentityApiFactory RestartOf(IdentityApiFactory previous, Dictionary<string, string> settings) =>
+        new(previous._directory, previous._masterKey) { Settings = settings };
+
+    /// <summary>Leave the database folder when disposed, for a restarted host created from this one.</summary>
+    public bool KeepDatabaseOnDispose { get; init; }
 
     /// <summary>Issuer to configure; null derives it from the request.</summary>
     public string? Issuer { get; init; } = "https://id.certlib.test";
@@ -59,6 +81,15 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
 
         builder.ConfigureTestServices(services =>
         {
+            // The API validates access tokens like any resource server, with the provider's discovery document and JWKS. A
+            // configured issuer names a host that does not exist: its documents come from this in-memory server. (Hosts on a
+            // real Kestrel derive the issuer from the request, Issuer = null, and fetch them over the loopback.)
+            if (Issuer is not null)
+            {
+                services.Configure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
+                    Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = Server.CreateHandler());
+            }
+
             // Until the Api composes the store itself from CERTLIB_*; a no-op once it does.
             if (!services.Any(d => d.ServiceType == typeof(ICertLibraryDatabase)))
             {
@@ -80,7 +111,7 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && !KeepDatabaseOnDispose)
         {
             CertLibrary.CertStore.Tests.TestEnvironment.DeleteSqliteDirectory(_directory);
         }

@@ -17,11 +17,11 @@ public sealed class LogoutReceiver : IAsyncDisposable
     private readonly Func<int, int> _statusForAttempt;
     private int _count;
 
-    private LogoutReceiver(Func<int, int> statusForAttempt)
+    private LogoutReceiver(Func<int, int> statusForAttempt, int port)
     {
         _statusForAttempt = statusForAttempt;
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
         _app = builder.Build();
         _app.MapPost("/{name}", async (HttpContext context, string name) =>
         {
@@ -39,9 +39,10 @@ public sealed class LogoutReceiver : IAsyncDisposable
     public IReadOnlyList<ReceivedLogout> Received => [.. _received];
 
     /// <param name="statusForAttempt">HTTP status to answer the n-th request (1-based) with; 200 when null.</param>
-    public static async Task<LogoutReceiver> StartAsync(Func<int, int>? statusForAttempt = null)
+    /// <param name="port">Loopback port to listen on (one from <see cref="FreePort"/> for a portal that comes up later); any free one when 0.</param>
+    public static async Task<LogoutReceiver> StartAsync(Func<int, int>? statusForAttempt = null, int port = 0)
     {
-        var receiver = new LogoutReceiver(statusForAttempt ?? (_ => StatusCodes.Status200OK));
+        var receiver = new LogoutReceiver(statusForAttempt ?? (_ => StatusCodes.Status200OK), port);
         await receiver._app.StartAsync();
         receiver.Url = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         return receiver;
@@ -58,6 +59,16 @@ public sealed class LogoutReceiver : IAsyncDisposable
         }
 
         return Received;
+    }
+
+    /// <summary>A loopback port nothing listens on (yet): a portal that is down.</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -44,6 +44,29 @@ public static partial class TotpFlow
         return secret;
     }
 
+    /// <summary>Enrols like <see cref="EnrolAsync"/> and returns the recovery codes the confirmation page shows once.</summary>
+    public static async Task<(byte[] Secret, IReadOnlyList<string> RecoveryCodes)> EnrolWithRecoveryCodesAsync(OidcFlow flow, TestTimeProvider time)
+    {
+        var (html, secret) = await OpenEnrolmentAsync(flow);
+        using var done = await PostCodeAsync(flow, html, "/account/totp/enable", CodeAt(secret, time.GetUtcNow()));
+        var page = await done.Content.ReadAsStringAsync();
+        Assert.Contains("id=\"done\"", page, StringComparison.Ordinal);
+        return (secret, RecoveryCodesShownIn(page));
+    }
+
+    /// <summary>The recovery codes listed on a page.</summary>
+    public static IReadOnlyList<string> RecoveryCodesShownIn(string html) =>
+        [.. RecoveryCodeRegex().Matches(html).Select(m => m.Groups[1].Value)];
+
+    public static async Task<HttpResponseMessage> SubmitRecoveryCodeAsync(OidcFlow flow, string html, string recoveryCode) =>
+        await flow.Browser.PostAsync("/connect/authorize/otp", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = OidcFlow.Field(html, "__RequestVerificationToken"),
+            ["request"] = OidcFlow.Field(html, "request"),
+            ["ticket"] = OidcFlow.Field(html, "ticket"),
+            ["recovery_code"] = recoveryCode,
+        }));
+
     /// <summary>The code an authenticator shows at <paramref name="at"/>.</summary>
     public static string CodeAt(byte[] secret, DateTimeOffset at) => Totp.Code(secret, Totp.Step(at));
 
@@ -85,6 +108,9 @@ public static partial class TotpFlow
 
         return [.. output];
     }
+
+    [GeneratedRegex("<li><code>([^<]+)</code></li>")]
+    private static partial Regex RecoveryCodeRegex();
 
     [GeneratedRegex("<code id=\"secret\"[^>]*>([A-Z2-7 ]+)</code>")]
     private static partial Regex SecretRegex();

@@ -24,6 +24,23 @@ public sealed class SignatureSuiteTests
 
     [Theory]
     [MemberData(nameof(Algorithms))]
+    public void Sign_OneSignerOnEveryCore_EverySignatureVerifiesOverItsOwnData(string algorithm)
+    {
+        var suite = TestFixtures.Suite(algorithm);
+        var pair = suite.GenerateKeyPair();
+        var signer = suite.CreateSigner(pair.Pkcs8PrivateKey);
+        var messages = Enumerable.Range(0, 400).Select(i => System.Text.Encoding.UTF8.GetBytes($"payload {i}")).ToArray();
+        var signatures = new byte[messages.Length][];
+
+        Parallel.For(0, messages.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, Environment.ProcessorCount) },
+            i => signatures[i] = signer.Sign(messages[i]));
+
+        Assert.All(Enumerable.Range(0, messages.Length), i => Assert.True(suite.Verify(pair.SubjectPublicKeyInfo, messages[i], signatures[i])));
+        Assert.False(suite.Verify(pair.SubjectPublicKeyInfo, messages[1], signatures[0]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
     public void Verify_OtherKey_ReturnsFalse(string algorithm)
     {
         var suite = TestFixtures.Suite(algorithm);

@@ -19,6 +19,41 @@ public sealed class AppenderAndStoreTests
         Assert.Equal(expectedLevels.Length - 1, MerkleAppender.GetRequiredNodeIds(leafIndex).Count);
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(6L)]
+    [InlineData(7L)]
+    [InlineData(8L)]
+    [InlineData(37L)]
+    [InlineData(64L)]
+    public void GetFrontierNodeIds_AnyTreeSize_SufficeToAppendARunOfLeaves(long treeSize)
+    {
+        var leafHashes = Enumerable.Range(0, (int)treeSize + 70).Select(i => MerkleHash.Leaf([(byte)i, (byte)(i >> 8)])).ToArray();
+        var reference = new Dictionary<(int, long), byte[]>();
+        for (var i = 0; i < leafHashes.Length; i++)
+        {
+            foreach (var node in MerkleAppender.ComputeNewNodes(i, leafHashes[i], (l, x) => reference[(l, x)]))
+            {
+                reference[(node.Level, node.Index)] = node.Hash;
+            }
+        }
+
+        var frontier = MerkleAppender.GetFrontierNodeIds(treeSize);
+        var known = frontier.ToDictionary(id => id, id => reference[id]);
+        for (var i = treeSize; i < leafHashes.Length; i++)
+        {
+            foreach (var node in MerkleAppender.ComputeNewNodes(i, leafHashes[i], (l, x) => known[(l, x)]))
+            {
+                known[(node.Level, node.Index)] = node.Hash;
+                Assert.Equal(reference[(node.Level, node.Index)], node.Hash);
+            }
+        }
+
+        Assert.Equal(long.PopCount(treeSize), frontier.Count);
+        Assert.Equal(frontier.OrderByDescending(id => id.Level), frontier);
+    }
+
     [Fact]
     public void ComputeNewNodes_SeventhLeaf_CombinesLeftSiblingsIntoRootOfEight()
     {

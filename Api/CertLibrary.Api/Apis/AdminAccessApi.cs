@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Stores;
@@ -30,11 +31,32 @@ public static class AdminAccessApi
                 + "The secret is returned once and stored only as a hash.");
         group.MapGet("/clients", ListClientsAsync).WithName("ListClients")
             .WithSummary("List clients").WithDescription("Every client with its department and scopes; never secrets.");
+        group.MapGet("/clients/{clientId}", GetClientAsync).WithName("GetClient")
+            .WithSummary("Read a client").WithDescription("One client with its department, scopes and URIs; never its secret.");
+        group.MapPut("/clients/{clientId}", UpdateClientAsync).WithName("UpdateClient")
+            .WithSummary("Update a client's name and portal URIs")
+            .WithDescription("Replaces redirectUris (required for a portal client), postLogoutRedirectUris and backChannelLogoutUri (absent: none) "
+                + "under the same rules as registration; name is kept when absent. Scopes, type and secret do not change.");
+        group.MapPost("/clients/{clientId}/secret", RotateClientSecretAsync).WithName("RotateClientSecret")
+            .WithSummary("Rotate a client's secret")
+            .WithDescription("A new secret, returned this once and stored only as a hash; the old one stops working at once. Not for public clients.");
+        group.MapDelete("/clients/{clientId}", DeleteClientAsync).WithName("DeleteClient")
+            .WithSummary("Delete a client")
+            .WithDescription("Removes the client and revokes every grant it holds: its refresh tokens stop working and the access tokens "
+                + "issued from them stop introspecting active. A client cannot delete itself.");
         group.MapPost("/citizens", RegisterCitizenAsync).WithName("RegisterCitizen")
             .WithSummary("Register a citizen at a counter")
             .WithDescription("Creates a citizen account (identity number + password). The answer holds the opaque subject, never the number.");
         group.MapGet("/citizens/{subject}", GetCitizenAsync).WithName("GetCitizen")
             .WithSummary("Read a citizen account").WithDescription("By opaque subject: name, second factor, creation time.");
+        group.MapPost("/citizens/second-factor/reset", ResetSecondFactorAsync).WithName("ResetCitizenSecondFactor")
+            .WithSummary("Reset a citizen's second factor")
+            .WithDescription("Account recovery at a counter: switches TOTP off and deletes the recovery codes, so the citizen signs in with the "
+                + "password and may enrol again. The citizen is named in the body ({\"idNumber\"} or {\"subject\"}), never in the URL; the audit "
+                + "event holds the administrator's client id and the opaque subject only.");
+        group.MapPost("/citizens/unlock", UnlockCitizenAsync).WithName("UnlockCitizen")
+            .WithSummary("Unlock a citizen account")
+            .WithDescription("Lifts a lockout after repeated failures and clears the failure count. Body {\"idNumber\"} or {\"subject\"}, audited without the number.");
         group.MapPost("/departments/{code}/keys/rotate", RotateKeysAsync).WithName("RotateDepartmentKeys")
             .WithSummary("Rotate a department's signing keys")
             .WithDescription("Adds a new SM2 and ES256 key; the old keys are retired but stay in the trust list so earlier certificates still verify.");
@@ -151,8 +173,105 @@ public static class AdminAccessApi
     private const string PublicType = "public";
 
     private static async Task<Ok<IEnumerable<ClientSummary>>> ListClientsAsync(ClientManager clients, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await clients.ListAsync(cancellationToken)).Select(c => new ClientSummary(c.ClientId, c.Name, c.DepartmentCode, c.Scopes, c.CreatedAt,
-            c.IsPublic ? PublicType : ConfidentialType, c.RedirectUris, c.PostLogoutRedirectUris, c.BackChannelLogoutUri)));
+        TypedResults.Ok((await clients.ListAsync(cancellationToken)).Select(ToSummary));
+
+    private static ClientSummary ToSummary(IdentityClient c) => new(c.ClientId, c.Name, c.DepartmentCode, c.Scopes, c.CreatedAt,
+        c.IsPublic ? PublicType : ConfidentialType, c.RedirectUris, c.PostLogoutRedirectUris, c.BackChannelLogoutUri);
+
+    private static ProblemHttpResult ClientNotFound() => Problems.From(CertStoreError.NotFound("Client"));
+
+    private static async Task<Results<Ok<ClientSummary>, ProblemHttpResult>> GetClientAsync(string clientId, ClientManager clients, CancellationToken cancellationToken) =>
+        await clients.FindAsync(clientId, cancellationToken) is { } client ? TypedResults.Ok(ToSummary(client)) : ClientNotFound();
+
+    private static async Task<Results<Ok<ClientSummary>, ProblemHttpResult>> UpdateClientAsync(
+        string clientId, HttpRequest request, ClientManager clients, CancellationToken cancellationToken)
+    {
+        if (await clients.FindAsync(clientId, cancellationToken) is not { } existing)
+        {
+            return ClientNotFound();
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync<ClientUpdateRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (body!.Name is not null && (string.IsNullOrWhiteSpace(body.Name) || body.Name.Length > 200))
+        {
+            errors["name"] = ["A name of 1 to 200 characters is required."];
+        }
+
+        var portal = existing.IsPublic || existing.RedirectUris.Count > 0;
+        if (!portal && (body.RedirectUris is not null || body.PostLogoutRedirectUris is not null || body.BackChannelLogoutUri is not null))
+        {
+            errors["redirectUris"] = ["This is a department (client credentials) client: it has no redirect, post-logout or back-channel URIs."];
+        }
+        else if (portal)
+        {
+            if (body.RedirectUris is not { Count: > 0 and <= MaxUris })
+            {
+                errors["redirectUris"] = [$"A portal client needs 1 to {MaxUris} redirect URIs."];
+            }
+
+            if (body.PostLogoutRedirectUris is { Count: > MaxUris })
+            {
+                errors["postLogoutRedirectUris"] = [$"At most {MaxUris} post-logout redirect URIs."];
+            }
+
+            CheckUris(errors, "redirectUris", body.RedirectUris);
+            CheckUris(errors, "postLogoutRedirectUris", body.PostLogoutRedirectUris);
+            if (body.BackChannelLogoutUri is not null && ClientManager.CheckUri(body.BackChannelLogoutUri) is { } backChannelError)
+            {
+                errors["backChannelLogoutUri"] = [backChannelError];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.From(CertStoreError.Invalid(errors));
+        }
+
+        var updated = await clients.UpdateAsync(clientId, body.Name?.Trim() ?? existing.Name, new ClientRegistrationOptions
+        {
+            RedirectUris = [.. (body.RedirectUris ?? []).OfType<string>().Distinct(StringComparer.Ordinal)],
+            PostLogoutRedirectUris = [.. (body.PostLogoutRedirectUris ?? []).OfType<string>().Distinct(StringComparer.Ordinal)],
+            BackChannelLogoutUri = body.BackChannelLogoutUri,
+        }, cancellationToken);
+        return updated is null ? ClientNotFound() : TypedResults.Ok(ToSummary(updated));
+    }
+
+    private static async Task<Results<Ok<CreatedClient>, ProblemHttpResult>> RotateClientSecretAsync(
+        string clientId, ClientManager clients, CancellationToken cancellationToken)
+    {
+        if (await clients.FindAsync(clientId, cancellationToken) is not { } existing)
+        {
+            return ClientNotFound();
+        }
+
+        if (existing.IsPublic)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "public-client", "Public clients have no secret.",
+                "A public client authenticates with PKCE only; there is no secret to rotate.");
+        }
+
+        return await clients.RotateSecretAsync(clientId, cancellationToken) is { } credentials
+            ? TypedResults.Ok(new CreatedClient(credentials.ClientId, credentials.ClientSecret, ConfidentialType))
+            : ClientNotFound();
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteClientAsync(
+        string clientId, ClaimsPrincipal user, ClientManager clients, CancellationToken cancellationToken)
+    {
+        if (string.Equals(user.ToCaller().ClientId, clientId, StringComparison.Ordinal))
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "own-client", "A client cannot delete itself.",
+                "Delete this client with another administrator client.");
+        }
+
+        return await clients.DeleteAsync(clientId, cancellationToken) ? TypedResults.NoContent() : ClientNotFound();
+    }
 
     private static async Task<Results<Created<Citizen>, ProblemHttpResult>> RegisterCitizenAsync(
         HttpRequest request, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken)
@@ -182,6 +301,49 @@ public static class AdminAccessApi
         await citizens.FindBySubjectAsync(subject, cancellationToken) is { } citizen
             ? TypedResults.Ok(citizen)
             : Problems.From(CertStoreError.NotFound("Citizen"));
+
+    private static Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> ResetSecondFactorAsync(
+        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken) =>
+        RecoverAccountAsync(request, user, citizens, time, citizens.ResetSecondFactorAsync, cancellationToken);
+
+    private static Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> UnlockCitizenAsync(
+        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken) =>
+        RecoverAccountAsync(request, user, citizens, time, citizens.UnlockAsync, cancellationToken);
+
+    /// <summary>Finds the citizen named in the body (identity number or subject) and applies <paramref name="action"/>.</summary>
+    private static async Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> RecoverAccountAsync(
+        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time,
+        Func<string, string, CancellationToken, Task<CitizenAccountStatus?>> action, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<CitizenAccountRequest>(request, JsonBody.DefaultLimit, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if ((body!.IdNumber is null) == (body.Subject is null))
+        {
+            return Problems.Validation("idNumber", "Name the citizen by exactly one of idNumber and subject.");
+        }
+
+        string? subject;
+        if (body.IdNumber is not null)
+        {
+            if (!CitizenId.TryParse(body.IdNumber, time, out var citizenId, out var idError))
+            {
+                return Problems.Validation("idNumber", idError);
+            }
+
+            subject = (await citizens.FindByCitizenIdAsync(citizenId, cancellationToken))?.Subject;
+        }
+        else
+        {
+            subject = body.Subject is { Length: > 0 and <= 100 } ? body.Subject : null;
+        }
+
+        var status = subject is null ? null : await action(subject, user.ToCaller().ClientId, cancellationToken);
+        return status is null ? Problems.From(CertStoreError.NotFound("Citizen")) : TypedResults.Ok(status);
+    }
 
     private static async Task<Results<Ok<IEnumerable<KeySummary>>, ProblemHttpResult>> RotateKeysAsync(
         string code, KeyManager keys, ICertificateStore store, SignatureSuites suites, CancellationToken cancellationToken)
@@ -225,6 +387,13 @@ public static class AdminAccessApi
         string? BackChannelLogoutUri = null,
         string? ClientType = null);
 
+    /// <summary>Body of <c>PUT /api/v1/admin/clients/{clientId}</c>: the name (kept when absent) and the portal URIs (replaced).</summary>
+    public sealed record ClientUpdateRequest(
+        string? Name,
+        IReadOnlyList<string?>? RedirectUris = null,
+        IReadOnlyList<string?>? PostLogoutRedirectUris = null,
+        string? BackChannelLogoutUri = null);
+
     /// <summary>A new client: its secret (confidential clients only) is shown this once.</summary>
     public sealed record CreatedClient(
         string ClientId,
@@ -242,6 +411,9 @@ public static class AdminAccessApi
         IReadOnlyList<string> RedirectUris,
         IReadOnlyList<string> PostLogoutRedirectUris,
         string? BackChannelLogoutUri);
+
+    /// <summary>Body of the account recovery calls: the citizen by identity number or by opaque subject (exactly one).</summary>
+    public sealed record CitizenAccountRequest(string? IdNumber, string? Subject);
 
     /// <summary>Body of <c>POST /api/v1/admin/citizens</c>.</summary>
     public sealed record CitizenRequest(string? IdNumber, string? Name, string? Password);

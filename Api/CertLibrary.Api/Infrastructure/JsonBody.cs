@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using CertLibrary.CertStore;
 using Microsoft.AspNetCore.Http.Features;
@@ -38,10 +39,10 @@ public static class JsonBody
         }
 
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024); // per request: pooled, not a fresh 16 KB for the GC
         try
         {
+            int read;
             while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
                 if (buffer.Length + read > limit)
@@ -55,6 +56,10 @@ public static class JsonBody
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (null, TooLarge(limit));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         if (Check(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Options.MaxDepth) is { } bad)

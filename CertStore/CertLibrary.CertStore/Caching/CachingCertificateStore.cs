@@ -62,6 +62,9 @@ internal sealed class CachingCertificateStore(ICertificateStore inner, TwoLevelC
         public Task<StatusListRef> AllocateStatusSlotAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
             inner.AllocateStatusSlotAsync(now, cancellationToken);
 
+        public Task<IReadOnlyList<StatusListRef>> AllocateStatusSlotsAsync(int count, DateTimeOffset now, CancellationToken cancellationToken) =>
+            inner.AllocateStatusSlotsAsync(count, now, cancellationToken);
+
         public Task<StoredCertificate?> FindForUpdateAsync(string id, CancellationToken cancellationToken) => inner.FindForUpdateAsync(id, cancellationToken);
 
         public Task InsertAsync(StoredCertificate certificate, CancellationToken cancellationToken)
@@ -69,6 +72,17 @@ internal sealed class CachingCertificateStore(ICertificateStore inner, TwoLevelC
             _keys.Add(IdKey(certificate.Id));
             _keys.Add(HolderKey(certificate.HolderKey));
             return inner.InsertAsync(certificate, cancellationToken);
+        }
+
+        public Task InsertAsync(IReadOnlyList<StoredCertificate> certificates, CancellationToken cancellationToken)
+        {
+            foreach (var certificate in certificates)
+            {
+                _keys.Add(IdKey(certificate.Id));
+                _keys.Add(HolderKey(certificate.HolderKey));
+            }
+
+            return inner.InsertAsync(certificates, cancellationToken);
         }
 
         public Task UpdateStatusAsync(StoredCertificate certificate, string status, string? reason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken)
@@ -80,6 +94,9 @@ internal sealed class CachingCertificateStore(ICertificateStore inner, TwoLevelC
 
         public Task<long> AppendLogAsync(byte[] leafInput, DateTimeOffset now, CancellationToken cancellationToken) =>
             inner.AppendLogAsync(leafInput, now, cancellationToken);
+
+        public Task<long> AppendLogAsync(IReadOnlyList<byte[]> leafInputs, DateTimeOffset now, CancellationToken cancellationToken) =>
+            inner.AppendLogAsync(leafInputs, now, cancellationToken);
 
         public async Task CommitAsync(CancellationToken cancellationToken)
         {

@@ -10,6 +10,23 @@ public interface ICacheCoordinator
     /// <summary>Current generation of <paramref name="key"/>, or null when it cannot be known (caches are then bypassed).</summary>
     ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Current generations of several keys, one entry per key with the meaning of <see cref="GetGenerationAsync"/>.
+    /// A coordinator that talks to a server reads them in one round trip (verification reads the key list and a
+    /// certificate on every request).
+    /// </summary>
+    async ValueTask<IReadOnlyList<string?>> GetGenerationsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var generations = new string?[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            generations[i] = await GetGenerationAsync(keys[i], cancellationToken);
+        }
+
+        return generations;
+    }
+
     /// <summary>Second-level cached bytes of <paramref name="key"/> stored under <paramref name="generation"/>, if any.</summary>
     ValueTask<byte[]?> GetAsync(string key, string generation, CancellationToken cancellationToken);
 

@@ -110,10 +110,20 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
     public Task AppendAsync(string holderKey, AccessLogEntry entry, CancellationToken cancellationToken) =>
         AppendManyAsync([(holderKey, entry)], cancellationToken);
 
-    /// <summary>Appends several entries in one transaction, as multi-row INSERTs of up to <see cref="RowsPerInsert"/> rows.</summary>
+    /// <summary>
+    /// Appends several entries atomically: on PostgreSQL one INSERT of one array per column (a single statement, so one
+    /// implicit transaction, committed before this returns; its text is the same for every batch size); elsewhere one
+    /// transaction of multi-row INSERTs of up to <see cref="RowsPerInsert"/> rows.
+    /// </summary>
     public async Task AppendManyAsync(IReadOnlyList<(string HolderKey, AccessLogEntry Entry)> entries, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        if (database.Dialect == SqlDialect.PostgreSql)
+        {
+            await AppendByArraysAsync(connection, entries, cancellationToken);
+            return;
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         for (var start = 0; start < entries.Count; start += RowsPerInsert)
         {
@@ -141,6 +151,35 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task AppendByArraysAsync(DbConnection connection, IReadOnlyList<(string HolderKey, AccessLogEntry Entry)> entries, CancellationToken cancellationToken)
+    {
+        var n = entries.Count;
+        var (keys, ids, times, actions, departments, clients, purposes, items, certificates, results) =
+            (new string[n], new string[n], new DateTimeOffset[n], new string[n], new string?[n], new string[n], new string?[n], new string?[n], new string[n], new string[n]);
+        for (var i = 0; i < n; i++)
+        {
+            var (holderKey, entry) = entries[i];
+            (keys[i], ids[i], times[i], actions[i], departments[i]) = (holderKey, entry.Id, entry.At, entry.Action, entry.DepartmentCode);
+            (clients[i], purposes[i], items[i], certificates[i], results[i]) = (entry.ClientId, entry.Purpose, entry.ServiceItem, Serialize(entry.CertificateIds), entry.Result);
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO access_log (holder_key, {AccessColumns}) SELECT * FROM unnest(@k, @i, @t, @a, @d, @c, @p, @s, @x, @r)";
+        foreach (var (name, value) in new (string, object)[]
+            { ("k", keys), ("i", ids), ("t", times), ("a", actions), ("d", departments), ("c", clients), ("p", purposes), ("s", items), ("x", certificates), ("r", results) })
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != n)
+        {
+            throw new InvalidOperationException($"The access log took fewer rows than the {n} sent.");
+        }
     }
 
     public async Task<(IReadOnlyList<AccessLogEntry> Items, long Total)> ListAsync(string holderKey, int offset, int limit, CancellationToken cancellationToken)

@@ -35,7 +35,7 @@ public sealed record IdempotencyRecord(string RequestHash, int StatusCode, strin
 /// <summary>One write transaction. Dispose without <see cref="CommitAsync"/> rolls everything back.</summary>
 public interface ICertificateWriteTransaction : IAsyncDisposable
 {
-    /// <summary>The index the next <see cref="AppendLogAsync"/> gets (the log is locked for this transaction).</summary>
+    /// <summary>The index the next appended log entry gets (the log is locked for this transaction).</summary>
     long NextLogIndex { get; }
 
     Task<IdempotencyRecord?> FindIdempotencyAsync(string scope, string key, CancellationToken cancellationToken);
@@ -45,14 +45,26 @@ public interface ICertificateWriteTransaction : IAsyncDisposable
     /// <summary>Takes a random free slot in the current status list (opening a new list when it is half full).</summary>
     Task<StatusListRef> AllocateStatusSlotAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes <paramref name="count"/> random free slots, as <paramref name="count"/> calls of <see cref="AllocateStatusSlotAsync"/>
+    /// would (filling the current list to half its capacity, then opening the next), in as few round trips as the store allows.
+    /// </summary>
+    Task<IReadOnlyList<StatusListRef>> AllocateStatusSlotsAsync(int count, DateTimeOffset now, CancellationToken cancellationToken);
+
     Task<StoredCertificate?> FindForUpdateAsync(string id, CancellationToken cancellationToken);
 
     Task InsertAsync(StoredCertificate certificate, CancellationToken cancellationToken);
+
+    /// <summary>Inserts <paramref name="certificates"/> (one statement where the store allows it).</summary>
+    Task InsertAsync(IReadOnlyList<StoredCertificate> certificates, CancellationToken cancellationToken);
 
     Task UpdateStatusAsync(StoredCertificate certificate, string status, string? reason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Appends a transparency-log entry (leaf input bytes); returns its index.</summary>
     Task<long> AppendLogAsync(byte[] leafInput, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Appends consecutive transparency-log entries in order; returns the index of the first.</summary>
+    Task<long> AppendLogAsync(IReadOnlyList<byte[]> leafInputs, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task CommitAsync(CancellationToken cancellationToken);
 }

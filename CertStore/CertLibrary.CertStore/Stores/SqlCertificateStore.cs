@@ -177,22 +177,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
 
         public async Task<StatusListRef> AllocateStatusSlotAsync(DateTimeOffset now, CancellationToken cancellationToken)
         {
-            var current = await connection.QueryFirstOrDefaultAsync<(string ListId, int Allocated)?>(new CommandDefinition(
-                "SELECT list_id, allocated FROM status_lists WHERE allocated < capacity / 2 ORDER BY created_at DESC, list_id DESC LIMIT 1",
-                transaction: transaction, cancellationToken: cancellationToken));
-            string listId;
-            if (current is null)
-            {
-                var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM status_lists", transaction: transaction, cancellationToken: cancellationToken));
-                listId = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO status_lists (list_id, capacity, allocated, created_at) VALUES (@listId, @capacity, 0, @now)",
-                    new { listId, capacity = StatusListCapacity, now = now.ToUniversalTime() }, transaction, cancellationToken: cancellationToken));
-            }
-            else
-            {
-                listId = current.Value.ListId;
-            }
+            var (listId, _) = await CurrentStatusListAsync(now, cancellationToken);
 
             // Random index (SPEC §5): a status-list fetch reveals nothing about which certificate is checked.
             // The list is at most half full, so each try succeeds with probability ≥ 1/2.
@@ -209,6 +194,80 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                     return new StatusListRef(listId, slot);
                 }
             }
+        }
+
+        public async Task<IReadOnlyList<StatusListRef>> AllocateStatusSlotsAsync(int count, DateTimeOffset now, CancellationToken cancellationToken)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(count);
+            var slots = new List<StatusListRef>(count);
+            if (database.Dialect != SqlDialect.PostgreSql)
+            {
+                // SQLite runs in process: a statement costs no round trip, so slot by slot is as fast.
+                while (slots.Count < count)
+                {
+                    slots.Add(await AllocateStatusSlotAsync(now, cancellationToken));
+                }
+
+                return slots;
+            }
+
+            while (slots.Count < count)
+            {
+                var (listId, free) = await CurrentStatusListAsync(now, cancellationToken);
+                var wanted = Math.Min(count - slots.Count, free);
+                var taken = new HashSet<int>();
+                var order = new List<int>(wanted);
+                while (order.Count < wanted)
+                {
+                    // Random distinct candidates for the slots still missing, tried in one statement; the list is at most
+                    // half full, so each round takes at least half of them on average.
+                    var candidates = new List<int>(wanted - order.Count);
+                    var drawn = new HashSet<int>();
+                    while (candidates.Count < wanted - order.Count)
+                    {
+                        var slot = RandomNumberGenerator.GetInt32(StatusListCapacity);
+                        if (!taken.Contains(slot) && drawn.Add(slot))
+                        {
+                            candidates.Add(slot);
+                        }
+                    }
+
+                    var inserted = (await connection.QueryAsync<int>(new CommandDefinition(
+                        "INSERT INTO status_list_slots (list_id, slot) SELECT @listId, slot FROM unnest(@candidates::integer[]) AS t(slot) " +
+                        "ON CONFLICT DO NOTHING RETURNING slot",
+                        new { listId, candidates = candidates.ToArray() }, transaction, cancellationToken: cancellationToken))).ToHashSet();
+                    foreach (var slot in candidates.Where(inserted.Contains))
+                    {
+                        taken.Add(slot);
+                        order.Add(slot);
+                    }
+                }
+
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE status_lists SET allocated = allocated + @wanted WHERE list_id = @listId", new { listId, wanted }, transaction, cancellationToken: cancellationToken));
+                slots.AddRange(order.Select(slot => new StatusListRef(listId, slot)));
+            }
+
+            return slots;
+        }
+
+        /// <summary>The newest list that is less than half full (opened when there is none), and how many slots it still gives out.</summary>
+        private async Task<(string ListId, int Free)> CurrentStatusListAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        {
+            var current = await connection.QueryFirstOrDefaultAsync<(string ListId, int Free)?>(new CommandDefinition(
+                "SELECT list_id, capacity / 2 - allocated FROM status_lists WHERE allocated < capacity / 2 ORDER BY created_at DESC, list_id DESC LIMIT 1",
+                transaction: transaction, cancellationToken: cancellationToken));
+            if (current is not null)
+            {
+                return current.Value;
+            }
+
+            var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM status_lists", transaction: transaction, cancellationToken: cancellationToken));
+            var listId = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO status_lists (list_id, capacity, allocated, created_at) VALUES (@listId, @capacity, 0, @now)",
+                new { listId, capacity = StatusListCapacity, now = now.ToUniversalTime() }, transaction, cancellationToken: cancellationToken));
+            return (listId, StatusListCapacity / 2);
         }
 
         public async Task<StoredCertificate?> FindForUpdateAsync(string id, CancellationToken cancellationToken)
@@ -228,6 +287,51 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                     c.Supersedes, c.SupersededBy, c.StatusListId, c.StatusIndex, c.LogIndex, c.SealedDocument, UpdatedAt = c.UpdatedAt.ToUniversalTime(),
                 },
                 transaction, cancellationToken: cancellationToken));
+
+        public async Task InsertAsync(IReadOnlyList<StoredCertificate> certificates, CancellationToken cancellationToken)
+        {
+            if (database.Dialect != SqlDialect.PostgreSql)
+            {
+                foreach (var certificate in certificates)
+                {
+                    await InsertAsync(certificate, cancellationToken);
+                }
+
+                return;
+            }
+
+            if (certificates.Count == 0)
+            {
+                return;
+            }
+
+            // One statement for the whole batch: one array per column, unnested into rows.
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"INSERT INTO certificates ({Columns}) SELECT * FROM unnest(@holderKeys::text[], @ids::text[], @typeCodes::text[], @issuerCodes::text[], " +
+                "@versions::integer[], @statuses::text[], @statusReasons::text[], @issuedAt::timestamptz[], @validFrom::timestamptz[], @validUntil::timestamptz[], " +
+                "@supersedes::text[], @supersededBy::text[], @statusListIds::text[], @statusIndexes::integer[], @logIndexes::bigint[], @sealedDocuments::bytea[], @updatedAt::timestamptz[])",
+                new
+                {
+                    holderKeys = certificates.Select(c => c.HolderKey).ToArray(),
+                    ids = certificates.Select(c => c.Id).ToArray(),
+                    typeCodes = certificates.Select(c => c.TypeCode).ToArray(),
+                    issuerCodes = certificates.Select(c => c.IssuerCode).ToArray(),
+                    versions = certificates.Select(c => c.Version).ToArray(),
+                    statuses = certificates.Select(c => c.Status).ToArray(),
+                    statusReasons = certificates.Select(c => c.StatusReason).ToArray(),
+                    issuedAt = certificates.Select(c => c.IssuedAt.ToUniversalTime()).ToArray(),
+                    validFrom = certificates.Select(c => c.ValidFrom.ToUniversalTime()).ToArray(),
+                    validUntil = certificates.Select(c => c.ValidUntil?.ToUniversalTime()).ToArray(),
+                    supersedes = certificates.Select(c => c.Supersedes).ToArray(),
+                    supersededBy = certificates.Select(c => c.SupersededBy).ToArray(),
+                    statusListIds = certificates.Select(c => c.StatusListId).ToArray(),
+                    statusIndexes = certificates.Select(c => c.StatusIndex).ToArray(),
+                    logIndexes = certificates.Select(c => c.LogIndex).ToArray(),
+                    sealedDocuments = certificates.Select(c => c.SealedDocument).ToArray(),
+                    updatedAt = certificates.Select(c => c.UpdatedAt.ToUniversalTime()).ToArray(),
+                },
+                transaction, cancellationToken: cancellationToken));
+        }
 
         public Task UpdateStatusAsync(StoredCertificate certificate, string status, string? reason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken) =>
             connection.ExecuteAsync(new CommandDefinition(
@@ -255,6 +359,63 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
             _size = index + 1;
             return index;
         }
+
+        public async Task<long> AppendLogAsync(IReadOnlyList<byte[]> leafInputs, DateTimeOffset now, CancellationToken cancellationToken)
+        {
+            var first = _size;
+            if (database.Dialect != SqlDialect.PostgreSql)
+            {
+                foreach (var leafInput in leafInputs)
+                {
+                    await AppendLogAsync(leafInput, now, cancellationToken);
+                }
+
+                return first;
+            }
+
+            if (leafInputs.Count == 0)
+            {
+                return first;
+            }
+
+            // Every left sibling a run of appends needs is either made by the run itself or a root of the complete
+            // subtrees of the tree as it stands (its frontier): one read, then the whole run is hashed in memory.
+            await GetNodesAsync(MerkleAppender.GetFrontierNodeIds(first), cancellationToken);
+            var levels = new List<int>(leafInputs.Count * 2);
+            var indexes = new List<long>(leafInputs.Count * 2);
+            var hashes = new List<byte[]>(leafInputs.Count * 2);
+            for (var k = 0; k < leafInputs.Count; k++)
+            {
+                foreach (var node in MerkleAppender.ComputeNewNodes(first + k, MerkleHash.Leaf(leafInputs[k]), StoredNode))
+                {
+                    _nodes[(node.Level, node.Index)] = node.Hash;
+                    levels.Add(node.Level);
+                    indexes.Add(node.Index);
+                    hashes.Add(node.Hash);
+                }
+            }
+
+            var created = now.ToUniversalTime();
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO log_entries (idx, leaf_input, created_at) SELECT idx, leaf_input, @created FROM unnest(@entryIndexes::bigint[], @leafInputs::bytea[]) AS t(idx, leaf_input);" +
+                "INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest(@levels::integer[], @indexes::bigint[], @hashes::bytea[])",
+                new
+                {
+                    created,
+                    entryIndexes = Enumerable.Range(0, leafInputs.Count).Select(k => first + k).ToArray(),
+                    leafInputs = leafInputs.ToArray(),
+                    levels = levels.ToArray(),
+                    indexes = indexes.ToArray(),
+                    hashes = hashes.ToArray(),
+                },
+                transaction, cancellationToken: cancellationToken));
+            _size = first + leafInputs.Count;
+            return first;
+        }
+
+        private byte[] StoredNode(int level, long index) => _nodes.TryGetValue((level, index), out var hash)
+            ? hash
+            : throw new InvalidOperationException($"Merkle node ({level}, {index}) is not stored.");
 
         /// <summary>Runs a query inside this transaction.</summary>
         public Task<IEnumerable<T>> QueryAsync<T>(string sql, object parameters, CancellationToken cancellationToken) =>
