@@ -26,20 +26,25 @@ internal sealed partial class AuthorizationCodeGrant(
         }
 
         var now = time.GetUtcNow();
-        var row = code.Length > 100 ? null : await store.FindGrantAsync(SecretHasher.HandleHash(code), cancellationToken);
-        if (row is not { Kind: "code" } || row.ClientId != client.ClientId)
-        {
-            return OAuthErrors.Error(context, OAuthErrors.InvalidGrant, "The authorization code is invalid.");
-        }
+        var handleHash = code.Length > 100 ? null : SecretHasher.HandleHash(code);
 
-        if (!await store.ConsumeAsync(row.HandleHash, now, cancellationToken))
+        // One round trip when the code is good: consumed (single use under concurrency) and read back with its revocation state.
+        var consumed = handleHash is null ? null : await store.ConsumeCodeAsync(handleHash, client.ClientId, now, cancellationToken);
+        if (consumed is not { } redeemed)
         {
+            var existing = handleHash is null ? null : await store.FindGrantAsync(handleHash, cancellationToken);
+            if (existing is not { Kind: "code" } || existing.ClientId != client.ClientId)
+            {
+                return OAuthErrors.Error(context, OAuthErrors.InvalidGrant, "The authorization code is invalid.");
+            }
+
             // RFC 6749 §4.1.2 / RFC 9700: a replayed code means it leaked; everything issued from it is revoked.
-            await store.RevokeAsync(row.GrantId, "grant", now, now + options.Value.RefreshTokenLifetime, cancellationToken);
+            await store.RevokeAsync(existing.GrantId, "grant", now, now + options.Value.RefreshTokenLifetime, cancellationToken);
             LogCodeReuse(logger, client.ClientId);
             return OAuthErrors.Error(context, OAuthErrors.InvalidGrant, "The authorization code was already used.");
         }
 
+        var (row, revoked) = redeemed;
         if (row.ExpiresAt <= now)
         {
             return OAuthErrors.Error(context, OAuthErrors.InvalidGrant, "The authorization code expired.");
@@ -56,7 +61,7 @@ internal sealed partial class AuthorizationCodeGrant(
             return OAuthErrors.Error(context, OAuthErrors.InvalidGrant, "PKCE verification failed.");
         }
 
-        if (await store.IsRevokedAsync([("grant", row.GrantId), ("session", row.SessionId)], cancellationToken))
+        if (revoked)
         {
             return OAuthErrors.Error(context, OAuthErrors.InvalidGrant, "The grant was revoked.");
         }

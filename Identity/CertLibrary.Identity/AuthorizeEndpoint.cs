@@ -153,17 +153,29 @@ internal sealed partial class AuthorizeEndpoint(
             return SecondFactorPage(context, rawQuery, ProtectTicket(citizen.Subject, rawQuery), null);
         }
 
-        var session = await sessions.StartAsync(context, citizen.Subject, IdentityConstants.AcrPassword, PasswordAmr, cancellationToken);
-        LogLoginSucceeded(logger, citizen.Subject);
         if (request.RequiresMfa)
         {
             // No second factor enrolled: the password session stands (the citizen can enrol at /account/totp with it),
             // but this client asked for more than a password can give (OIDC unmet authentication requirements).
+            await sessions.StartAsync(context, citizen.Subject, IdentityConstants.AcrPassword, PasswordAmr, null, cancellationToken);
+            LogLoginSucceeded(logger, citizen.Subject);
             return RedirectError(context, request, "unmet_authentication_requirements",
                 "The client requires a second factor and the end user has not enrolled one.");
         }
 
-        return await CompleteAsync(context, request, session, cancellationToken);
+        return await SignInAsync(context, request, citizen.Subject, IdentityConstants.AcrPassword, PasswordAmr, cancellationToken);
+    }
+
+    /// <summary>
+    /// Completes a sign-in: a new session and the authorization code for the waiting client, stored together, then the
+    /// redirect with the code.
+    /// </summary>
+    private async Task<IResult> SignInAsync(HttpContext context, AuthorizeRequest request, string subject, string acr, string[] amr, CancellationToken cancellationToken)
+    {
+        var code = SecretHasher.NewSecret();
+        await sessions.StartAsync(context, subject, acr, amr, session => NewCode(request, session, code), cancellationToken);
+        LogLoginSucceeded(logger, subject);
+        return CodeRedirect(context, request, code);
     }
 
     /// <summary>
@@ -235,10 +247,8 @@ internal sealed partial class AuthorizeEndpoint(
         switch (outcome)
         {
             case TotpOutcome.Success:
-                var session = await sessions.StartAsync(context, subject, IdentityConstants.AcrMultiFactor,
+                return await SignInAsync(context, request, subject, IdentityConstants.AcrMultiFactor,
                     recoveryCode.Length > 0 ? RecoveryCodeAmr : MultiFactorAmr, cancellationToken);
-                LogLoginSucceeded(logger, subject);
-                return await CompleteAsync(context, request, session, cancellationToken);
             case TotpOutcome.Invalid or TotpOutcome.Replayed:
                 LogLoginFailed(logger);
                 return SecondFactorPage(context, rawQuery, ticket, recoveryCode.Length > 0
@@ -324,18 +334,25 @@ internal sealed partial class AuthorizeEndpoint(
         return Pages.Html(context, Pages.T(context, "统一身份认证 · 登录", "Unified identity · Sign in"), body, status);
     }
 
+    /// <summary>Answers an authorization request from an existing session (SSO): a code, stored with the client's place in the session.</summary>
     private async Task<IResult> CompleteAsync(HttpContext context, AuthorizeRequest request, SessionRow session, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         var code = SecretHasher.NewSecret();
-        await store.AddGrantAsync(new GrantRow(
+        await store.AddCodeAsync(NewCode(request, session, code), session, cancellationToken);
+        return CodeRedirect(context, request, code);
+    }
+
+    private GrantRow NewCode(AuthorizeRequest request, SessionRow session, string code)
+    {
+        var now = time.GetUtcNow();
+        return new GrantRow(
             SecretHasher.HandleHash(code), "code", SecretHasher.NewSecret(16), request.Client.ClientId, session.Subject, session.SessionId,
             new GrantData(string.Join(' ', request.Scopes), request.RedirectUri, request.Nonce, request.CodeChallenge, session.AuthTime, session.Acr, session.Amr),
-            now, now + options.Value.AuthorizationCodeLifetime, null), cancellationToken);
-        await store.AddSessionClientAsync(session, request.Client.ClientId, cancellationToken);
-        var parameters = new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State, ["iss"] = issuers.GetIssuer(context) };
-        return Redirect(context, request.RedirectUri, parameters);
+            now, now + options.Value.AuthorizationCodeLifetime, null);
     }
+
+    private IResult CodeRedirect(HttpContext context, AuthorizeRequest request, string code) =>
+        Redirect(context, request.RedirectUri, new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State, ["iss"] = issuers.GetIssuer(context) });
 
     private async Task<(AuthorizeRequest? Request, IResult? Error)> ValidateAsync(
         HttpContext context, List<KeyValuePair<string, StringValues>> parameters, CancellationToken cancellationToken)

@@ -55,7 +55,7 @@ public sealed record CitizenRegistrationResult(CitizenRegistrationStatus Status,
 /// <summary>
 /// Citizen accounts: registration at a counter, lookup by subject, password checks with per-account lockout.
 /// Identity numbers are stored sealed (AES-GCM) and found through their keyed hash; passwords through
-/// <see cref="PasswordHasher{TUser}"/> (PBKDF2).
+/// <see cref="PasswordHasher{TUser}"/> (PBKDF2), computed on the dedicated hashing threads (<see cref="PasswordHashing"/>).
 /// </summary>
 public sealed partial class CitizenManager(
     ICertLibraryDatabase database,
@@ -83,6 +83,7 @@ public sealed partial class CitizenManager(
         var now = time.GetUtcNow();
         var citizen = new Citizen(SecretHasher.NewSecret(24), name.Trim(), false, now);
         var holderKey = protector.HolderKey(citizenId);
+        var passwordHash = await PasswordHashing.Shared.RunAsync(() => Hasher.HashPassword(citizen, password), cancellationToken);
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         var rows = await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_citizens (holder_key, subject, sealed_citizen_id, name, password_hash, failed_logins, created_at, updated_at) " +
@@ -93,7 +94,7 @@ public sealed partial class CitizenManager(
                 subject = citizen.Subject,
                 @sealed = protector.Seal(Encoding.ASCII.GetBytes(citizenId.ToString()), Aad(holderKey)),
                 name = citizen.Name,
-                hash = Hasher.HashPassword(citizen, password),
+                hash = passwordHash,
                 now,
             },
             cancellationToken: cancellationToken));
@@ -145,8 +146,8 @@ public sealed partial class CitizenManager(
         var row = await FindRowAsync("holder_key = @holderKey", new { holderKey }, cancellationToken);
         if (row is null)
         {
-            // Same cost as a real check: response time does not reveal which numbers have accounts.
-            Hasher.VerifyHashedPassword(DummyCitizen, DummyHash, password);
+            // Same cost as a real check, through the same queue: response time does not reveal which numbers have accounts.
+            await PasswordHashing.Shared.RunAsync(() => Hasher.VerifyHashedPassword(DummyCitizen, DummyHash, password ?? string.Empty), cancellationToken);
             return (LoginOutcome.Invalid, null);
         }
 
@@ -156,7 +157,9 @@ public sealed partial class CitizenManager(
             return (LoginOutcome.LockedOut, null);
         }
 
-        if (Hasher.VerifyHashedPassword(row.Citizen, row.PasswordHash, password ?? string.Empty) != PasswordVerificationResult.Failed)
+        var verification = await PasswordHashing.Shared.RunAsync(
+            () => Hasher.VerifyHashedPassword(row.Citizen, row.PasswordHash, password ?? string.Empty), cancellationToken);
+        if (verification != PasswordVerificationResult.Failed)
         {
             // With a second factor the count is reset only once the code is right too: otherwise the password alone
             // would reset it between guesses and code failures could never reach the lockout threshold.

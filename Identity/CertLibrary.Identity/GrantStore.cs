@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using CertLibrary.CertStore.Data;
 using Dapper;
@@ -25,32 +26,62 @@ internal sealed record SessionRow(string SessionId, string Subject, DateTimeOffs
 /// <summary>Plain reads and writes of codes, refresh tokens, sessions and revocations; the rules live in the grant handlers.</summary>
 internal sealed class GrantStore(ICertLibraryDatabase database)
 {
+    private const string GrantColumns = "handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at, consumed_at";
+
+    private const string InsertGrant =
+        "INSERT INTO identity_grants (handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at) " +
+        "VALUES (@HandleHash, @Kind, @GrantId, @ClientId, @Subject, @SessionId, @data, @CreatedAt, @ExpiresAt)";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task AddGrantAsync(GrantRow row, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO identity_grants (handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at) " +
-            "VALUES (@HandleHash, @Kind, @GrantId, @ClientId, @Subject, @SessionId, @data, @CreatedAt, @ExpiresAt)",
-            new { row.HandleHash, row.Kind, row.GrantId, row.ClientId, row.Subject, row.SessionId, data = JsonSerializer.Serialize(row.Data, Json), row.CreatedAt, row.ExpiresAt },
-            cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(InsertGrant, GrantParameters(row), cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Stores an authorization code issued from an existing session and records its client among the session's portals,
+    /// together (one round trip).
+    /// </summary>
+    public Task AddCodeAsync(GrantRow code, SessionRow session, CancellationToken cancellationToken)
+    {
+        var parameters = GrantParameters(code);
+        if (session.Clients.Contains(code.ClientId))
+        {
+            return ExecuteTogetherAsync(InsertGrant, parameters, cancellationToken);
+        }
+
+        parameters.Add("sessionKey", session.SessionId);
+        return ExecuteTogetherAsync(
+            InsertGrant + "; UPDATE identity_sessions SET clients = clients || ' ' || @ClientId WHERE session_id = @sessionKey",
+            parameters, cancellationToken);
     }
 
     public async Task<GrantRow?> FindGrantAsync(string handleHash, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at, consumed_at FROM identity_grants WHERE handle_hash = @handleHash",
+            $"SELECT {GrantColumns} FROM identity_grants WHERE handle_hash = @handleHash",
             new { handleHash }, cancellationToken: cancellationToken));
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
+        return await reader.ReadAsync(cancellationToken) ? ReadGrant(reader) : null;
+    }
 
-        return new GrantRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5), JsonSerializer.Deserialize<GrantData>(reader.GetString(6), Json)!,
-            reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+    /// <summary>
+    /// Consumes the authorization code with this handle hash when it is an unused code of <paramref name="clientId"/>, and
+    /// answers it with whether its grant or session was revoked; null when nothing was consumed (unknown, another
+    /// client's, or already used). One statement, so one round trip and single use under concurrency.
+    /// </summary>
+    public async Task<(GrantRow Row, bool Revoked)?> ConsumeCodeAsync(string handleHash, string clientId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            "UPDATE identity_grants SET consumed_at = @now " +
+            "WHERE handle_hash = @handleHash AND kind = 'code' AND client_id = @clientId AND consumed_at IS NULL " +
+            $"RETURNING {GrantColumns}, EXISTS (SELECT 1 FROM identity_revocations r " +
+            "WHERE r.id = 'grant:' || identity_grants.grant_id OR r.id = 'session:' || identity_grants.session_id)",
+            new { handleHash, clientId, now }, cancellationToken: cancellationToken));
+        return await reader.ReadAsync(cancellationToken) ? (ReadGrant(reader), reader.GetBoolean(10)) : null;
     }
 
     /// <summary>Marks a handle used; false when another request used it first (single use under concurrency).</summary>
@@ -91,13 +122,29 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
             $"SELECT COUNT(*) FROM identity_revocations WHERE id IN ({string.Join(", ", names)})", parameters, cancellationToken: cancellationToken)) > 0;
     }
 
-    public async Task AddSessionAsync(SessionRow session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a new session and, when given, the first authorization code issued from it (whose client is then the
+    /// session's first portal), together: one round trip and one commit for a sign-in.
+    /// </summary>
+    public Task AddSessionAsync(SessionRow session, GrantRow? firstCode, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO identity_sessions (session_id, subject, auth_time, acr, amr, clients, expires_at) VALUES (@SessionId, @Subject, @AuthTime, @Acr, @amr, '', @ExpiresAt)",
-            new { session.SessionId, session.Subject, session.AuthTime, session.Acr, amr = string.Join(' ', session.Amr), session.ExpiresAt },
-            cancellationToken: cancellationToken));
+        const string InsertSession =
+            "INSERT INTO identity_sessions (session_id, subject, auth_time, acr, amr, clients, expires_at) " +
+            "VALUES (@sessionKey, @sessionSubject, @authTime, @acr, @amr, @clients, @sessionExpiresAt)";
+        var parameters = firstCode is null ? new DynamicParameters() : GrantParameters(firstCode);
+        parameters.AddDynamicParams(new
+        {
+            sessionKey = session.SessionId,
+            sessionSubject = session.Subject,
+            authTime = session.AuthTime,
+            acr = session.Acr,
+            amr = string.Join(' ', session.Amr),
+            clients = string.Join(' ', session.Clients),
+            sessionExpiresAt = session.ExpiresAt,
+        });
+        return firstCode is null
+            ? ExecuteTogetherAsync(InsertSession, parameters, cancellationToken)
+            : ExecuteTogetherAsync(InsertSession + "; " + InsertGrant, parameters, cancellationToken);
     }
 
     public async Task<SessionRow?> FindSessionAsync(string sessionId, CancellationToken cancellationToken)
@@ -114,19 +161,6 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
         return new SessionRow(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
             reader.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries), reader.GetString(5).Split(' ', StringSplitOptions.RemoveEmptyEntries),
             reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
-    }
-
-    public async Task AddSessionClientAsync(SessionRow session, string clientId, CancellationToken cancellationToken)
-    {
-        if (session.Clients.Contains(clientId))
-        {
-            return;
-        }
-
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE identity_sessions SET clients = clients || ' ' || @clientId WHERE session_id = @sessionId",
-            new { clientId, sessionId = session.SessionId }, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -232,6 +266,35 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM identity_logout_outbox WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+    }
+    private static DynamicParameters GrantParameters(GrantRow row)
+    {
+        var parameters = new DynamicParameters();
+        parameters.AddDynamicParams(new
+        {
+            row.HandleHash, row.Kind, row.GrantId, row.ClientId, row.Subject, row.SessionId, data = JsonSerializer.Serialize(row.Data, Json), row.CreatedAt, row.ExpiresAt,
+        });
+        return parameters;
+    }
+
+    private static GrantRow ReadGrant(DbDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5), JsonSerializer.Deserialize<GrantData>(reader.GetString(6), Json)!,
+            reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+
+    /// <summary>
+    /// Runs the statements of <paramref name="sql"/> all or none, in one round trip: PostgreSQL runs the statements of one
+    /// command in one implicit transaction (Npgsql sends them with a single Sync); SQLite, in process, needs an explicit one.
+    /// </summary>
+    private async Task ExecuteTogetherAsync(string sql, DynamicParameters parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = database.Dialect == SqlDialect.Sqlite ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 }
 

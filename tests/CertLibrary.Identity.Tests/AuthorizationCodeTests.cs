@@ -145,6 +145,39 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task Token_CodeWhoseSessionEndedBeforeRedemption_InvalidGrantAndCodeUsedUp()
+    {
+        using var flow = await OidcFlow.CreateAsync(factory);
+        var code = await flow.GetCodeAsync();
+        // Signing in again in the same browser ends the session the first code came from.
+        using var again = await flow.LoginAsync(flow.AuthorizeUrl(new() { ["prompt"] = "login" }));
+        Assert.NotNull(OidcFlow.Query(again)["code"]);
+
+        using var response = await flow.RedeemAsync(code);
+        using var retry = await flow.RedeemAsync(code);
+
+        var error = await IdentityApiFactory.JsonAsync(response);
+        Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
+        Assert.Equal("The grant was revoked.", error.GetProperty("error_description").GetString());
+        Assert.Equal("The authorization code was already used.", (await IdentityApiFactory.JsonAsync(retry)).GetProperty("error_description").GetString());
+    }
+
+    [Fact]
+    public async Task Sso_SecondAuthorizationOfAnotherPortal_CodeRedeemsWithTheSameSession()
+    {
+        using var flow = await OidcFlow.CreateAsync(factory);
+        var first = (await flow.TokensAsync()).GetProperty("id_token").GetString()!;
+        var other = await factory.Clients.CreateAsync(null, "Other portal", ["openid"], new ClientRegistrationOptions { RedirectUris = [OidcFlow.RedirectUri] });
+
+        using var response = await flow.Browser.GetAsync(flow.AuthorizeUrl(new() { ["client_id"] = other.ClientId, ["scope"] = "openid" }));
+        using var tokens = await flow.RedeemAsync(OidcFlow.Query(response)["code"], client: other);
+
+        var second = (await IdentityApiFactory.JsonAsync(tokens)).GetProperty("id_token").GetString()!;
+        Assert.Equal(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(first).GetClaim("sid").Value,
+            new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(second).GetClaim("sid").Value);
+    }
+
+    [Fact]
     public async Task Sso_SecondAuthorization_NoPasswordPrompt()
     {
         using var flow = await OidcFlow.CreateAsync(factory);

@@ -315,8 +315,7 @@ public sealed class BackChannelLogoutTests
                 ["pwd"], [], now.AddHours(1), null)).ToList();
             foreach (var session in sessions)
             {
-                await store.AddSessionAsync(session, CancellationToken.None);
-                await store.AddSessionClientAsync(session, client.ClientId, CancellationToken.None);
+                await store.AddSessionAsync(session with { Clients = [client.ClientId] }, null, CancellationToken.None);
             }
 
             await Task.WhenAll(sessions.Select(session => store.EndSessionAsync(session.SessionId, a.Issuer!, now, now.AddDays(1), CancellationToken.None)));
