@@ -35,6 +35,9 @@ public static class TestLogSink
         builder.ConfigureLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Information);
+
+            // Every request line too (successful ones are Debug), so that the scan covers what operators switch on.
+            logging.AddFilter("CertLibrary.Api.Requests", LogLevel.Debug);
             logging.AddProvider(new Provider());
         });
         builder.ConfigureServices(services => services.AddTransient<IStartupFilter, SecretCapture>());

@@ -1,0 +1,63 @@
+using System.Net;
+using CertLibrary.Api.Infrastructure;
+using CertLibrary.Identity.Tests;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CertLibrary.Api.Tests;
+
+/// <summary>
+/// The request lines: route templates only (never the raw path with its online-QR token), successful answers at Debug,
+/// refused ones at Information, server errors at Error, slow answers at Warning.
+/// </summary>
+public sealed class RequestLoggingTests : IDisposable
+{
+    private readonly LogCapture _logs = new();
+    private readonly ApiFactory _factory = new();
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        _logs.Dispose();
+    }
+
+    [Fact]
+    public async Task RequestLines_CarryRouteTemplate_AtLevelByOutcome()
+    {
+        using var app = _factory.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(_logs)));
+        using var http = app.CreateClient();
+        var token = "rq" + Guid.NewGuid().ToString("N");
+
+        using (var live = await http.GetAsync("/health/live"))
+        {
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+
+        using (await http.GetAsync("/v/" + token))
+        {
+        }
+
+        using (var refused = await http.GetAsync("/api/v1/me/certificates"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        var lines = _logs.Messages.Where(m => m.Contains(" " + RequestLogging.Category + ":", StringComparison.Ordinal)).ToList();
+        Assert.Contains(lines, l => l.StartsWith("Debug ", StringComparison.Ordinal) && l.Contains("HTTP GET /health/live answered 200", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("HTTP GET /v/{token} answered", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Information ", StringComparison.Ordinal) && l.Contains("HTTP GET /api/v1/me/certificates answered 401", StringComparison.Ordinal));
+        Assert.DoesNotContain(token, _logs.All, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(200, 5, LogLevel.Debug)]
+    [InlineData(302, 5, LogLevel.Debug)]
+    [InlineData(404, 5, LogLevel.Information)]
+    [InlineData(429, 5, LogLevel.Information)]
+    [InlineData(200, 1500, LogLevel.Warning)]
+    [InlineData(400, 1500, LogLevel.Warning)]
+    [InlineData(503, 5, LogLevel.Error)]
+    [InlineData(500, 2000, LogLevel.Error)]
+    public void LevelOf_StatusAndDuration_GivesLevel(int status, int milliseconds, LogLevel expected) =>
+        Assert.Equal(expected, RequestLogging.LevelOf(status, TimeSpan.FromMilliseconds(milliseconds)));
+}
