@@ -41,20 +41,14 @@ internal static class TotpAccountEndpoints
     public static async Task<IResult> EnableAsync(HttpContext context, SessionCookie sessions, TotpManager totp, CitizenManager citizens,
         IOptions<IdentityOptions> options, IAntiforgery antiforgery, CancellationToken cancellationToken)
     {
-        var (session, form, error) = await ReadPostAsync(context, sessions, antiforgery, cancellationToken);
+        // The password again: a session alone (a cookie left on a shared counter PC, or stolen) must not be enough to
+        // bind an attacker's authenticator to the account. Wrong passwords here count toward the lockout like at login.
+        var (session, form, password, error) = await ReadPostWithPasswordAsync(context, sessions, citizens, options.Value, antiforgery, cancellationToken);
         if (session is null)
         {
             return error!;
         }
 
-        // The password again: a session alone (a cookie left on a shared counter PC, or stolen) must not be enough to
-        // bind an attacker's authenticator to the account. Wrong passwords here count toward the lockout like at login.
-        if (await citizens.GetCitizenIdAsync(session.Subject, cancellationToken) is not { } citizenId)
-        {
-            return NotSignedIn(context);
-        }
-
-        var (password, _) = await citizens.CheckPasswordAsync(citizenId, form!["password"].ToString(), options.Value, cancellationToken);
         if (password != LoginOutcome.Success)
         {
             return await EnrolPageAsync(context, session.Subject, totp, antiforgery, password == LoginOutcome.LockedOut
@@ -97,18 +91,12 @@ internal static class TotpAccountEndpoints
     public static async Task<IResult> RegenerateRecoveryCodesAsync(HttpContext context, SessionCookie sessions, TotpManager totp, CitizenManager citizens,
         IOptions<IdentityOptions> options, IAntiforgery antiforgery, CancellationToken cancellationToken)
     {
-        var (session, form, error) = await ReadPostAsync(context, sessions, antiforgery, cancellationToken);
+        var (session, _, password, error) = await ReadPostWithPasswordAsync(context, sessions, citizens, options.Value, antiforgery, cancellationToken);
         if (session is null)
         {
             return error!;
         }
 
-        if (await citizens.GetCitizenIdAsync(session.Subject, cancellationToken) is not { } citizenId)
-        {
-            return NotSignedIn(context);
-        }
-
-        var (password, _) = await citizens.CheckPasswordAsync(citizenId, form!["password"].ToString(), options.Value, cancellationToken);
         if (password != LoginOutcome.Success)
         {
             return password == LoginOutcome.LockedOut
@@ -141,6 +129,25 @@ internal static class TotpAccountEndpoints
                 "Too many failures: the account is locked for 15 minutes.", StatusCodes.Status429TooManyRequests),
             _ => DisablePage(context, antiforgery, Pages.T(context, "验证码错误或已使用。", "Wrong or already used code.")),
         };
+    }
+
+    /// <summary><see cref="ReadPostAsync"/>, then the form's <c>password</c> checked with the lockout like at login.</summary>
+    private static async Task<(SessionRow? Session, IFormCollection? Form, LoginOutcome Password, IResult? Error)> ReadPostWithPasswordAsync(
+        HttpContext context, SessionCookie sessions, CitizenManager citizens, IdentityOptions options, IAntiforgery antiforgery, CancellationToken cancellationToken)
+    {
+        var (session, form, error) = await ReadPostAsync(context, sessions, antiforgery, cancellationToken);
+        if (session is null)
+        {
+            return (null, null, LoginOutcome.Invalid, error);
+        }
+
+        if (await citizens.GetCitizenIdAsync(session.Subject, cancellationToken) is not { } citizenId)
+        {
+            return (null, null, LoginOutcome.Invalid, NotSignedIn(context));
+        }
+
+        var (password, _) = await citizens.CheckPasswordAsync(citizenId, form!["password"].ToString(), options, cancellationToken);
+        return (session, form, password, null);
     }
 
     private static async Task<(SessionRow? Session, IFormCollection? Form, IResult? Error)> ReadPostAsync(

@@ -52,12 +52,7 @@ public sealed class TwoNodeApiTests
     {
         using var redis = new RedisServer();
         await using var nodes = await TwoNodes.StartAsync(redis);
-        using var issued = await ApiFactory.PostJsonAsync(nodes.OnA, "/api/v1/certificates", ApiFactory.MarriageRequest());
-        var id = (await ApiFactory.JsonAsync(issued)).GetProperty("id").GetString();
-        using var qrRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{id}/qr?form=offline");
-        qrRequest.Headers.Accept.ParseAdd("text/plain");
-        using var qrResponse = await nodes.OnA.SendAsync(qrRequest);
-        var qr = await qrResponse.Content.ReadAsStringAsync();
+        var (id, qr) = await IssueWithOfflineQrAsync(nodes.OnA);
         var verifierB = nodes.B.CreateClient();
         var verifierA = nodes.A.CreateClient();
         for (var i = 0; i < 3; i++)
@@ -88,12 +83,7 @@ public sealed class TwoNodeApiTests
     {
         using var redis = new RedisServer();
         await using var nodes = await TwoNodes.StartAsync(redis);
-        using var issued = await ApiFactory.PostJsonAsync(nodes.OnA, "/api/v1/certificates", ApiFactory.MarriageRequest());
-        var id = (await ApiFactory.JsonAsync(issued)).GetProperty("id").GetString();
-        using var qrRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{id}/qr?form=offline");
-        qrRequest.Headers.Accept.ParseAdd("text/plain");
-        using var qrResponse = await nodes.OnA.SendAsync(qrRequest);
-        var qr = await qrResponse.Content.ReadAsStringAsync();
+        var (_, qr) = await IssueWithOfflineQrAsync(nodes.OnA);
         Assert.StartsWith("CL1:", qr, StringComparison.Ordinal);
         var verifier = nodes.B.CreateClient();
         for (var i = 0; i < 3; i++)
@@ -108,6 +98,17 @@ public sealed class TwoNodeApiTests
         var answer = await ApiFactory.JsonAsync(await verifier.PostAsJsonAsync("/api/v1/verify", new { qr }));
         Assert.Equal("invalid", answer.GetProperty("result").GetString());
         Assert.Contains("revoked", answer.GetProperty("reasons").ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Issues a 结婚证 through <paramref name="department"/> and fetches its offline QR text.</summary>
+    private static async Task<(string? Id, string Qr)> IssueWithOfflineQrAsync(HttpClient department)
+    {
+        using var issued = await ApiFactory.PostJsonAsync(department, "/api/v1/certificates", ApiFactory.MarriageRequest());
+        var id = (await ApiFactory.JsonAsync(issued)).GetProperty("id").GetString();
+        using var qrRequest = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{id}/qr?form=offline");
+        qrRequest.Headers.Accept.ParseAdd("text/plain");
+        using var qrResponse = await department.SendAsync(qrRequest);
+        return (id, await qrResponse.Content.ReadAsStringAsync());
     }
 }
 

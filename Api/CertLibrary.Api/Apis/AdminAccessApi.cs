@@ -112,22 +112,7 @@ public static class AdminAccessApi
                 errors["scopes"] = [$"A portal client needs openid and may also have: {string.Join(", ", PortalScopes.Skip(1))}."];
             }
 
-            if (body.RedirectUris is not { Count: > 0 and <= MaxUris })
-            {
-                errors["redirectUris"] = [$"A portal client needs 1 to {MaxUris} redirect URIs."];
-            }
-
-            if (body.PostLogoutRedirectUris is { Count: > MaxUris })
-            {
-                errors["postLogoutRedirectUris"] = [$"At most {MaxUris} post-logout redirect URIs."];
-            }
-
-            CheckUris(errors, "redirectUris", body.RedirectUris);
-            CheckUris(errors, "postLogoutRedirectUris", body.PostLogoutRedirectUris);
-            if (body.BackChannelLogoutUri is not null && ClientManager.CheckUri(body.BackChannelLogoutUri) is { } backChannelError)
-            {
-                errors["backChannelLogoutUri"] = [backChannelError];
-            }
+            CheckPortalUris(errors, body.RedirectUris, body.PostLogoutRedirectUris, body.BackChannelLogoutUri);
         }
         else if (scopes.Count == 0 || scopes.Any(s => !DepartmentScopes.Contains(s)))
         {
@@ -155,6 +140,28 @@ public static class AdminAccessApi
         var credentials = await clients.CreateAsync(department, body.Name!.Trim(), [.. scopes!.OfType<string>().Distinct()], registration, cancellationToken);
         return TypedResults.Created($"/api/v1/admin/clients/{credentials.ClientId}", new CreatedClient(
             credentials.ClientId, isPublic ? null : credentials.ClientSecret, isPublic ? PublicType : ConfidentialType));
+    }
+
+    /// <summary>The URI rules of a portal client, the same at registration and update.</summary>
+    private static void CheckPortalUris(Dictionary<string, string[]> errors, IReadOnlyList<string?>? redirectUris, IReadOnlyList<string?>? postLogoutRedirectUris,
+        string? backChannelLogoutUri)
+    {
+        if (redirectUris is not { Count: > 0 and <= MaxUris })
+        {
+            errors["redirectUris"] = [$"A portal client needs 1 to {MaxUris} redirect URIs."];
+        }
+
+        if (postLogoutRedirectUris is { Count: > MaxUris })
+        {
+            errors["postLogoutRedirectUris"] = [$"At most {MaxUris} post-logout redirect URIs."];
+        }
+
+        CheckUris(errors, "redirectUris", redirectUris);
+        CheckUris(errors, "postLogoutRedirectUris", postLogoutRedirectUris);
+        if (backChannelLogoutUri is not null && ClientManager.CheckUri(backChannelLogoutUri) is { } backChannelError)
+        {
+            errors["backChannelLogoutUri"] = [backChannelError];
+        }
     }
 
     private static void CheckUris(Dictionary<string, string[]> errors, string field, IReadOnlyList<string?>? uris)
@@ -210,22 +217,7 @@ public static class AdminAccessApi
         }
         else if (portal)
         {
-            if (body.RedirectUris is not { Count: > 0 and <= MaxUris })
-            {
-                errors["redirectUris"] = [$"A portal client needs 1 to {MaxUris} redirect URIs."];
-            }
-
-            if (body.PostLogoutRedirectUris is { Count: > MaxUris })
-            {
-                errors["postLogoutRedirectUris"] = [$"At most {MaxUris} post-logout redirect URIs."];
-            }
-
-            CheckUris(errors, "redirectUris", body.RedirectUris);
-            CheckUris(errors, "postLogoutRedirectUris", body.PostLogoutRedirectUris);
-            if (body.BackChannelLogoutUri is not null && ClientManager.CheckUri(body.BackChannelLogoutUri) is { } backChannelError)
-            {
-                errors["backChannelLogoutUri"] = [backChannelError];
-            }
+            CheckPortalUris(errors, body.RedirectUris, body.PostLogoutRedirectUris, body.BackChannelLogoutUri);
         }
 
         if (errors.Count > 0)
