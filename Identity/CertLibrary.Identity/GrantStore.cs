@@ -147,6 +147,31 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
             : ExecuteTogetherAsync(InsertSession + "; " + InsertGrant, parameters, cancellationToken);
     }
 
+    /// <summary>The citizen's sessions that have neither ended nor expired at <paramref name="now"/>.</summary>
+    public async Task<IReadOnlyList<SessionRow>> OpenSessionsAsync(string subject, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            "SELECT session_id FROM identity_sessions WHERE subject = @subject AND ended_at IS NULL",
+            new { subject }, cancellationToken: cancellationToken));
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        var sessions = new List<SessionRow>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (await FindSessionAsync(id, cancellationToken) is { EndedAt: null } session && session.ExpiresAt > now)
+            {
+                sessions.Add(session);
+            }
+        }
+
+        return sessions;
+    }
+
     public async Task<SessionRow?> FindSessionAsync(string sessionId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);

@@ -36,6 +36,31 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task ResetSecondFactor_EndsEveryOpenSession_TokensRevoked_BrowserMustSignInAgain()
+    {
+        using var flow = await OidcFlow.CreateAsync(Factory);
+        await TotpFlow.EnrolAsync(flow, fixture.Time);
+
+        // The browser's session (signed in for the enrolment) gives a portal its tokens without a prompt.
+        using var sso = await flow.Browser.GetAsync(flow.AuthorizeUrl());
+        using var redeemed = await flow.RedeemAsync(OidcFlow.Query(sso)["code"]);
+        var tokens = await IdentityApiFactory.JsonAsync(redeemed);
+        var accessToken = tokens.GetProperty("access_token").GetString()!;
+        var refreshToken = tokens.GetProperty("refresh_token").GetString()!;
+        Assert.True(await flow.IsActiveAsync(accessToken));
+        using var admin = await AdminAsync();
+
+        using var response = await admin.PostAsJsonAsync(ResetPath, new { subject = flow.Subject });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(await flow.IsActiveAsync(accessToken));
+        Assert.False(await flow.IsActiveAsync(refreshToken));
+        using var silent = await flow.Browser.GetAsync(flow.AuthorizeUrl(new() { ["prompt"] = "none" }));
+        Assert.Equal(HttpStatusCode.Redirect, silent.StatusCode);
+        Assert.Contains("error=login_required", silent.Headers.Location!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unlock_LockedAccount_RightPasswordSignsInAgain_AuditedWithoutNumber()
     {
         using var flow = await OidcFlow.CreateAsync(Factory);

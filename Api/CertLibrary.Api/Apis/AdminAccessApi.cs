@@ -52,7 +52,7 @@ public static class AdminAccessApi
         group.MapPost("/citizens/second-factor/reset", ResetSecondFactorAsync).WithName("ResetCitizenSecondFactor")
             .WithSummary("Reset a citizen's second factor")
             .WithDescription("Account recovery at a counter: switches TOTP off and deletes the recovery codes, so the citizen signs in with the "
-                + "password and may enrol again. The citizen is named in the body ({\"idNumber\"} or {\"subject\"}), never in the URL; the audit "
+                + "password and may enrol again; every open sign-in session of the citizen is ended (its tokens revoked, its portals notified). The citizen is named in the body ({\"idNumber\"} or {\"subject\"}), never in the URL; the audit "
                 + "event holds the administrator's client id and the opaque subject only.");
         group.MapPost("/citizens/unlock", UnlockCitizenAsync).WithName("UnlockCitizen")
             .WithSummary("Unlock a citizen account")
@@ -294,9 +294,19 @@ public static class AdminAccessApi
             ? TypedResults.Ok(citizen)
             : Problems.From(CertStoreError.NotFound("Citizen"));
 
+    /// <summary>The second factor switched off, then every open session of the citizen ended (a session signed in with the lost authenticator must not outlive it).</summary>
     private static Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> ResetSecondFactorAsync(
-        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken) =>
-        RecoverAccountAsync(request, user, citizens, time, citizens.ResetSecondFactorAsync, cancellationToken);
+        HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, CitizenSessions sessions, TimeProvider time, CancellationToken cancellationToken) =>
+        RecoverAccountAsync(request, user, citizens, time, async (subject, administrator, token) =>
+        {
+            var status = await citizens.ResetSecondFactorAsync(subject, administrator, token);
+            if (status is not null)
+            {
+                await sessions.EndAllAsync(request.HttpContext, subject, token);
+            }
+
+            return status;
+        }, cancellationToken);
 
     private static Task<Results<Ok<CitizenAccountStatus>, ProblemHttpResult>> UnlockCitizenAsync(
         HttpRequest request, ClaimsPrincipal user, CitizenManager citizens, TimeProvider time, CancellationToken cancellationToken) =>
