@@ -110,7 +110,7 @@ public sealed partial class CitizenManager(
     /// <summary>The citizen with this subject, or null.</summary>
     public async Task<Citizen?> FindBySubjectAsync(string subject, CancellationToken cancellationToken = default)
     {
-        var row = await FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        var row = await FindRowBySubjectAsync(subject, cancellationToken);
         return row?.Citizen;
     }
 
@@ -124,7 +124,7 @@ public sealed partial class CitizenManager(
     /// <summary>The identity number of a citizen (for the <c>citizen_id</c> claim only), or null.</summary>
     public async Task<CitizenId?> GetCitizenIdAsync(string subject, CancellationToken cancellationToken = default)
     {
-        var row = await FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        var row = await FindRowBySubjectAsync(subject, cancellationToken);
         if (row is null)
         {
             return null;
@@ -223,7 +223,7 @@ public sealed partial class CitizenManager(
 
     /// <summary>Second factor and lockout state of an account, or null for an unknown subject.</summary>
     public async Task<CitizenAccountStatus?> GetStatusAsync(string subject, CancellationToken cancellationToken = default) =>
-        await FindRowAsync("subject = @subject", new { subject }, cancellationToken) is { } row
+        await FindRowBySubjectAsync(subject, cancellationToken) is { } row
             ? new CitizenAccountStatus(row.Citizen.Subject, row.Citizen.TotpEnabled, IsLockedOut(row), row.LockedUntil is { } until && IsLockedOut(row) ? until : null)
             : null;
 
@@ -271,6 +271,9 @@ public sealed partial class CitizenManager(
 
         return LoginOutcome.Invalid;
     }
+
+    internal Task<CitizenRow?> FindRowBySubjectAsync(string subject, CancellationToken cancellationToken) =>
+        FindRowAsync("subject = @subject", new { subject }, cancellationToken);
 
     internal async Task<CitizenRow?> FindRowAsync(string where, object args, CancellationToken cancellationToken)
     {

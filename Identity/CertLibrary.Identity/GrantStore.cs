@@ -152,18 +152,11 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT session_id FROM identity_sessions WHERE subject = @subject AND ended_at IS NULL",
-            new { subject }, cancellationToken: cancellationToken));
-        var ids = new List<string>();
+            SelectSession + "WHERE subject = @subject AND ended_at IS NULL", new { subject }, cancellationToken: cancellationToken));
+        var sessions = new List<SessionRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            ids.Add(reader.GetString(0));
-        }
-
-        var sessions = new List<SessionRow>(ids.Count);
-        foreach (var id in ids)
-        {
-            if (await FindSessionAsync(id, cancellationToken) is { EndedAt: null } session && session.ExpiresAt > now)
+            if (ReadSession(reader) is { } session && session.ExpiresAt > now)
             {
                 sessions.Add(session);
             }
@@ -176,17 +169,16 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT session_id, subject, auth_time, acr, amr, clients, expires_at, ended_at FROM identity_sessions WHERE session_id = @sessionId",
-            new { sessionId }, cancellationToken: cancellationToken));
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
+            SelectSession + "WHERE session_id = @sessionId", new { sessionId }, cancellationToken: cancellationToken));
+        return await reader.ReadAsync(cancellationToken) ? ReadSession(reader) : null;
+    }
 
-        return new SessionRow(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
+    private const string SelectSession = "SELECT session_id, subject, auth_time, acr, amr, clients, expires_at, ended_at FROM identity_sessions ";
+
+    private static SessionRow ReadSession(System.Data.Common.DbDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
             reader.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries), reader.GetString(5).Split(' ', StringSplitOptions.RemoveEmptyEntries),
             reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
-    }
 
     /// <summary>
     /// Ends a session in one transaction: marks it ended, revokes every token bound to its <c>sid</c> until

@@ -57,8 +57,7 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton<SessionCookie>();
         services.TryAddSingleton<AuthorizeEndpoint>();
         services.TryAddSingleton<BackChannelLogoutNotifier>();
-        services.TryAddSingleton(sp => new CitizenSessions(sp.GetRequiredService<GrantStore>(), sp.GetRequiredService<BackChannelLogoutNotifier>(),
-            sp.GetRequiredService<IssuerResolver>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new CitizenSessions(sp.GetRequiredService<GrantStore>(), sp.GetRequiredService<SessionCookie>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService(sp => sp.GetRequiredService<BackChannelLogoutNotifier>());
         services.AddHttpClient(BackChannelLogoutNotifier.HttpClientName, (sp, http) =>
                 http.Timeout = sp.GetRequiredService<IOptions<IdentityOptions>>().Value.BackChannelLogoutTimeout)

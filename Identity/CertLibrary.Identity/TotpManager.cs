@@ -38,17 +38,21 @@ internal sealed partial class TotpManager(
     /// <summary>How long a shown, unconfirmed secret stays valid (reloading the page within it shows the same one).</summary>
     public static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
 
+    /// <summary>The citizen's row when a second factor may be enrolled; otherwise why not (unknown, or already enrolled).</summary>
+    private async Task<(CitizenManager.CitizenRow? Row, TotpOutcome Refused)> FindEnrollableAsync(string subject, CancellationToken cancellationToken) =>
+        await citizens.FindRowBySubjectAsync(subject, cancellationToken) switch
+        {
+            null => (null, TotpOutcome.NotEnrolled),
+            { Citizen.TotpEnabled: true } => (null, TotpOutcome.AlreadyEnrolled),
+            var row => (row, TotpOutcome.Success),
+        };
+
     public async Task<(TotpOutcome Outcome, TotpEnrolment? Enrolment)> BeginEnrolmentAsync(string subject, CancellationToken cancellationToken)
     {
-        var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        var (row, refused) = await FindEnrollableAsync(subject, cancellationToken);
         if (row is null)
         {
-            return (TotpOutcome.NotEnrolled, null);
-        }
-
-        if (row.Citizen.TotpEnabled)
-        {
-            return (TotpOutcome.AlreadyEnrolled, null);
+            return (refused, null);
         }
 
         var now = time.GetUtcNow();
@@ -77,15 +81,10 @@ internal sealed partial class TotpManager(
     /// </summary>
     public async Task<(TotpOutcome Outcome, IReadOnlyList<string>? RecoveryCodes)> ConfirmEnrolmentAsync(string subject, string code, CancellationToken cancellationToken)
     {
-        var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        var (row, refused) = await FindEnrollableAsync(subject, cancellationToken);
         if (row is null)
         {
-            return (TotpOutcome.NotEnrolled, null);
-        }
-
-        if (row.Citizen.TotpEnabled)
-        {
-            return (TotpOutcome.AlreadyEnrolled, null);
+            return (refused, null);
         }
 
         var now = time.GetUtcNow();
@@ -124,7 +123,7 @@ internal sealed partial class TotpManager(
     /// </summary>
     public async Task<(TotpOutcome Outcome, IReadOnlyList<string>? RecoveryCodes)> RegenerateRecoveryCodesAsync(string subject, CancellationToken cancellationToken)
     {
-        var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        var row = await citizens.FindRowBySubjectAsync(subject, cancellationToken);
         if (row is not { Citizen.TotpEnabled: true })
         {
             return (TotpOutcome.NotEnrolled, null);
@@ -154,7 +153,7 @@ internal sealed partial class TotpManager(
     /// </summary>
     public async Task<TotpOutcome> VerifyRecoveryCodeAsync(string subject, string code, CancellationToken cancellationToken)
     {
-        var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        var row = await citizens.FindRowBySubjectAsync(subject, cancellationToken);
         if (row is not { Citizen.TotpEnabled: true })
         {
             return TotpOutcome.NotEnrolled;
@@ -207,7 +206,7 @@ internal sealed partial class TotpManager(
     /// </summary>
     public async Task<TotpOutcome> VerifyAsync(string subject, string code, CancellationToken cancellationToken)
     {
-        var row = await citizens.FindRowAsync("subject = @subject", new { subject }, cancellationToken);
+        var row = await citizens.FindRowBySubjectAsync(subject, cancellationToken);
         if (row?.SealedTotpSecret is not { } sealedSecret)
         {
             return TotpOutcome.NotEnrolled;

@@ -63,6 +63,14 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     public async Task SeedAsync() => await DemoSeeder.SeedAsync(Services, TextWriter.Null, default);
 
+    /// <summary>Starts the server, seeds the demo data and returns a client of 民政部 allowed to issue and use.</summary>
+    public async Task<HttpClient> StartWithCivilAffairsClientAsync()
+    {
+        _ = Server;
+        await SeedAsync();
+        return await ClientForAsync(CivilAffairs, "certlib.issue", "certlib.use");
+    }
+
     /// <summary>An HTTP client carrying a fresh access token of a new client of <paramref name="department"/>.</summary>
     public async Task<HttpClient> ClientForAsync(string? department, params string[] scopes)
     {

@@ -33,9 +33,7 @@ public sealed class HostileInputTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _ = _factory.Server;
-        await _factory.SeedAsync();
-        _civil = await _factory.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        _civil = await _factory.StartWithCivilAffairsClientAsync();
         _anonymous = _factory.CreateClient();
         for (var i = 0; i < 3; i++)
         {

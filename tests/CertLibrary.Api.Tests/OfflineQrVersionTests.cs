@@ -18,9 +18,7 @@ public sealed class OfflineQrVersionTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task InitializeAsync()
     {
-        _ = _factory.Server;
-        await _factory.SeedAsync();
-        _civil = await _factory.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        _civil = await _factory.StartWithCivilAffairsClientAsync();
     }
 
     public Task DisposeAsync()

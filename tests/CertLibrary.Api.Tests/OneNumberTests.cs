@@ -29,9 +29,7 @@ public sealed class OneNumberTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _ = _factory.Server;
-        await _factory.SeedAsync();
-        _civil = await _factory.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        _civil = await _factory.StartWithCivilAffairsClientAsync();
         _housing = await _factory.ClientForAsync(ApiFactory.Housing, "certlib.issue", "certlib.use");
     }
 

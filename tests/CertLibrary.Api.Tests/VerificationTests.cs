@@ -21,9 +21,7 @@ public sealed class VerificationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _ = _factory.Server;
-        await _factory.SeedAsync();
-        _civil = await _factory.ClientForAsync(ApiFactory.CivilAffairs, "certlib.issue", "certlib.use");
+        _civil = await _factory.StartWithCivilAffairsClientAsync();
         _public = _factory.CreateClient();
     }
 
