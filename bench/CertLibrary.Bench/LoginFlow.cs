@@ -31,7 +31,7 @@ internal static partial class LoginFlow
         };
         var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
             $"{Uri.EscapeDataString(set.Portal.ClientId)}:{Uri.EscapeDataString(set.Portal.Secret)}")));
-        return await LoadGenerator.RunAsync(ct => LoginOnceAsync(http, set, basic, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        return await LoadGenerator.RunAsync(ct => LoginOnceAsync(http, set, basic, ct), options.Concurrency, options.LoginWarmUp, options.LoginDuration);
     }
 
     private static async Task<(int Units, string? Failure)> LoginOnceAsync(HttpClient http, PostgresDataset set, AuthenticationHeaderValue basic, CancellationToken cancellationToken)

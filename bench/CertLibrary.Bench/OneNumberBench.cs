@@ -63,7 +63,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             smallResults = await MeasureSmallAsync(smallApi, smallHttp, smallToken, smallSet, smallData);
         }
 
-        var sqlite = await SqliteLookupAsync();
+        var (sqlite, sqliteVerify) = await SqliteAsync();
 
         // Ceiling: the same requests (same headers, same bodies) against constant-JSON Kestrel.
         LoadResult lookupCeiling, verifyCeiling;
@@ -90,6 +90,8 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 $"peak VmRSS sampled every 100 ms during the load; {sqlite.PeakRss:0} MiB on SQLite"),
             new Figure("offline QR verification, POST /api/v1/verify (ES256)", Value(smallResults.Verify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests", "≥ 0.3× ceiling",
                 $"{options.Concurrency} concurrent, {smallResults.QrTexts.Count} QR texts from GET /qr (text/plain) in turn, every answer 'valid'; p50 {smallResults.Verify.P50Milliseconds:0.0} ms, p99 {smallResults.Verify.P99Milliseconds:0.0} ms{HttpBench.Failures(smallResults.Verify)}"),
+            new Figure("offline QR verification, POST /api/v1/verify (ES256), SQLite, one node", Value(sqliteVerify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests", "≥ 0.3× ceiling",
+                $"the embedded default: live status from the in-process cache, no Redis round trip; {options.Concurrency} concurrent, every answer 'valid'; p50 {sqliteVerify.P50Milliseconds:0.0} ms, p99 {sqliteVerify.P99Milliseconds:0.0} ms{HttpBench.Failures(sqliteVerify)}"),
             LatencyFigure("lookup p50, first lookup of a holder (uncached)", large, small, latency.Large.Cold, latency.Small.Cold, largeData, smallData),
             LatencyFigure("lookup p50, repeated lookups (cached)", large, small, latency.Large.Warm, latency.Small.Warm, largeData, smallData),
             new Figure("citizen logins (authorize → login form → code → token), PostgreSQL", Value(smallResults.Logins), "logins/s", smallResults.HashRate,
@@ -246,14 +248,20 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         return new LookupLoad(load, Interlocked.Read(ref answered), 0, peak);
     }
 
-    /// <summary>The lookup on SQLite: the API's embedded default, 20 certificates issued through the API to the demo citizen.</summary>
-    private async Task<LookupLoad> SqliteLookupAsync()
+    /// <summary>
+    /// The lookup and the offline-QR verification on SQLite: the API's embedded default (one node, in-process cache, so a
+    /// verification checks the live status without a Redis round trip), 20 certificates issued through the API to the
+    /// demo citizen.
+    /// </summary>
+    private async Task<(LookupLoad Lookup, LoadResult Verify)> SqliteAsync()
     {
         var directory = Directory.CreateTempSubdirectory("certlib-bench-");
         try
         {
             var database = Path.Combine(directory.FullName, "certlib.db");
             LookupLoad lookup;
+            LoadResult verify;
+            string[] ids;
             await using (var api = await ChildHost.StartAsync(options.ApiDll, address => new Dictionary<string, string>
             {
                 ["CERTLIB_STORE"] = "sqlite",
@@ -261,6 +269,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 ["CERTLIB_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
                 ["CERTLIB_ISSUER"] = address.ToString().TrimEnd('/'),
                 ["CERTLIB_LOOKUP_PER_MINUTE"] = "100000000", // one bench client is one department: the per-department limit is raised for the bench only
+                ["CERTLIB_VERIFY_PER_MINUTE"] = "100000000", // and so is the per-address verification limit (all load comes from 127.0.0.1)
             }, "/health/ready", ["--seed-demo"], TimeSpan.FromSeconds(60)))
             {
                 var (clientId, secret) = await HttpBench.DemoClientAsync(api);
@@ -274,9 +283,15 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                     issue.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
                     using var issued = await http.SendAsync(issue);
                     issued.EnsureSuccessStatusCode();
+                    var answer = await issued.Content.ReadFromJsonAsync<JsonObject>();
+                    ids = [.. answer!["items"]!.AsArray().Select(i => i!["certificate"]!["id"]!.GetValue<string>())];
                 }
 
                 lookup = await LookupLoadAsync(api, http, token, HttpBench.HolderNumber);
+                // QR texts by id, not through a lookup: the access log must hold exactly the load's lookups.
+                var qrTexts = await QrTextsAsync(http, token, ids);
+                verify = await LoadGenerator.RunAsync(ct => VerifyOnceAsync(http, qrTexts, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+                log($"offline QR verification (SQLite, one node): {verify}");
             }
 
             await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString);
@@ -290,7 +305,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 throw new InvalidOperationException($"The SQLite access log holds {rows} lookup rows for {lookup.Lookups} answered lookups.");
             }
 
-            return lookup with { AccessLogRows = rows };
+            return (lookup with { AccessLogRows = rows }, verify);
         }
         finally
         {
@@ -300,12 +315,16 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
     }
 
     /// <summary>Offline QR texts (ES256) of the holder's 结婚证 certificates, as GET /qr answers them for Accept: text/plain.</summary>
-    private static async Task<IReadOnlyList<string>> QrTextsAsync(HttpClient http, string token, string holder)
+    private static async Task<IReadOnlyList<string>> QrTextsAsync(HttpClient http, string token, string holder) =>
+        await QrTextsAsync(http, token, (await LookupAsync(http, token, holder)).Where(c => c!["typeCode"]!.GetValue<string>() == MarriageType).Select(c => c!["id"]!.GetValue<string>()));
+
+    /// <summary>Offline QR texts (ES256) of the given 结婚证 certificates.</summary>
+    private static async Task<IReadOnlyList<string>> QrTextsAsync(HttpClient http, string token, IEnumerable<string> ids)
     {
         var texts = new List<string>();
-        foreach (var certificate in (await LookupAsync(http, token, holder)).Where(c => c!["typeCode"]!.GetValue<string>() == MarriageType))
+        foreach (var id in ids)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{Uri.EscapeDataString(certificate!["id"]!.GetValue<string>())}/qr?form=offline");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{Uri.EscapeDataString(id)}/qr?form=offline");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
             using var response = await http.SendAsync(request);
