@@ -125,19 +125,21 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         var lookupsBefore = await set.CountAsync(LookupRowsSql);
         var lookup = await LookupLoadAsync(api, http, token, data.ProbeHolders[0]);
         var rows = await set.CountAsync(LookupRowsSql) - lookupsBefore;
-        log($"cached lookup (PostgreSQL + Redis): {lookup.Load}; access log +{rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB");
+        log($"cached lookup (PostgreSQL + Redis): {lookup.Load}; access log +{rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB; {lookup.CpuUse}");
         if (rows != lookup.Lookups)
         {
             throw new InvalidOperationException($"The access log gained {rows} lookup rows for {lookup.Lookups} answered lookups.");
         }
 
         var qrTexts = await QrTextsAsync(http, token, data.ProbeHolders[0]);
+        var verifyCpu = CpuUse.Start(api.ProcessId);
         var verify = await LoadGenerator.RunAsync(ct => VerifyOnceAsync(http, qrTexts, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-        log($"offline QR verification (ES256): {verify}");
+        log($"offline QR verification (ES256): {verify}; {verifyCpu.Describe("API")}");
 
         var hashRate = PasswordHashRate();
+        var loginCpu = CpuUse.Start(api.ProcessId);
         var logins = await LoginFlow.RunAsync(api.Address, set, options);
-        log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
+        log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; {loginCpu.Describe("API")}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
         return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, verify, logins, hashRate);
     }
 
@@ -233,6 +235,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 await Task.Delay(100, CancellationToken.None);
             }
         });
+        var cpu = CpuUse.Start(api.ProcessId);
         var load = await LoadGenerator.RunAsync(async ct =>
         {
             var result = await LookupOnceAsync(http, token, holder, ct);
@@ -243,9 +246,10 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
 
             return result;
         }, options.Concurrency, options.WarmUp, options.LoadDuration);
+        var cpuUse = cpu.Describe("API");
         await sampling.CancelAsync();
         await sampler;
-        return new LookupLoad(load, Interlocked.Read(ref answered), 0, peak);
+        return new LookupLoad(load, Interlocked.Read(ref answered), 0, peak, cpuUse);
     }
 
     /// <summary>
@@ -290,8 +294,9 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 lookup = await LookupLoadAsync(api, http, token, HttpBench.HolderNumber);
                 // QR texts by id, not through a lookup: the access log must hold exactly the load's lookups.
                 var qrTexts = await QrTextsAsync(http, token, ids);
+                var verifyCpu = CpuUse.Start(api.ProcessId);
                 verify = await LoadGenerator.RunAsync(ct => VerifyOnceAsync(http, qrTexts, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-                log($"offline QR verification (SQLite, one node): {verify}");
+                log($"offline QR verification (SQLite, one node): {verify}; {verifyCpu.Describe("API")}");
             }
 
             await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString);
@@ -299,7 +304,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             await using var command = connection.CreateCommand();
             command.CommandText = LookupRowsSql;
             var rows = Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-            log($"cached lookup (SQLite): {lookup.Load}; access log {rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB");
+            log($"cached lookup (SQLite): {lookup.Load}; access log {rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB; {lookup.CpuUse}");
             if (rows != lookup.Lookups)
             {
                 throw new InvalidOperationException($"The SQLite access log holds {rows} lookup rows for {lookup.Lookups} answered lookups.");
@@ -424,7 +429,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
 
     private sealed record Latency(LoadResult Cold, LoadResult Warm);
 
-    private sealed record LookupLoad(LoadResult Load, long Lookups, long AccessLogRows, double PeakRss);
+    private sealed record LookupLoad(LoadResult Load, long Lookups, long AccessLogRows, double PeakRss, string CpuUse);
 
     private sealed record LatencyTarget(HttpClient Http, string Token, IReadOnlyList<string> Probes);
 
