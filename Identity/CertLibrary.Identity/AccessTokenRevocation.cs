@@ -63,13 +63,13 @@ public sealed class AccessTokenRevocation
     public async ValueTask<bool> IsRevokedAsync(JsonWebToken token, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(token);
-        var subject = TokenIds.From(token);
-        if (subject is null)
+        var parsed = TokenIds.From(token);
+        if (parsed is null)
         {
             return true;
         }
 
-        var ids = subject.Value;
+        var ids = parsed.Value;
         var now = _time.GetUtcNow();
         while (true)
         {
