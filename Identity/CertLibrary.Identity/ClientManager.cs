@@ -54,7 +54,7 @@ public sealed class ClientRegistrationOptions
 }
 
 /// <summary>Registers OAuth clients and checks their secrets. Business rules live here; SQL stays plain.</summary>
-public sealed partial class ClientManager(ICertLibraryDatabase database, TimeProvider time, ILogger<ClientManager> logger)
+public sealed partial class ClientManager(ICertLibraryDatabase database, AccessTokenRevocation accessTokens, TimeProvider time, ILogger<ClientManager> logger)
 {
     private const string Columns =
         "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client";
@@ -233,7 +233,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
     /// <summary>
     /// Deletes a client in one transaction: every grant it holds is revoked (its refresh tokens stop working and the access
     /// tokens issued from them stop introspecting active), its codes and refresh tokens are removed, and pending
-    /// back-channel logouts to it are dropped. False for an unknown client.
+    /// back-channel logouts to it are dropped. False for an unknown client. Every access token of the client, client
+    /// credentials ones included, is refused by the API (<see cref="AccessTokenRevocation"/>): on this node once this
+    /// returns, on other nodes within <see cref="IdentityOptions.RevocationCheckInterval"/>.
     /// </summary>
     public async Task<bool> DeleteAsync(string clientId, CancellationToken cancellationToken = default)
     {
@@ -257,6 +259,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, TimePro
         }
 
         await transaction.CommitAsync(cancellationToken);
+        accessTokens.Revoked("client", clientId);
         LogClientDeleted(logger, clientId);
         return true;
     }

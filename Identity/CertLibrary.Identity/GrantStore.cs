@@ -23,8 +23,12 @@ internal sealed record GrantRow(
 /// <summary>An SSO session.</summary>
 internal sealed record SessionRow(string SessionId, string Subject, DateTimeOffset AuthTime, string Acr, string[] Amr, string[] Clients, DateTimeOffset ExpiresAt, DateTimeOffset? EndedAt);
 
-/// <summary>Plain reads and writes of codes, refresh tokens, sessions and revocations; the rules live in the grant handlers.</summary>
-internal sealed class GrantStore(ICertLibraryDatabase database)
+/// <summary>
+/// Plain reads and writes of codes, refresh tokens, sessions and revocations; the rules live in the grant handlers. Each
+/// stored revocation (of a token, a grant or a session) is also marked in this node's <see cref="AccessTokenRevocation"/>
+/// cache before the call returns, so this node's API refuses the affected access tokens at once.
+/// </summary>
+internal sealed class GrantStore(ICertLibraryDatabase database, AccessTokenRevocation accessTokens)
 {
     private const string GrantColumns = "handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at, consumed_at";
 
@@ -99,6 +103,7 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_revocations (id, kind, revoked_at, expires_at) VALUES (@id, @kind, @now, @expiresAt) ON CONFLICT (id) DO NOTHING",
             new { id = kind + ":" + id, kind, now, expiresAt }, cancellationToken: cancellationToken));
+        accessTokens.Revoked(kind, id);
     }
 
     public async Task<bool> IsRevokedAsync(IEnumerable<(string Kind, string? Id)> ids, CancellationToken cancellationToken)
@@ -216,6 +221,7 @@ internal sealed class GrantStore(ICertLibraryDatabase database)
         }
 
         await transaction.CommitAsync(cancellationToken);
+        accessTokens.Revoked("session", sessionId);
         return true;
     }
 

@@ -15,6 +15,13 @@ public sealed class IdentityOptions
     /// <summary>Lifetime of access tokens (RFC 9068 JWTs).</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a node reuses its answer to "was this access token revoked, or its client deleted?" before asking the
+    /// database again (<see cref="AccessTokenRevocation"/>). The node that revokes refuses the token at once; other nodes
+    /// within this interval. Zero asks the database on every request. At most 5 minutes.
+    /// </summary>
+    public TimeSpan RevocationCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Lifetime of ID tokens.</summary>
     public TimeSpan IdentityTokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -35,6 +35,8 @@ public static class IdentityServiceCollectionExtensions
             .Validate(o => o.BackChannelLogoutTimeout > TimeSpan.Zero && o.BackChannelLogoutAttempts is >= 1 and <= 10
                 && o.BackChannelLogoutRetryDelay >= TimeSpan.Zero && o.BackChannelLogoutPollInterval > TimeSpan.Zero,
                 "Back-channel logout: timeout and poll interval positive, 1–10 attempts, retry delay not negative.")
+            .Validate(o => o.RevocationCheckInterval >= TimeSpan.Zero && o.RevocationCheckInterval <= TimeSpan.FromMinutes(5),
+                "Identity:RevocationCheckInterval must be between 0 and 5 minutes.")
             .Validate(o => (o.AdminClientId is null) == (o.AdminClientSecret is null), "Set both CERTLIB_ADMIN_CLIENT_ID and CERTLIB_ADMIN_CLIENT_SECRET, or neither.")
             .ValidateOnStart();
 
@@ -54,6 +56,8 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton<ClientAuthenticator>();
         services.TryAddSingleton<AuthorizationCodeGrant>();
         services.TryAddSingleton<GrantStore>();
+        services.TryAddSingleton(sp => new AccessTokenRevocation(
+            sp.GetRequiredService<ICertLibraryDatabase>(), sp.GetRequiredService<IOptions<IdentityOptions>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<SessionCookie>();
         services.TryAddSingleton<AuthorizeEndpoint>();
         services.TryAddSingleton<BackChannelLogoutNotifier>();

@@ -30,6 +30,7 @@ internal sealed record TotpEnrolment(byte[] Secret, string KeyUri);
 internal sealed partial class TotpManager(
     ICertLibraryDatabase database,
     PersonalDataProtector protector,
+    IOptions<CertStoreOptions> store,
     CitizenManager citizens,
     IOptions<IdentityOptions> options,
     TimeProvider time,
@@ -37,6 +38,8 @@ internal sealed partial class TotpManager(
 {
     /// <summary>How long a shown, unconfirmed secret stays valid (reloading the page within it shows the same one).</summary>
     public static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
+
+    private readonly byte[] _recoveryKey = RecoveryCodes.DeriveKey(store.Value.MasterKey);
 
     /// <summary>The citizen's row when a second factor may be enrolled; otherwise why not (unknown, or already enrolled).</summary>
     private async Task<(CitizenManager.CitizenRow? Row, TotpOutcome Refused)> FindEnrollableAsync(string subject, CancellationToken cancellationToken) =>
@@ -169,8 +172,14 @@ internal sealed partial class TotpManager(
         {
             await using var connection = await database.OpenConnectionAsync(cancellationToken);
             used = await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM identity_recovery_codes WHERE holder_key = @holderKey AND code_hash = @hash",
-                new { holderKey = row.HolderKey, hash = RecoveryCodes.Hash(row.HolderKey, normalised) }, cancellationToken: cancellationToken));
+                "DELETE FROM identity_recovery_codes WHERE holder_key = @holderKey AND code_hash IN (@hash, @legacyHash)",
+                new
+                {
+                    holderKey = row.HolderKey,
+                    hash = RecoveryCodes.Hash(_recoveryKey, row.HolderKey, normalised),
+                    legacyHash = RecoveryCodes.LegacyHash(row.HolderKey, normalised), // stored before the keyed form
+                },
+                cancellationToken: cancellationToken));
         }
 
         if (used != 1)
@@ -184,7 +193,7 @@ internal sealed partial class TotpManager(
         return TotpOutcome.Success;
     }
 
-    private static async Task<IReadOnlyList<string>> ReplaceRecoveryCodesAsync(
+    private async Task<IReadOnlyList<string>> ReplaceRecoveryCodesAsync(
         System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string holderKey, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var codes = RecoveryCodes.Generate();
@@ -194,7 +203,7 @@ internal sealed partial class TotpManager(
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO identity_recovery_codes (holder_key, code_hash, created_at) VALUES (@holderKey, @hash, @now)",
-                new { holderKey, hash = RecoveryCodes.Hash(holderKey, code), now }, transaction, cancellationToken: cancellationToken));
+                new { holderKey, hash = RecoveryCodes.Hash(_recoveryKey, holderKey, code), now }, transaction, cancellationToken: cancellationToken));
         }
 
         return codes;

@@ -237,7 +237,7 @@ public sealed class CertificatePdfTests : IAsyncLifetime
         var type = typeof(CitizenManager).Assembly.GetType("CertLibrary.Identity.TokenFactory", throwOnError: true)!;
         var tokens = _factory.Services.GetRequiredService(type);
         var task = (Task)type.GetMethod("CreateAccessTokenAsync")!.Invoke(tokens,
-            ["http://localhost", citizen.Subject, "citizen-portal", (IReadOnlyCollection<string>)["openid", "profile"], null, CancellationToken.None])!;
+            ["http://localhost", citizen.Subject, CertLibrary.Api.Infrastructure.CitizenPortal.ClientId, (IReadOnlyCollection<string>)["openid", "profile"], null, CancellationToken.None])!;
         await task;
         var result = task.GetType().GetProperty("Result")!.GetValue(task)!;
         var http = _factory.CreateClient();

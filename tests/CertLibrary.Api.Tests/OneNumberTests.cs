@@ -472,7 +472,7 @@ public sealed class OneNumberTests : IAsyncLifetime
         var type = typeof(CitizenManager).Assembly.GetType("CertLibrary.Identity.TokenFactory", throwOnError: true)!;
         var tokens = _factory.Services.GetRequiredService(type);
         var task = (Task)type.GetMethod("CreateAccessTokenAsync")!.Invoke(tokens,
-            ["http://localhost", subject, "citizen-portal", (IReadOnlyCollection<string>)["openid", "profile"], null, CancellationToken.None])!;
+            ["http://localhost", subject, CertLibrary.Api.Infrastructure.CitizenPortal.ClientId, (IReadOnlyCollection<string>)["openid", "profile"], null, CancellationToken.None])!;
         await task;
         var result = task.GetType().GetProperty("Result")!.GetValue(task)!;
         return (string)result.GetType().GetField("Item1")!.GetValue(result)!;

@@ -185,7 +185,8 @@ internal sealed class TwoNodes : IAsyncDisposable
 
     public HttpClient OnB { get; }
 
-    public static async Task<TwoNodes> StartAsync(RedisServer redis)
+    /// <summary>Starts both nodes; <paramref name="timeA"/> and <paramref name="timeB"/> replace their clocks when given.</summary>
+    public static async Task<TwoNodes> StartAsync(RedisServer redis, TimeProvider? timeA = null, TimeProvider? timeB = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -194,8 +195,8 @@ internal sealed class TwoNodes : IAsyncDisposable
             ["CERTLIB_REDIS"] = redis.Configuration,
         };
         var key = TestEnvironment.NewMasterKey();
-        var a = new ApiFactory { Settings = settings, MasterKey = key };
-        var b = new ApiFactory { Settings = settings, MasterKey = key };
+        var a = new ApiFactory { Settings = settings, MasterKey = key, Time = timeA };
+        var b = new ApiFactory { Settings = settings, MasterKey = key, Time = timeB };
         _ = a.Server;
         _ = b.Server;
         await a.SeedAsync();

@@ -1,5 +1,10 @@
 using System.Net;
+using System.Security.Cryptography;
+using CertLibrary.CertStore;
+using CertLibrary.CertStore.Data;
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using System.Text.RegularExpressions;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -29,6 +34,51 @@ public sealed partial class RecoveryCodeTests(TotpFixture fixture) : IClassFixtu
         var text = System.Text.Encoding.ASCII.GetString(database);
         Assert.All(codes, c => Assert.DoesNotContain(c.Replace("-", string.Empty, StringComparison.Ordinal), text, StringComparison.Ordinal));
         Assert.All(codes, c => Assert.DoesNotContain(c, fixture.Logs.All, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StoredHashes_KeyedWithTheMasterKey_NotTheUnkeyedSha256Form()
+    {
+        using var flow = await OidcFlow.CreateAsync(Factory);
+        var (_, codes) = await TotpFlow.EnrolWithRecoveryCodesAsync(flow, Time);
+        var (holderKey, stored) = await StoredCodesAsync(flow.Subject);
+        var masterKey = Factory.Services.GetRequiredService<IOptions<CertStoreOptions>>().Value.MasterKey;
+
+        // What the database holds is recomputable from the code only with the master-key-derived key: neither the
+        // unkeyed form (everything it needs is in the database) nor the same HMAC under another key matches.
+        var withKey = codes.Select(c => RecoveryCodes.Hash(RecoveryCodes.DeriveKey(masterKey), holderKey, c)).Order(StringComparer.Ordinal);
+        var withoutKey = codes.Select(c => RecoveryCodes.LegacyHash(holderKey, c));
+        var otherKey = codes.Select(c => RecoveryCodes.Hash(RecoveryCodes.DeriveKey(RandomNumberGenerator.GetBytes(32)), holderKey, c));
+        Assert.Equal(withKey, stored.Order(StringComparer.Ordinal));
+        Assert.All(stored, h => Assert.StartsWith("v2:", h, StringComparison.Ordinal));
+        Assert.Empty(stored.Intersect(withoutKey));
+        Assert.Empty(stored.Intersect(otherKey));
+    }
+
+    [Fact]
+    public async Task Login_CodeStoredInTheUnkeyedFormBeforeTheUpgrade_RedeemsOnce()
+    {
+        using var flow = await OidcFlow.CreateAsync(Factory);
+        var (_, codes) = await TotpFlow.EnrolWithRecoveryCodesAsync(flow, Time);
+        var (holderKey, stored) = await StoredCodesAsync(flow.Subject);
+        var masterKey = Factory.Services.GetRequiredService<IOptions<CertStoreOptions>>().Value.MasterKey;
+        await using (var connection = await Factory.Services.GetRequiredService<ICertLibraryDatabase>().OpenConnectionAsync(default))
+        {
+            // The row as an earlier version wrote it: SHA-256 over the holder key and the code, no prefix.
+            Assert.Equal(1, await connection.ExecuteAsync(
+                "UPDATE identity_recovery_codes SET code_hash = @legacy WHERE holder_key = @holderKey AND code_hash = @current",
+                new { legacy = RecoveryCodes.LegacyHash(holderKey, codes[5]), holderKey, current = RecoveryCodes.Hash(RecoveryCodes.DeriveKey(masterKey), holderKey, codes[5]) }));
+        }
+
+        var html = await TotpFlow.PasswordStepAsync(flow);
+        using var redirect = await TotpFlow.SubmitRecoveryCodeAsync(flow, html, codes[5]);
+        var again = await TotpFlow.PasswordStepAsync(flow);
+        using var reused = await TotpFlow.SubmitRecoveryCodeAsync(flow, again, codes[5]);
+
+        Assert.True(OidcFlow.Query(redirect).ContainsKey("code"));
+        Assert.Null(reused.Headers.Location);
+        Assert.Contains("恢复码错误或已使用", await reused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(stored.Count - 1, (await StoredCodesAsync(flow.Subject)).Hashes.Count);
     }
 
     [Fact]
@@ -152,6 +202,14 @@ public sealed partial class RecoveryCodeTests(TotpFixture fixture) : IClassFixtu
 
         Assert.Contains("id=\"done\"", await disabled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await Factory.Services.GetRequiredService<TotpManager>().RecoveryCodesLeftAsync(flow.Subject, CancellationToken.None));
+    }
+
+    private async Task<(string HolderKey, IReadOnlyList<string> Hashes)> StoredCodesAsync(string subject)
+    {
+        await using var connection = await Factory.Services.GetRequiredService<ICertLibraryDatabase>().OpenConnectionAsync(default);
+        var holderKey = await connection.QuerySingleAsync<string>("SELECT holder_key FROM identity_citizens WHERE subject = @subject", new { subject });
+        var hashes = (await connection.QueryAsync<string>("SELECT code_hash FROM identity_recovery_codes WHERE holder_key = @holderKey", new { holderKey })).ToList();
+        return (holderKey, hashes);
     }
 
     private static async Task<HttpResponseMessage> PostRegenerateAsync(OidcFlow flow, string html, string password) =>

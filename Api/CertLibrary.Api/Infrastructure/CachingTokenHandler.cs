@@ -12,8 +12,8 @@ namespace CertLibrary.Api.Infrastructure;
 /// skips the ES256 verification (about half of a cached lookup's server time). An entry is keyed by the SHA-256 of
 /// the token and the expected issuer and audience, lives at most until the token's <c>exp</c>, and is used only
 /// while the key that signed the token is still among the provider's signing keys; failures are never cached.
-/// Access tokens are self-contained JWTs that this resource server never checked against the revocation list (only
-/// <c>/connect/introspect</c> does), so the cache keeps that behaviour unchanged.
+/// Only the signature and claims checks are cached here: whether the token was revoked since is checked after it on every
+/// request (<see cref="AccessTokenChecks"/>, with its own short-lived cache).
 /// </summary>
 internal sealed class CachingTokenHandler(JsonWebTokenHandler inner, TimeProvider time) : TokenHandler, IDisposable
 {

@@ -65,6 +65,9 @@ public static partial class CertLibraryHost
                 ClockSkew = TimeSpan.FromSeconds(60),
                 NameClaimType = "sub",
             };
+
+            // After the signature and claims: refuse a token revoked since it was issued, or of a deleted client.
+            o.Events = AccessTokenChecks.CreateEvents();
         });
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<TimeProvider>((o, time) =>
         {
