@@ -115,6 +115,16 @@ public sealed class AccessTokenRevocation
     }
 
     /// <summary>
+    /// The same check without the cache: always one query, so the answer is live on every node. For the provider's own
+    /// answers about a token (introspection, UserInfo), which callers rely on to be current.
+    /// </summary>
+    public async ValueTask<bool> IsRevokedNowAsync(JsonWebToken token, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return TokenIds.From(token) is not { } ids || await QueryAsync(ids, cancellationToken) || IsMarked(ids);
+    }
+
+    /// <summary>
     /// Records on this node that <paramref name="kind"/> (<c>jti</c>, <c>grant</c>, <c>session</c> or <c>client</c>)
     /// <paramref name="id"/> was revoked, after the revocation was stored: cached answers naming it are refused at once.
     /// </summary>

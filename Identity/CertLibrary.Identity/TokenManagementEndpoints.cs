@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -9,7 +10,7 @@ namespace CertLibrary.Identity;
 /// <summary>UserInfo (OIDC Core §5.3), revocation (RFC 7009), introspection (RFC 7662) and RP-initiated logout.</summary>
 internal static partial class TokenManagementEndpoints
 {
-    public static async Task<IResult> UserInfoAsync(HttpContext context, TokenFactory tokens, IssuerResolver issuers, GrantStore store,
+    public static async Task<IResult> UserInfoAsync(HttpContext context, TokenFactory tokens, IssuerResolver issuers,
         AuthorizationCodeGrant grants, CancellationToken cancellationToken)
     {
         string? token = null;
@@ -23,7 +24,7 @@ internal static partial class TokenManagementEndpoints
             token = (await context.Request.ReadFormAsync(cancellationToken))["access_token"].ToString();
         }
 
-        var jwt = string.IsNullOrEmpty(token) ? null : await ValidAccessTokenAsync(context, token, tokens, issuers, store, cancellationToken);
+        var jwt = string.IsNullOrEmpty(token) ? null : await ValidAccessTokenAsync(context, token, tokens, issuers, cancellationToken);
         if (jwt is null)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
@@ -129,7 +130,7 @@ internal static partial class TokenManagementEndpoints
             });
         }
 
-        var jwt = await ValidAccessTokenAsync(context, token, tokens, issuers, store, cancellationToken);
+        var jwt = await ValidAccessTokenAsync(context, token, tokens, issuers, cancellationToken);
         if (jwt is null)
         {
             return inactive;
@@ -224,7 +225,7 @@ internal static partial class TokenManagementEndpoints
     }
 
     private static async Task<JsonWebToken?> ValidAccessTokenAsync(HttpContext context, string token, TokenFactory tokens, IssuerResolver issuers,
-        GrantStore store, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var result = await tokens.ValidateAsync(token, issuers.GetIssuer(context), IdentityConstants.ApiAudience, validateLifetime: true, cancellationToken);
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ != IdentityConstants.AccessTokenType)
@@ -232,9 +233,8 @@ internal static partial class TokenManagementEndpoints
             return null;
         }
 
-        jwt.TryGetPayloadValue<string>("grant_id", out var grantId);
-        jwt.TryGetPayloadValue<string>("sid", out var sid);
-        return await store.IsRevokedAsync([("jti", jwt.Id), ("grant", grantId), ("session", sid)], cancellationToken) ? null : jwt;
+        // Live: revoked token, grant or session, or a client deleted since the token was issued.
+        return await context.RequestServices.GetRequiredService<AccessTokenRevocation>().IsRevokedNowAsync(jwt, cancellationToken) ? null : jwt;
     }
 
     [LoggerMessage(Level = LogLevel.Information, EventId = 4040, Message = "Audit: citizen {Subject} logged out; SSO session ended")]

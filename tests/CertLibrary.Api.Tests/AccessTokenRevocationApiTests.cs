@@ -43,9 +43,14 @@ public sealed class AccessTokenRevocationApiTests
             Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         }
 
+        var introspector = await clients.CreateAsync(ApiFactory.CivilAffairs, "resource server", ["certlib.use"]);
+        var token = http.DefaultRequestHeaders.Authorization!.Parameter!;
+        Assert.True(await IsActiveAsync(factory, introspector, token));
+
         using var deleted = await admin.DeleteAsync($"/api/v1/admin/clients/{department.ClientId}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
 
+        Assert.False(await IsActiveAsync(factory, introspector, token)); // introspection is live, like the API
         using var refused = await http.PostAsJsonAsync(Lookup, LookupBody);
         await AssertInvalidTokenAsync(refused);
         using var read = await http.GetAsync("/api/v1/certificates/1.2.156.3005.2.11100000000013338W011.11110000000021135M.20230329701.003.Y");
@@ -186,6 +191,19 @@ public sealed class AccessTokenRevocationApiTests
         var http = factory.CreateClient();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;
+    }
+
+    /// <summary>RFC 7662 introspection of <paramref name="token"/> by another client.</summary>
+    private static async Task<bool> IsActiveAsync(ApiFactory factory, ClientCredentials introspector, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/introspect")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token }),
+        };
+        request.Headers.Authorization = Basic(introspector);
+        using var response = await factory.CreateClient().SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("active").GetBoolean();
     }
 
     private static AuthenticationHeaderValue Basic(ClientCredentials credentials) =>
