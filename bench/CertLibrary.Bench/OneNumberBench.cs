@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CertLibrary.TransparencyLog;
@@ -65,32 +66,25 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
 
         var (sqlite, sqliteVerify) = await SqliteAsync();
 
-        // Ceiling: the same requests (same headers, same bodies) against constant-JSON Kestrel.
-        LoadResult lookupCeiling, verifyCeiling;
-        await using (var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string>(), "/", [], TimeSpan.FromSeconds(30)))
-        {
-            using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
-            lookupCeiling = await LoadGenerator.RunAsync(ct => SendOkAsync(http, LookupRequest(smallResults.Token, smallData.ProbeHolders[0]), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-            verifyCeiling = await LoadGenerator.RunAsync(ct => SendOkAsync(http, VerifyRequest(smallResults.QrTexts[0]), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-        }
-
-        log($"ceiling, lookup request: {lookupCeiling}");
-        log($"ceiling, verify request: {verifyCeiling}");
+        // The ceiling again after every API load; the higher of its two measurements counts (the conservative side).
+        var after = await CeilingAsync(smallResults.Token, smallData.ProbeHolders[0], smallResults.QrTexts[0], "after the API loads");
+        var lookupCeiling = Higher(smallResults.Ceiling.Lookup, after.Lookup);
+        var verifyCeiling = Higher(smallResults.Ceiling.Verify, after.Verify);
         var lookup = smallResults.Lookup;
         return
         [
             new Figure("cached one-number lookup, PostgreSQL + Redis (holder with 20 certificates, JWT, access-log write)", Value(lookup.Load), "req/s", lookupCeiling.PerSecond,
-                "constant-JSON Kestrel, same requests", "≥ 0.5× ceiling, p99 < 10 ms",
+                "constant-JSON Kestrel, same requests, higher of two runs (before and after the API loads)", "≥ 0.5× ceiling, p99 < 10 ms",
                 $"{options.Concurrency} concurrent; p50 {lookup.Load.P50Milliseconds:0.0} ms, p99 {lookup.Load.P99Milliseconds:0.0} ms (ceiling p99 {lookupCeiling.P99Milliseconds:0.0} ms); " +
                 $"every answer held 20 certificates; access log {lookup.AccessLogRows:#,0} rows for {lookup.Lookups:#,0} lookups{HttpBench.Failures(lookup.Load)}"),
             new Figure("cached one-number lookup, SQLite (same shape, certificates issued through the API)", Value(sqlite.Load), "req/s", lookupCeiling.PerSecond,
-                "constant-JSON Kestrel, same requests", "≥ 0.5× ceiling, p99 < 10 ms",
+                "constant-JSON Kestrel, same requests, higher of two runs (before and after the API loads)", "≥ 0.5× ceiling, p99 < 10 ms",
                 $"{options.Concurrency} concurrent; p50 {sqlite.Load.P50Milliseconds:0.0} ms, p99 {sqlite.Load.P99Milliseconds:0.0} ms; access log {sqlite.AccessLogRows:#,0} rows for {sqlite.Lookups:#,0} lookups{HttpBench.Failures(sqlite.Load)}"),
             new Figure("API resident memory under the lookup load (PostgreSQL + Redis)", lookup.PeakRss, "MiB", null, "—", "≤ 300 MB",
                 $"peak VmRSS sampled every 100 ms during the load; {sqlite.PeakRss:0} MiB on SQLite"),
-            new Figure("offline QR verification, POST /api/v1/verify (ES256)", Value(smallResults.Verify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests", "≥ 0.3× ceiling",
+            new Figure("offline QR verification, POST /api/v1/verify (ES256)", Value(smallResults.Verify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests, higher of two runs (before and after the API loads)", "≥ 0.3× ceiling",
                 $"{options.Concurrency} concurrent, {smallResults.QrTexts.Count} QR texts from GET /qr (text/plain) in turn, every answer 'valid'; p50 {smallResults.Verify.P50Milliseconds:0.0} ms, p99 {smallResults.Verify.P99Milliseconds:0.0} ms{HttpBench.Failures(smallResults.Verify)}"),
-            new Figure("offline QR verification, POST /api/v1/verify (ES256), SQLite, one node", Value(sqliteVerify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests", "≥ 0.3× ceiling",
+            new Figure("offline QR verification, POST /api/v1/verify (ES256), SQLite, one node", Value(sqliteVerify), "req/s", verifyCeiling.PerSecond, "constant-JSON Kestrel, same requests, higher of two runs (before and after the API loads)", "≥ 0.3× ceiling",
                 $"the embedded default: live status from the in-process cache, no Redis round trip; {options.Concurrency} concurrent, every answer 'valid'; p50 {sqliteVerify.P50Milliseconds:0.0} ms, p99 {sqliteVerify.P99Milliseconds:0.0} ms{HttpBench.Failures(sqliteVerify)}"),
             LatencyFigure("lookup p50, first lookup of a holder (uncached)", large, small, latency.Large.Cold, latency.Small.Cold, largeData, smallData),
             LatencyFigure("lookup p50, repeated lookups (cached)", large, small, latency.Large.Warm, latency.Small.Warm, largeData, smallData),
@@ -120,8 +114,25 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         return data;
     }
 
+    /// <summary>The ceiling: the same requests (same headers, same bodies) against constant-JSON Kestrel.</summary>
+    private async Task<Ceilings> CeilingAsync(string token, string holder, string qrText, string when)
+    {
+        await using var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string>(), "/", [], TimeSpan.FromSeconds(30));
+        using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
+        var lookup = await LoadGenerator.RunAsync(ct => SendOkAsync(http, LookupRequest(token, holder), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        var verify = await LoadGenerator.RunAsync(ct => SendOkAsync(http, VerifyRequest(qrText), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        log($"ceiling {when}, lookup request: {lookup}");
+        log($"ceiling {when}, verify request: {verify}");
+        return new Ceilings(lookup, verify);
+    }
+
+    private static LoadResult Higher(LoadResult a, LoadResult b) => a.PerSecond >= b.PerSecond ? a : b;
+
     private async Task<SmallResults> MeasureSmallAsync(ChildHost api, HttpClient http, string token, PostgresDataset set, GeneratedData data)
     {
+        // QR texts first: fetching them makes one lookup, which must not count among the load's access-log rows.
+        var qrTexts = await QrTextsAsync(http, token, data.ProbeHolders[0]);
+        var ceiling = await CeilingAsync(token, data.ProbeHolders[0], qrTexts[0], "before the API loads");
         var lookupsBefore = await set.CountAsync(LookupRowsSql);
         var lookup = await LookupLoadAsync(api, http, token, data.ProbeHolders[0]);
         var rows = await set.CountAsync(LookupRowsSql) - lookupsBefore;
@@ -131,7 +142,6 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             throw new InvalidOperationException($"The access log gained {rows} lookup rows for {lookup.Lookups} answered lookups.");
         }
 
-        var qrTexts = await QrTextsAsync(http, token, data.ProbeHolders[0]);
         var verifyCpu = CpuUse.Start(api.ProcessId);
         var verify = await LoadGenerator.RunAsync(ct => VerifyOnceAsync(http, qrTexts, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
         log($"offline QR verification (ES256): {verify}; {verifyCpu.Describe("API")}");
@@ -140,7 +150,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         var loginCpu = CpuUse.Start(api.ProcessId);
         var logins = await LoginFlow.RunAsync(api.Address, set, options);
         log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; {loginCpu.Describe("API")}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
-        return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, verify, logins, hashRate);
+        return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, verify, logins, hashRate, ceiling);
     }
 
     /// <summary>
@@ -361,15 +371,51 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
     {
         using var request = LookupRequest(token, holder);
         using var response = await http.SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            return (0, $"{(int)response.StatusCode}: {HttpBench.Shorten(body)}");
+            return (0, $"{(int)response.StatusCode}: {HttpBench.Shorten(Encoding.UTF8.GetString(body))}");
         }
 
-        using var document = JsonDocument.Parse(body);
-        var count = document.RootElement.GetProperty("certificates").GetArrayLength();
+        var count = CountCertificates(body);
         return count == DataShape.ProbeCertificates ? (1, null) : (0, string.Create(CultureInfo.InvariantCulture, $"lookup answered {count} certificates instead of {DataShape.ProbeCertificates}"));
+    }
+
+    /// <summary>
+    /// Entries of the answer's top-level <c>certificates</c> array (-1 when absent or not JSON), read forward-only over the
+    /// UTF-8 bytes: the whole answer is still parsed, but without a UTF-16 copy and a DOM. The load generator shares the
+    /// 2 cores with the API, and building a DOM of every 33 KB answer cost it CPU the ceiling's run never pays.
+    /// </summary>
+    private static int CountCertificates(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            var count = -1;
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("certificates"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        return -1;
+                    }
+
+                    count = 0;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        count++;
+                        reader.Skip();
+                    }
+                }
+            }
+
+            return count;
+        }
+        catch (JsonException)
+        {
+            return -1;
+        }
     }
 
     private static async Task<JsonArray> LookupAsync(HttpClient http, string token, string holder)
@@ -433,5 +479,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
 
     private sealed record LatencyTarget(HttpClient Http, string Token, IReadOnlyList<string> Probes);
 
-    private sealed record SmallResults(string Token, LookupLoad Lookup, IReadOnlyList<string> QrTexts, LoadResult Verify, LoadResult Logins, double HashRate);
+    private sealed record SmallResults(string Token, LookupLoad Lookup, IReadOnlyList<string> QrTexts, LoadResult Verify, LoadResult Logins, double HashRate, Ceilings Ceiling);
+
+    private sealed record Ceilings(LoadResult Lookup, LoadResult Verify);
 }
