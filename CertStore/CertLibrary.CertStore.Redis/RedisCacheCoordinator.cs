@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using CertLibrary.CertStore.Caching;
@@ -17,6 +18,17 @@ namespace CertLibrary.CertStore.Redis;
 /// which fetches all of them (each key once) with one MGET per cluster hash slot. A read therefore always goes out
 /// after it was asked for and sees every invalidation that returned before it; concurrent requests (and the several
 /// cached items of one lookup) share one round trip instead of paying one command each.
+/// </para>
+/// <para>
+/// Generation leases (<see cref="RedisCacheOptions.GenerationLease"/>, L): every invalidation also replaces one change
+/// token, in the same pipeline and after the new generations, and then waits L before it returns. Each node reads the
+/// token every L/5; when it changed, the node forgets every generation it had read, and either way it may answer
+/// generations from memory until L (less a tenth for clock rates) after it SENT that read. Why a revoke is still seen
+/// everywhere once it returned: if a node answers from memory at a time t at least L after the token changed, its
+/// lease comes from a token read sent after the change, which saw the change and made it forget. A generation read
+/// from Redis is remembered only if nothing was forgotten since that read was sent (an epoch), so a read that crossed
+/// an invalidation is used once and not kept. Without a fresh token read (Redis slow or gone) the lease lapses and
+/// every read goes to Redis again, or to the database.
 /// </para>
 /// </summary>
 internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDisposable
@@ -47,6 +59,18 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private int _replaying;
     private long _bypassUntilTicks;
 
+    // Generation leases (see the class remarks).
+    private const int MaxKnown = 200_000;
+    private readonly long _leaseTicks;
+    private readonly TimeSpan _leaseCheck;
+    private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
+    private readonly Lock _knownLock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private long _knownEpoch;
+    private int _disposed;
+    private long _leaseUntil;
+    private string? _lastChange;
+
     public RedisCacheCoordinator(RedisCacheOptions options, ILogger<RedisCacheCoordinator> logger)
     {
         _options = options;
@@ -62,6 +86,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         _redis.ConnectionFailed += (_, _) =>
         {
             LogConnection(_logger, "lost");
+            ForgetKnown();
             Evicted?.Invoke(null);
         };
         _redis.ConnectionRestored += (_, _) =>
@@ -69,10 +94,17 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             LogConnection(_logger, "restored");
             Interlocked.Exchange(ref _bypassUntilTicks, DateTime.UtcNow.Add(ReconnectGrace).Ticks);
             _cluster = null;
+            ForgetKnown();
             Evicted?.Invoke(null);
             _ = ReplayPendingAsync();
         };
         _redis.GetSubscriber().Subscribe(_channel, (_, message) => OnMessage(message));
+        _leaseTicks = (long)(options.GenerationLease.TotalSeconds * 0.9 * Stopwatch.Frequency);
+        _leaseCheck = options.GenerationLease / 5;
+        if (_leaseTicks > 0)
+        {
+            _ = CheckChangesAsync();
+        }
     }
 
     public event Action<IReadOnlyCollection<string>?>? Evicted;
@@ -80,25 +112,28 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     /// <summary>Whether Redis answers now (for readiness checks).</summary>
     public bool IsConnected => _redis.IsConnected;
 
-    public ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken) =>
-        CanServeFromCache() ? new ValueTask<string?>(QueueReads([key])[0]) : ValueTask.FromResult<string?>(null);
+    public async ValueTask<string?> GetGenerationAsync(string key, CancellationToken cancellationToken) =>
+        (await GetGenerationsAsync([key], cancellationToken))[0];
 
     /// <summary>The generations of <paramref name="keys"/>, all read in the same group (one round trip).</summary>
     public async ValueTask<IReadOnlyList<string?>> GetGenerationsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var generations = new string?[keys.Count];
-        if (keys.Count == 0 || !CanServeFromCache())
+        if (keys.Count == 0 || !CanServeFromCache() || TryKnown(keys, generations))
         {
             return generations;
         }
 
+        // Read before the group is sent: anything forgotten after this point may be newer than what the group reads.
+        var epoch = Interlocked.Read(ref _knownEpoch);
         var reads = QueueReads([.. keys]);
         for (var i = 0; i < reads.Length; i++)
         {
             generations[i] = await reads[i];
         }
 
+        Remember(keys, generations, epoch);
         return generations;
     }
 
@@ -136,6 +171,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             _pending[key] = 0;
         }
 
+        ForgetKnown();
+
         // The change is committed; wait (bounded) until its invalidation is in Redis, so that a node that is
         // connected while this one reconnects cannot serve the old value. Past the wait the keys stay pending
         // and are replayed in the background; this node bypasses its cache meanwhile.
@@ -143,7 +180,15 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         while (true)
         {
             await ReplayPendingAsync();
-            if (!keys.Any(_pending.ContainsKey) || DateTime.UtcNow >= deadline)
+            if (!keys.Any(_pending.ContainsKey))
+            {
+                // Written (with the change token): no node may return before its lease has run out.
+                ForgetKnown();
+                await WaitOutLeasesAsync();
+                return;
+            }
+
+            if (DateTime.UtcNow >= deadline)
             {
                 return;
             }
@@ -152,7 +197,141 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
-    public void Dispose() => _redis.Dispose();
+    public void Dispose()
+    {
+        // Registered under more than one service type, so disposed more than once.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        _redis.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>The remembered generations of every key, if all are remembered and the lease holds.</summary>
+    private bool TryKnown(IReadOnlyList<string> keys, string?[] generations)
+    {
+        // The lease is read before the entries: a lease extended by a token read that saw a change was written after
+        // the entries were forgotten.
+        if (_leaseTicks <= 0 || Stopwatch.GetTimestamp() >= Volatile.Read(ref _leaseUntil))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (!_known.TryGetValue(keys[i], out var generation))
+            {
+                return false;
+            }
+
+            generations[i] = generation;
+        }
+
+        return true;
+    }
+
+    private void Remember(IReadOnlyList<string> keys, string?[] generations, long epoch)
+    {
+        if (_leaseTicks <= 0)
+        {
+            return;
+        }
+
+        lock (_knownLock)
+        {
+            if (_knownEpoch != epoch || _known.Count > MaxKnown)
+            {
+                return;
+            }
+
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (generations[i] is { } generation)
+                {
+                    _known[keys[i]] = generation;
+                }
+            }
+        }
+    }
+
+    private void ForgetKnown()
+    {
+        lock (_knownLock)
+        {
+            _knownEpoch++;
+            _known.Clear();
+        }
+    }
+
+    /// <summary>Waits one full lease on the monotonic clock (a timer may fire early by a tick; this never returns early).</summary>
+    private async Task WaitOutLeasesAsync()
+    {
+        if (_leaseTicks <= 0)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var lease = _leaseTicks * 10 / 9;
+        while (Stopwatch.GetTimestamp() - started < lease)
+        {
+            await Task.Delay(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (lease - (Stopwatch.GetTimestamp() - started)) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Reads the change token every fifth of a lease: forgets everything when it changed, and extends the lease from the moment the read was sent.</summary>
+    private async Task CheckChangesAsync()
+    {
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            var sent = Stopwatch.GetTimestamp();
+            try
+            {
+                if (_redis.IsConnected && !IsCluster())
+                {
+                    var db = _redis.GetDatabase();
+                    var token = (string?)await db.StringGetAsync(ChangeKey);
+                    if (token is null)
+                    {
+                        // First node, or the key was lost: create it; a lease starts from the next read.
+                        await db.StringSetAsync(ChangeKey, NewToken(), when: When.NotExists);
+                    }
+
+                    lock (_knownLock)
+                    {
+                        if (token is null || token != _lastChange || _known.Count > MaxKnown)
+                        {
+                            _knownEpoch++;
+                            _known.Clear();
+                            _lastChange = token;
+                        }
+
+                        if (token is not null)
+                        {
+                            Volatile.Write(ref _leaseUntil, sent + _leaseTicks);
+                        }
+                    }
+                }
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                // No fresh read: the lease lapses on its own.
+            }
+
+            try
+            {
+                await Task.Delay(_leaseCheck, stopping);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
 
     private bool CanServeFromCache() =>
         _redis.IsConnected && _pending.IsEmpty && DateTime.UtcNow.Ticks >= Interlocked.Read(ref _bypassUntilTicks);
@@ -255,7 +434,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private async Task<RedisValue[]> MultiGetAsync(RedisKey[] keys)
     {
         var db = _redis.GetDatabase();
-        var cluster = _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
+        var cluster = IsCluster();
         var slots = cluster ? Array.ConvertAll(keys, _redis.HashSlot) : new int[keys.Length];
         if (slots.All(s => s == slots[0]))
         {
@@ -294,17 +473,37 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             }
 
             var db = _redis.GetDatabase();
-            var batch = db.CreateBatch();
             var writes = new List<Task>(keys.Length * 2 + 1);
-            foreach (var key in keys)
+            var eviction = _nodeId + "\n" + string.Join('\n', keys);
+            if (IsCluster())
             {
-                writes.Add(batch.StringSetAsync(GenerationKey(key), NewToken(), GenerationLifetime));
-                writes.Add(batch.KeyDeleteAsync(ValueKey(key)));
+                // Redis Cluster refuses a transaction over keys of several slots: no change token, and no node takes a
+                // lease on cluster (see CheckChangesAsync).
+                var batch = db.CreateBatch();
+                AddGenerationWrites(batch, keys, writes);
+                writes.Add(batch.PublishAsync(_channel, eviction));
+                batch.Execute();
+                await Task.WhenAll(writes);
+            }
+            else
+            {
+                // New generations and the change token in one transaction: a node sees all of them or none, so one that
+                // forgets on the new token can never read an old generation afterwards (see the class remarks).
+                var transaction = db.CreateTransaction();
+                AddGenerationWrites(transaction, keys, writes);
+                writes.Add(transaction.StringSetAsync(ChangeKey, NewToken()));
+                if (!await transaction.ExecuteAsync())
+                {
+                    // Not committed (no condition can fail it, but Redis may refuse): kept pending and retried.
+                    LogInvalidationDeferred(_logger, _pending.Count);
+                    _ = RetryLaterAsync();
+                    return;
+                }
+
+                await Task.WhenAll(writes);
+                await db.PublishAsync(_channel, eviction);
             }
 
-            writes.Add(batch.PublishAsync(_channel, _nodeId + "\n" + string.Join('\n', keys)));
-            batch.Execute();
-            await Task.WhenAll(writes);
             foreach (var key in keys)
             {
                 _pending.TryRemove(key, out _);
@@ -321,6 +520,17 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
+    private void AddGenerationWrites(IBatch batch, string[] keys, List<Task> writes)
+    {
+        foreach (var key in keys)
+        {
+            writes.Add(batch.StringSetAsync(GenerationKey(key), NewToken(), GenerationLifetime));
+            writes.Add(batch.KeyDeleteAsync(ValueKey(key)));
+        }
+    }
+
+    private bool IsCluster() => _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
+
     private async Task RetryLaterAsync()
     {
         await Task.Delay(TimeSpan.FromMilliseconds(500));
@@ -335,6 +545,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             Evicted?.Invoke(parts[1..]);
         }
     }
+
+    private RedisKey ChangeKey => $"{_options.Prefix}:changes";
 
     private RedisKey GenerationKey(string key) => $"{_options.Prefix}:{{{key}}}:g";
 

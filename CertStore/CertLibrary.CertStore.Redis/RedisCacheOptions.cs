@@ -11,4 +11,12 @@ public sealed class RedisCacheOptions
 
     /// <summary>How long second-level values live.</summary>
     public TimeSpan ValueLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a node may answer generations it already read without asking Redis again, counted from the last time it
+    /// confirmed that nothing changed since (it checks five times per lease). Every invalidation waits this long before
+    /// it returns, so that no node can still be within a lease that started before it. Zero: every generation read goes
+    /// to Redis.
+    /// </summary>
+    public TimeSpan GenerationLease { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -30,7 +30,7 @@ public sealed class StoreNode : IAsyncDisposable
 
     public PersonalDataProtector Protector => _services.GetRequiredService<PersonalDataProtector>();
 
-    public static async Task<StoreNode> StartAsync(string backend, string location, byte[] masterKey, string? redis = null)
+    public static async Task<StoreNode> StartAsync(string backend, string location, byte[] masterKey, string? redis = null, TimeSpan? generationLease = null)
     {
         var services = new ServiceCollection().AddLogging();
         var store = services.AddCertStore(o => o.MasterKey = masterKey);
@@ -45,7 +45,11 @@ public sealed class StoreNode : IAsyncDisposable
 
         if (redis is not null)
         {
-            store.UseRedisCache(o => o.Configuration = redis);
+            store.UseRedisCache(o =>
+            {
+                o.Configuration = redis;
+                o.GenerationLease = generationLease ?? o.GenerationLease;
+            });
         }
 
         services.AddCertLibrarySigning(o => o.MasterKey = Convert.ToBase64String(masterKey)).AddSm2();

@@ -16,13 +16,13 @@ public sealed class TwoNodeCacheTests
 
     private static IssueRequest Request() => TestData.Request();
 
-    private static async Task<(StoreNode A, StoreNode B)> StartNodesAsync(string redis)
+    private static async Task<(StoreNode A, StoreNode B)> StartNodesAsync(string redis, TimeSpan? generationLease = null)
     {
         var database = await TestEnvironment.CreatePostgresDatabaseAsync();
         var key = TestEnvironment.NewMasterKey();
-        var a = await StoreNode.StartAsync("postgresql", database, key, redis);
+        var a = await StoreNode.StartAsync("postgresql", database, key, redis, generationLease);
         await TestData.SeedAsync(a);
-        var b = await StoreNode.StartAsync("postgresql", database, key, redis);
+        var b = await StoreNode.StartAsync("postgresql", database, key, redis, generationLease);
         return (a, b);
     }
 
@@ -145,7 +145,7 @@ public sealed class TwoNodeCacheTests
     public async Task GenerationReads_ManyConcurrent_ShareRedisCommands()
     {
         using var redis = new RedisServer();
-        var (a, b) = await StartNodesAsync(redis.Configuration);
+        var (a, b) = await StartNodesAsync(redis.Configuration, generationLease: TimeSpan.Zero); // every read goes to Redis
         await using var _ = a;
         await using var __ = b;
         var coordinator = b.Services.GetRequiredService<ICacheCoordinator>();
@@ -174,7 +174,7 @@ public sealed class TwoNodeCacheTests
     public async Task GetGenerations_OneMultiGetForAllKeys_SeesInvalidationOnOtherNode()
     {
         using var redis = new RedisServer();
-        var (a, b) = await StartNodesAsync(redis.Configuration);
+        var (a, b) = await StartNodesAsync(redis.Configuration, generationLease: TimeSpan.Zero); // every read goes to Redis
         await using var _ = a;
         await using var __ = b;
         var onB = b.Services.GetRequiredService<ICacheCoordinator>();
@@ -194,6 +194,43 @@ public sealed class TwoNodeCacheTests
         Assert.StartsWith("calls=1,", mgets, StringComparison.Ordinal);
         Assert.Equal(first.Where((_, i) => i != 2), after.Where((_, i) => i != 2));
         Assert.NotEqual(first[2], after[2]);
+    }
+
+    [Fact]
+    public async Task GenerationLease_RepeatedReadsAnsweredInProcess_AnInvalidationOnTheOtherNodeIsSeenOnceItReturned()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var onA = a.Services.GetRequiredService<ICacheCoordinator>();
+        var onB = b.Services.GetRequiredService<ICacheCoordinator>();
+        var keys = Enumerable.Range(0, 3).Select(i => $"test:lease:{i}").ToArray();
+        using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+
+        for (var round = 0; round < 5; round++)
+        {
+            var first = await onB.GetGenerationsAsync(keys, default);
+            await Task.Delay(50); // B's next change-token read (every 20 ms) grants its lease
+            await server.ConfigResetStatisticsAsync();
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(first, await onB.GetGenerationsAsync(keys, default));
+            }
+
+            var mgets = (await server.InfoAsync("commandstats")).SelectMany(g => g).Where(p => p.Key == "cmdstat_mget").ToList();
+            Assert.Empty(mgets); // 20 reads, not one generation read sent to Redis
+
+            var invalidating = System.Diagnostics.Stopwatch.StartNew();
+            await onA.InvalidateAsync([keys[round % keys.Length]], default);
+            Assert.True(invalidating.Elapsed >= TimeSpan.FromMilliseconds(100), "an invalidation waits out every lease");
+            var after = await onB.GetGenerationsAsync(keys, default);
+            for (var k = 0; k < keys.Length; k++)
+            {
+                Assert.Equal(k == round % keys.Length, first[k] != after[k]);
+            }
+        }
     }
 
     [Fact]
