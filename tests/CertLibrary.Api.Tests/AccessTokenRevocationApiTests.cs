@@ -22,9 +22,8 @@ namespace CertLibrary.Api.Tests;
 public sealed class AccessTokenRevocationApiTests
 {
     private const string Lookup = "/api/v1/holders/lookup";
-    private const string RedirectUri = "https://portal.test/callback";
-    private const string Verifier = "a-verifier-of-at-least-43-characters-0123456789abcdef";
-    private const string Password = "correct horse battery";
+    private const string RedirectUri = CodeFlowSteps.RedirectUri;
+    private const string Password = CodeFlowSteps.Password;
     private static readonly object LookupBody = new { idNumber = ApiFactory.HolderNumber, purpose = "婚姻登记核查" };
 
     [Fact]
@@ -212,38 +211,11 @@ public sealed class AccessTokenRevocationApiTests
     /// <summary>Authorization code + PKCE through the login page; returns the access token and the ID token.</summary>
     private static async Task<(string AccessToken, string IdToken)> SignInAsync(ApiFactory factory, HttpClient browser, ClientCredentials portal, CitizenId citizenId)
     {
-        var authorize = QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
-        {
-            ["client_id"] = portal.ClientId,
-            ["redirect_uri"] = RedirectUri,
-            ["response_type"] = "code",
-            ["scope"] = "openid profile",
-            ["state"] = "s1",
-            ["code_challenge"] = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(Verifier))),
-            ["code_challenge_method"] = "S256",
-        });
-        var page = await (await browser.GetAsync(authorize)).Content.ReadAsStringAsync();
-        using var signedIn = await browser.PostAsync("/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = CertLibrary.Identity.Tests.OidcFlow.Field(page, "__RequestVerificationToken"),
-            ["request"] = CertLibrary.Identity.Tests.OidcFlow.Field(page, "request"),
-            ["idNumber"] = citizenId.ToString(),
-            ["password"] = Password,
-        }));
+        var page = await (await browser.GetAsync(CodeFlowSteps.AuthorizeUrl(portal.ClientId))).Content.ReadAsStringAsync();
+        using var signedIn = await CodeFlowSteps.SubmitLoginAsync(browser, page, citizenId);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         var code = QueryHelpers.ParseQuery(signedIn.Headers.Location!.Query)["code"].ToString();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "authorization_code",
-                ["code"] = code,
-                ["redirect_uri"] = RedirectUri,
-                ["code_verifier"] = Verifier,
-            }),
-        };
-        request.Headers.Authorization = Basic(portal);
-        using var response = await factory.CreateClient().SendAsync(request);
+        using var response = await CodeFlowSteps.RedeemAsync(factory.CreateClient(), portal, code);
         var tokens = await ApiFactory.JsonAsync(response);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (tokens.GetProperty("access_token").GetString()!, tokens.GetProperty("id_token").GetString()!);

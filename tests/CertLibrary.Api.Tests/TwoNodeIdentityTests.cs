@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.Tests;
 using CertLibrary.Identifiers;
@@ -21,8 +20,8 @@ namespace CertLibrary.Api.Tests;
 /// </summary>
 public sealed class TwoNodeIdentityTests
 {
-    private const string RedirectUri = "https://portal.test/callback";
-    private const string Password = "correct horse battery";
+    private const string RedirectUri = CodeFlowSteps.RedirectUri;
+    private const string Password = CodeFlowSteps.Password;
 
     [Fact]
     public async Task Identity_TwoNodes_SessionAntiforgeryAndSecondFactorTicketCrossNodes()
@@ -38,23 +37,23 @@ public sealed class TwoNodeIdentityTests
         var cookies = new System.Net.CookieContainer();
         using var onA = Browser(nodes.A, cookies);
         using var onB = Browser(nodes.B, cookies);
-        var login = await (await onA.GetAsync(AuthorizeUrl(client.ClientId))).Content.ReadAsStringAsync();
-        using (var signedIn = await SubmitLoginAsync(onA, login, citizenId))
+        var login = await (await onA.GetAsync(CodeFlowSteps.AuthorizeUrl(client.ClientId))).Content.ReadAsStringAsync();
+        using (var signedIn = await CodeFlowSteps.SubmitLoginAsync(onA, login, citizenId))
         {
             Assert.True(Query(signedIn).ContainsKey("code"));
         }
 
-        using var silent = await onB.GetAsync(AuthorizeUrl(client.ClientId, new() { ["prompt"] = "none" }));
+        using var silent = await onB.GetAsync(CodeFlowSteps.AuthorizeUrl(client.ClientId, new() { ["prompt"] = "none" }));
         var code = Query(silent)["code"];
-        using var redeemed = await RedeemAsync(nodes.B, client, code);
+        using var redeemed = await CodeFlowSteps.RedeemAsync(nodes.B.CreateClient(), client, code);
         Assert.Equal(HttpStatusCode.OK, redeemed.StatusCode);
 
         // A second browser: the login form (antiforgery cookie + token) comes from A and is posted to B.
         var other = new System.Net.CookieContainer();
         using var otherOnA = Browser(nodes.A, other);
         using var otherOnB = Browser(nodes.B, other);
-        var form = await (await otherOnA.GetAsync(AuthorizeUrl(client.ClientId))).Content.ReadAsStringAsync();
-        using (var crossed = await SubmitLoginAsync(otherOnB, form, citizenId))
+        var form = await (await otherOnA.GetAsync(CodeFlowSteps.AuthorizeUrl(client.ClientId))).Content.ReadAsStringAsync();
+        using (var crossed = await CodeFlowSteps.SubmitLoginAsync(otherOnB, form, citizenId))
         {
             Assert.True(Query(crossed).ContainsKey("code"), await crossed.Content.ReadAsStringAsync());
         }
@@ -77,8 +76,8 @@ public sealed class TwoNodeIdentityTests
         var third = new System.Net.CookieContainer();
         using var thirdOnA = Browser(nodes.A, third);
         using var thirdOnB = Browser(nodes.B, third);
-        var page = await (await thirdOnA.GetAsync(AuthorizeUrl(client.ClientId))).Content.ReadAsStringAsync();
-        using var password = await SubmitLoginAsync(thirdOnA, page, citizenId);
+        var page = await (await thirdOnA.GetAsync(CodeFlowSteps.AuthorizeUrl(client.ClientId))).Content.ReadAsStringAsync();
+        using var password = await CodeFlowSteps.SubmitLoginAsync(thirdOnA, page, citizenId);
         var codeStep = await password.Content.ReadAsStringAsync();
         using var verified = await thirdOnB.PostAsync("/connect/authorize/otp", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -93,13 +92,13 @@ public sealed class TwoNodeIdentityTests
         for (var i = 0; i < 5; i++)
         {
             var wrongOn = i % 2 == 0 ? thirdOnA : thirdOnB;
-            var form5 = await (await wrongOn.GetAsync(AuthorizeUrl(client.ClientId, new() { ["prompt"] = "login" }))).Content.ReadAsStringAsync();
-            using var failed = await SubmitLoginAsync(wrongOn, form5, citizenId, "wrong password");
+            var form5 = await (await wrongOn.GetAsync(CodeFlowSteps.AuthorizeUrl(client.ClientId, new() { ["prompt"] = "login" }))).Content.ReadAsStringAsync();
+            using var failed = await CodeFlowSteps.SubmitLoginAsync(wrongOn, form5, citizenId, "wrong password");
             Assert.Null(failed.Headers.Location);
         }
 
-        var lockedForm = await (await thirdOnB.GetAsync(AuthorizeUrl(client.ClientId, new() { ["prompt"] = "login" }))).Content.ReadAsStringAsync();
-        using (var locked = await SubmitLoginAsync(thirdOnB, lockedForm, citizenId))
+        var lockedForm = await (await thirdOnB.GetAsync(CodeFlowSteps.AuthorizeUrl(client.ClientId, new() { ["prompt"] = "login" }))).Content.ReadAsStringAsync();
+        using (var locked = await CodeFlowSteps.SubmitLoginAsync(thirdOnB, lockedForm, citizenId))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
         }
@@ -119,55 +118,6 @@ public sealed class TwoNodeIdentityTests
 
     private static HttpClient Browser(ApiFactory node, System.Net.CookieContainer cookies) =>
         node.CreateDefaultClient(new Uri("https://localhost"), new CookieContainerHandler(cookies));
-
-    private static string AuthorizeUrl(string clientId, Dictionary<string, string?>? extra = null)
-    {
-        var parameters = new Dictionary<string, string?>
-        {
-            ["client_id"] = clientId,
-            ["redirect_uri"] = RedirectUri,
-            ["response_type"] = "code",
-            ["scope"] = "openid profile",
-            ["state"] = "s1",
-            ["code_challenge"] = WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(Verifier))),
-            ["code_challenge_method"] = "S256",
-        };
-        foreach (var (key, value) in extra ?? [])
-        {
-            parameters[key] = value;
-        }
-
-        return QueryHelpers.AddQueryString("/connect/authorize", parameters);
-    }
-
-    private const string Verifier = "a-verifier-of-at-least-43-characters-0123456789abcdef";
-
-    private static async Task<HttpResponseMessage> SubmitLoginAsync(HttpClient browser, string html, CitizenId citizenId, string password = Password) =>
-        await browser.PostAsync("/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = CertLibrary.Identity.Tests.OidcFlow.Field(html, "__RequestVerificationToken"),
-            ["request"] = CertLibrary.Identity.Tests.OidcFlow.Field(html, "request"),
-            ["idNumber"] = citizenId.ToString(),
-            ["password"] = password,
-        }));
-
-    private static async Task<HttpResponseMessage> RedeemAsync(ApiFactory node, ClientCredentials client, string code)
-    {
-        using var http = node.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "authorization_code",
-                ["code"] = code,
-                ["redirect_uri"] = RedirectUri,
-                ["code_verifier"] = Verifier,
-            }),
-        };
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{client.ClientId}:{client.ClientSecret}")));
-        return await http.SendAsync(request);
-    }
 
     private static Dictionary<string, string> Query(HttpResponseMessage redirect)
     {
