@@ -9,8 +9,9 @@ namespace CertLibrary.CertStore.Verification;
 
 /// <summary>
 /// Verifiers over the live store: every key the platform ever had and each certificate's current status. Serves many
-/// verifications per second, so each one reads the cache generations of the key list and of its certificate in ONE
-/// round trip (<see cref="ICacheCoordinator.GetGenerationsAsync"/>) and reuses the key resolver and the certificate's
+/// verifications per second, so each one reads the cache generations of the key list and of its certificate together
+/// (<see cref="ICacheCoordinator.GetGenerationsAsync"/>: at most one round trip, none while the Redis coordinator's
+/// generation lease holds) and reuses the key resolver and the certificate's
 /// status only while those generations are current. A key or status change replaces its generation on every node
 /// before the call that made it returns, so a revocation is reported by every verification that starts afterwards.
 /// Signatures are always verified; nothing about a JWS is remembered.
