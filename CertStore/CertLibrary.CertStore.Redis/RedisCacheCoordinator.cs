@@ -109,6 +109,9 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
     public event Action<IReadOnlyCollection<string>?>? Evicted;
 
+    /// <summary>Test seam: awaited after a generation read came back and before it is remembered.</summary>
+    internal Func<IReadOnlyList<string>, Task>? BeforeRemember { get; set; }
+
     /// <summary>Whether Redis answers now (for readiness checks).</summary>
     public bool IsConnected => _redis.IsConnected;
 
@@ -131,6 +134,11 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         for (var i = 0; i < reads.Length; i++)
         {
             generations[i] = await reads[i];
+        }
+
+        if (BeforeRemember is { } hook)
+        {
+            await hook(keys);
         }
 
         Remember(keys, generations, epoch);

@@ -75,8 +75,10 @@ public sealed class TwoNodeCacheTests
         Assert.NotEqual(before[1], after[1]);
         Assert.Equal(before[2], after[2]);
 
+        // Unknown (so every read goes to the database) once B has noticed, at the latest when its generation lease lapses.
         redis.Stop();
-        var down = await onB.GetGenerationsAsync(keys, default);
+        IReadOnlyList<string?> down = [];
+        await WaitUntilAsync(() => down.All(g => g is null), async () => down = await onB.GetGenerationsAsync(keys, default), TimeSpan.FromSeconds(2));
         Assert.All(down, Assert.Null);
     }
 
@@ -230,6 +232,46 @@ public sealed class TwoNodeCacheTests
             {
                 Assert.Equal(k == round % keys.Length, first[k] != after[k]);
             }
+        }
+    }
+
+    [Fact]
+    public async Task GenerationLease_AReadThatCrossedAnInvalidation_IsUsedOnceButNotRemembered()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration);
+        await using var _ = a;
+        await using var __ = b;
+        var onA = a.Services.GetRequiredService<ICacheCoordinator>();
+        var onB = (CertLibrary.CertStore.Redis.RedisCacheCoordinator)b.Services.GetRequiredService<ICacheCoordinator>();
+        const string key = "test:crossed";
+        var old = await onA.GetGenerationAsync(key, default); // created
+        await Task.Delay(50); // B holds a lease
+
+        // B's read of the old generation comes back, then waits while A invalidates (B forgets on the new change
+        // token meanwhile), and only then would be remembered.
+        var returned = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        onB.BeforeRemember = async keys =>
+        {
+            if (keys.Contains(key))
+            {
+                returned.TrySetResult();
+                await release.Task;
+            }
+        };
+        var crossing = onB.GetGenerationAsync(key, default).AsTask();
+        await returned.Task;
+        onB.BeforeRemember = null;
+        await onA.InvalidateAsync([key], default);
+        release.SetResult();
+
+        Assert.Equal(old, await crossing); // read before the invalidation returned: the old generation is a right answer
+        var current = await onA.GetGenerationAsync(key, default);
+        Assert.NotEqual(old, current);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(current, await onB.GetGenerationAsync(key, default)); // never the crossed read
         }
     }
 
