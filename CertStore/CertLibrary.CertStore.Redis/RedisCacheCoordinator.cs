@@ -61,8 +61,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
     // Generation leases (see the class remarks).
     private const int MaxKnown = 200_000;
-    private readonly long _leaseTicks;
-    private readonly TimeSpan _leaseCheck;
+    private readonly TimeSpan _lease;
     private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
     private readonly Lock _knownLock = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -99,9 +98,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             _ = ReplayPendingAsync();
         };
         _redis.GetSubscriber().Subscribe(_channel, (_, message) => OnMessage(message));
-        _leaseTicks = (long)(options.GenerationLease.TotalSeconds * 0.9 * Stopwatch.Frequency);
-        _leaseCheck = options.GenerationLease / 5;
-        if (_leaseTicks > 0)
+        _lease = options.GenerationLease;
+        if (_lease > TimeSpan.Zero)
         {
             _ = CheckChangesAsync();
         }
@@ -179,8 +177,6 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             _pending[key] = 0;
         }
 
-        ForgetKnown();
-
         // The change is committed; wait (bounded) until its invalidation is in Redis, so that a node that is
         // connected while this one reconnects cannot serve the old value. Past the wait the keys stay pending
         // and are replayed in the background; this node bypasses its cache meanwhile.
@@ -223,7 +219,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     {
         // The lease is read before the entries: a lease extended by a token read that saw a change was written after
         // the entries were forgotten.
-        if (_leaseTicks <= 0 || Stopwatch.GetTimestamp() >= Volatile.Read(ref _leaseUntil))
+        if (_lease <= TimeSpan.Zero || Stopwatch.GetTimestamp() >= Volatile.Read(ref _leaseUntil))
         {
             return false;
         }
@@ -243,7 +239,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
     private void Remember(IReadOnlyList<string> keys, string?[] generations, long epoch)
     {
-        if (_leaseTicks <= 0)
+        if (_lease <= TimeSpan.Zero)
         {
             return;
         }
@@ -269,24 +265,28 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     {
         lock (_knownLock)
         {
-            _knownEpoch++;
-            _known.Clear();
+            ForgetKnownLocked();
         }
+    }
+
+    private void ForgetKnownLocked()
+    {
+        _knownEpoch++;
+        _known.Clear();
     }
 
     /// <summary>Waits one full lease on the monotonic clock (a timer may fire early by a tick; this never returns early).</summary>
     private async Task WaitOutLeasesAsync()
     {
-        if (_leaseTicks <= 0)
+        if (IsCluster())
         {
-            return;
+            return; // no node takes a lease on cluster (see CheckChangesAsync)
         }
 
         var started = Stopwatch.GetTimestamp();
-        var lease = _leaseTicks * 10 / 9;
-        while (Stopwatch.GetTimestamp() - started < lease)
+        for (var left = _lease; left > TimeSpan.Zero; left = _lease - Stopwatch.GetElapsedTime(started))
         {
-            await Task.Delay(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (lease - (Stopwatch.GetTimestamp() - started)) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)), CancellationToken.None);
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)), CancellationToken.None);
         }
     }
 
@@ -313,14 +313,14 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                     {
                         if (token is null || token != _lastChange || _known.Count > MaxKnown)
                         {
-                            _knownEpoch++;
-                            _known.Clear();
+                            ForgetKnownLocked();
                             _lastChange = token;
                         }
 
                         if (token is not null)
                         {
-                            Volatile.Write(ref _leaseUntil, sent + _leaseTicks);
+                            // A tenth less than the lease, for clock rates that differ between nodes.
+                            Volatile.Write(ref _leaseUntil, sent + (long)(_lease.TotalSeconds * 0.9 * Stopwatch.Frequency));
                         }
                     }
                 }
@@ -332,7 +332,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
             try
             {
-                await Task.Delay(_leaseCheck, stopping);
+                await Task.Delay(_lease / 5, stopping);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {

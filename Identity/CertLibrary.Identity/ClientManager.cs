@@ -187,17 +187,24 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
             BackChannelLogoutUri = registration.BackChannelLogoutUri,
             IsPublic = existing.IsPublic,
         });
+        var client = existing with
+        {
+            Name = name.Trim(),
+            RedirectUris = [.. registration.RedirectUris],
+            PostLogoutRedirectUris = [.. registration.PostLogoutRedirectUris],
+            BackChannelLogoutUri = registration.BackChannelLogoutUri,
+        };
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE identity_clients SET name = @name, redirect_uris = @redirects, post_logout_redirect_uris = @postLogout, " +
-            "back_channel_logout_uri = @backChannel, updated_at = @now WHERE client_id = @clientId",
+            "UPDATE identity_clients SET name = @Name, redirect_uris = @redirects, post_logout_redirect_uris = @postLogout, " +
+            "back_channel_logout_uri = @BackChannelLogoutUri, updated_at = @now WHERE client_id = @ClientId",
             new
             {
-                clientId,
-                name = name.Trim(),
-                redirects = string.Join(' ', registration.RedirectUris),
-                postLogout = string.Join(' ', registration.PostLogoutRedirectUris),
-                backChannel = registration.BackChannelLogoutUri,
+                client.ClientId,
+                client.Name,
+                redirects = string.Join(' ', client.RedirectUris),
+                postLogout = string.Join(' ', client.PostLogoutRedirectUris),
+                client.BackChannelLogoutUri,
                 now = time.GetUtcNow(),
             },
             cancellationToken: cancellationToken));
@@ -207,7 +214,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         }
 
         LogClientUpdated(logger, clientId);
-        return await FindAsync(clientId, cancellationToken);
+        return client;
     }
 
     /// <summary>
@@ -231,11 +238,10 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     }
 
     /// <summary>
-    /// Deletes a client in one transaction: every grant it holds is revoked (its refresh tokens stop working and the access
-    /// tokens issued from them stop introspecting active), its codes and refresh tokens are removed, and pending
-    /// back-channel logouts to it are dropped. False for an unknown client. Every access token of the client, client
-    /// credentials ones included, is refused by the API (<see cref="AccessTokenRevocation"/>): on this node once this
-    /// returns, on other nodes within <see cref="IdentityOptions.RevocationCheckInterval"/>.
+    /// Deletes a client in one transaction: every grant it holds is revoked, its codes and refresh tokens are removed, and
+    /// pending back-channel logouts to it are dropped. False for an unknown client. Every access token of the client,
+    /// client-credentials ones included, is then refused (<see cref="AccessTokenRevocation"/>): by introspection at once,
+    /// by the API on this node once this returns and on other nodes within <see cref="IdentityOptions.RevocationCheckInterval"/>.
     /// </summary>
     public async Task<bool> DeleteAsync(string clientId, CancellationToken cancellationToken = default)
     {

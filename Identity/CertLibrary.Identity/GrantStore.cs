@@ -180,7 +180,7 @@ internal sealed class GrantStore(ICertLibraryDatabase database, AccessTokenRevoc
 
     private const string SelectSession = "SELECT session_id, subject, auth_time, acr, amr, clients, expires_at, ended_at FROM identity_sessions ";
 
-    private static SessionRow ReadSession(System.Data.Common.DbDataReader reader) =>
+    private static SessionRow ReadSession(DbDataReader reader) =>
         new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
             reader.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries), reader.GetString(5).Split(' ', StringSplitOptions.RemoveEmptyEntries),
             reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
@@ -252,7 +252,7 @@ internal sealed class GrantStore(ICertLibraryDatabase database, AccessTokenRevoc
             cancellationToken: cancellationToken), cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<LogoutDelivery>> ReadDeliveriesAsync(System.Data.Common.DbConnection connection, CommandDefinition command,
+    private static async Task<IReadOnlyList<LogoutDelivery>> ReadDeliveriesAsync(DbConnection connection, CommandDefinition command,
         CancellationToken cancellationToken)
     {
         await using var reader = await connection.ExecuteReaderAsync(command);
@@ -290,6 +290,7 @@ internal sealed class GrantStore(ICertLibraryDatabase database, AccessTokenRevoc
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM identity_logout_outbox WHERE id = @id", new { id }, cancellationToken: cancellationToken));
     }
+
     private static DynamicParameters GrantParameters(GrantRow row)
     {
         var parameters = new DynamicParameters();

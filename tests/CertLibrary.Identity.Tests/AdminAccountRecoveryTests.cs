@@ -17,7 +17,7 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
     {
         using var flow = await OidcFlow.CreateAsync(Factory);
         var (_, codes) = await TotpFlow.EnrolWithRecoveryCodesAsync(flow, fixture.Time);
-        using var admin = await AdminAsync();
+        using var admin = await Factory.CreateAdminClientAsync();
 
         using var response = await admin.PostAsJsonAsync(ResetPath, new { idNumber = flow.CitizenId.ToString() });
 
@@ -48,7 +48,7 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
         var accessToken = tokens.GetProperty("access_token").GetString()!;
         var refreshToken = tokens.GetProperty("refresh_token").GetString()!;
         Assert.True(await flow.IsActiveAsync(accessToken));
-        using var admin = await AdminAsync();
+        using var admin = await Factory.CreateAdminClientAsync();
 
         using var response = await admin.PostAsJsonAsync(ResetPath, new { subject = flow.Subject });
 
@@ -73,7 +73,7 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
         flow.NewBrowserSession();
         using var locked = await flow.LoginAsync();
         Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
-        using var admin = await AdminAsync();
+        using var admin = await Factory.CreateAdminClientAsync();
         using var before = await admin.PostAsJsonAsync(ResetPath, new { subject = "no-such-subject" });
 
         using var response = await admin.PostAsJsonAsync(UnlockPath, new { idNumber = flow.CitizenId.ToString() });
@@ -92,7 +92,7 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
     public async Task Unlock_BySubject_Works()
     {
         using var flow = await OidcFlow.CreateAsync(Factory);
-        using var admin = await AdminAsync();
+        using var admin = await Factory.CreateAdminClientAsync();
 
         using var response = await admin.PostAsJsonAsync(UnlockPath, new { subject = flow.Subject });
 
@@ -105,7 +105,7 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
     [InlineData(UnlockPath)]
     public async Task Recovery_UnknownCitizen_404ProblemDetails(string path)
     {
-        using var admin = await AdminAsync();
+        using var admin = await Factory.CreateAdminClientAsync();
 
         using var byNumber = await admin.PostAsJsonAsync(path, new { idNumber = "11010519491231002X" });
         using var bySubject = await admin.PostAsJsonAsync(path, new { subject = "unknown-subject" });
@@ -125,7 +125,7 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
     [InlineData(ResetPath, "[1,2]")]
     public async Task Recovery_BadBody_400ProblemDetails(string path, string body)
     {
-        using var admin = await AdminAsync();
+        using var admin = await Factory.CreateAdminClientAsync();
 
         using var response = await admin.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
@@ -147,14 +147,5 @@ public sealed class AdminAccountRecoveryTests(TotpFixture fixture) : IClassFixtu
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
-    }
-
-    private async Task<HttpClient> AdminAsync()
-    {
-        var http = Factory.CreateClient();
-        using var response = await IdentityApiFactory.RequestClientCredentialsAsync(http,
-            new ClientCredentials(IdentityApiFactory.AdminClientId, IdentityApiFactory.AdminClientSecret), "certlib.admin");
-        http.DefaultRequestHeaders.Authorization = new("Bearer", (await IdentityApiFactory.JsonAsync(response)).GetProperty("access_token").GetString());
-        return http;
     }
 }

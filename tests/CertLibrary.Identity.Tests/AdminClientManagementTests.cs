@@ -11,7 +11,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     public async Task Get_PortalClient_UrisWithoutSecret()
     {
         using var flow = await OidcFlow.CreateAsync(factory, backChannelLogoutUri: "https://portal.test/logout");
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var response = await admin.GetAsync($"/api/v1/admin/clients/{flow.Client.ClientId}");
 
@@ -26,7 +26,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     [Fact]
     public async Task UnknownClient_EveryVerb_404ProblemDetails()
     {
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
         using var get = await admin.GetAsync("/api/v1/admin/clients/cl_unknown");
         using var put = await admin.PutAsJsonAsync("/api/v1/admin/clients/cl_unknown", new { redirectUris = new[] { "https://a.test/cb" } });
         using var rotate = await admin.PostAsync("/api/v1/admin/clients/cl_unknown/secret", null);
@@ -43,7 +43,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     public async Task Put_NewUris_ReplaceTheOldOnes_ExactMatchFollows()
     {
         using var flow = await OidcFlow.CreateAsync(factory, backChannelLogoutUri: "https://portal.test/logout");
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var response = await admin.PutAsJsonAsync($"/api/v1/admin/clients/{flow.Client.ClientId}", new
         {
@@ -75,7 +75,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     public async Task Put_BadInput_400NamingTheField_NothingChanged(string body, string field)
     {
         using var flow = await OidcFlow.CreateAsync(factory);
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var response = await admin.PutAsync($"/api/v1/admin/clients/{flow.Client.ClientId}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
@@ -89,7 +89,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     public async Task Put_DepartmentClientWithUris_400_NameAloneAccepted()
     {
         var department = await factory.CreateDepartmentClientAsync();
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var withUris = await admin.PutAsJsonAsync($"/api/v1/admin/clients/{department.ClientId}", new { redirectUris = new[] { "https://a.test/cb" } });
         using var nameOnly = await admin.PutAsJsonAsync($"/api/v1/admin/clients/{department.ClientId}", new { name = "Renamed department" });
@@ -103,7 +103,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     public async Task RotateSecret_NewSecretReturnedOnce_OldOneStopsWorking()
     {
         var department = await factory.CreateDepartmentClientAsync();
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var response = await admin.PostAsync($"/api/v1/admin/clients/{department.ClientId}/secret", null);
 
@@ -123,7 +123,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     public async Task RotateSecret_PublicClient_409ProblemDetails()
     {
         using var flow = await OidcFlow.CreateAsync(factory, publicClient: true);
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var response = await admin.PostAsync($"/api/v1/admin/clients/{flow.Client.ClientId}/secret", null);
 
@@ -139,7 +139,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
         var refreshToken = tokens.GetProperty("refresh_token").GetString()!;
         var accessToken = tokens.GetProperty("access_token").GetString()!;
         Assert.True(await flow.IsActiveAsync(refreshToken));
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var response = await admin.DeleteAsync($"/api/v1/admin/clients/{flow.Client.ClientId}");
 
@@ -161,20 +161,11 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
     [Fact]
     public async Task Delete_TheCallingClientItself_409()
     {
-        using var admin = await AdminAsync();
+        using var admin = await factory.CreateAdminClientAsync();
 
         using var response = await admin.DeleteAsync($"/api/v1/admin/clients/{IdentityApiFactory.AdminClientId}");
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.NotNull(await factory.Clients.FindAsync(IdentityApiFactory.AdminClientId));
-    }
-
-    private async Task<HttpClient> AdminAsync()
-    {
-        var http = factory.CreateClient();
-        using var response = await IdentityApiFactory.RequestClientCredentialsAsync(http,
-            new ClientCredentials(IdentityApiFactory.AdminClientId, IdentityApiFactory.AdminClientSecret), "certlib.admin");
-        http.DefaultRequestHeaders.Authorization = new("Bearer", (await IdentityApiFactory.JsonAsync(response)).GetProperty("access_token").GetString());
-        return http;
     }
 }

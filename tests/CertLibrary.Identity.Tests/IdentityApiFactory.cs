@@ -124,6 +124,15 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
     public async Task<ClientCredentials> CreateDepartmentClientAsync(params string[] scopes) =>
         await Clients.CreateAsync("11100000000013338W", "Test department", scopes.Length == 0 ? [IdentityConstants.IssueScope, IdentityConstants.UseScope] : scopes);
 
+    /// <summary>A client carrying an administrator token of the bootstrap admin client (scope certlib.admin).</summary>
+    public async Task<HttpClient> CreateAdminClientAsync()
+    {
+        var http = CreateClient();
+        using var response = await RequestClientCredentialsAsync(http, new ClientCredentials(AdminClientId, AdminClientSecret), "certlib.admin");
+        http.DefaultRequestHeaders.Authorization = new("Bearer", (await JsonAsync(response)).GetProperty("access_token").GetString());
+        return http;
+    }
+
     public static async Task<HttpResponseMessage> RequestClientCredentialsAsync(HttpClient http, ClientCredentials client, string? scope = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token");

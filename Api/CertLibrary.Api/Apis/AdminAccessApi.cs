@@ -42,8 +42,9 @@ public static class AdminAccessApi
             .WithDescription("A new secret, returned this once and stored only as a hash; the old one stops working at once. Not for public clients.");
         group.MapDelete("/clients/{clientId}", DeleteClientAsync).WithName("DeleteClient")
             .WithSummary("Delete a client")
-            .WithDescription("Removes the client and revokes every grant it holds: its refresh tokens stop working and the access tokens "
-                + "issued from them stop introspecting active. A client cannot delete itself.");
+            .WithDescription("Removes the client and revokes every grant it holds: its refresh tokens stop working, and every access token "
+                + "it was issued (client credentials included) is refused by introspection at once and by the API within "
+                + "Identity:RevocationCheckInterval (at once on the node that deleted it). A client cannot delete itself.");
         group.MapPost("/citizens", RegisterCitizenAsync).WithName("RegisterCitizen")
             .WithSummary("Register a citizen at a counter")
             .WithDescription("Creates a citizen account (identity number + password). The answer holds the opaque subject, never the number.");
