@@ -67,9 +67,10 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         var (sqlite, sqliteVerify) = await SqliteAsync();
 
         // The ceiling again after every API load; the higher of its two measurements counts (the conservative side).
-        var after = await CeilingAsync(smallResults.Token, smallData.ProbeHolders[0], smallResults.QrTexts[0], "after the API loads");
+        var after = await CeilingAsync(smallResults.Token, smallData.ProbeHolders[0], smallResults.QrTexts[0], smallResults.LookupAnswer, "after the API loads");
         var lookupCeiling = Higher(smallResults.Ceiling.Lookup, after.Lookup);
         var verifyCeiling = Higher(smallResults.Ceiling.Verify, after.Verify);
+        var sameAnswerCeiling = Higher(smallResults.Ceiling.SameAnswer, after.SameAnswer);
         var lookup = smallResults.Lookup;
         return
         [
@@ -77,6 +78,10 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 "constant-JSON Kestrel, same requests, higher of two runs (before and after the API loads)", "≥ 0.5× ceiling, p99 < 10 ms",
                 $"{options.Concurrency} concurrent; p50 {lookup.Load.P50Milliseconds:0.0} ms, p99 {lookup.Load.P99Milliseconds:0.0} ms (ceiling p99 {lookupCeiling.P99Milliseconds:0.0} ms); " +
                 $"every answer held 20 certificates; access log {lookup.AccessLogRows:#,0} rows for {lookup.Lookups:#,0} lookups{HttpBench.Failures(lookup.Load)}"),
+            // Without a clean ceiling there is no figure: a failed ceiling request leaves it unmeasured (and fails the run).
+            new Figure("cached one-number lookup, PostgreSQL + Redis, against its own answer served as a constant", Value(sameAnswerCeiling) is null ? null : Value(lookup.Load), "req/s", sameAnswerCeiling.PerSecond,
+                "Kestrel answering the same request with a real lookup answer's bytes, client reading it as it reads the API's, higher of two runs", "— (what the answer's size alone allows)",
+                string.Create(CultureInfo.InvariantCulture, $"answer {smallResults.LookupAnswer.Length:#,0} bytes; ceiling p50 {sameAnswerCeiling.P50Milliseconds:0.0} ms, p99 {sameAnswerCeiling.P99Milliseconds:0.0} ms; the small constant-JSON ceiling over this one: {lookupCeiling.PerSecond / sameAnswerCeiling.PerSecond:0.0}×{HttpBench.Failures(sameAnswerCeiling)}")),
             new Figure("cached one-number lookup, SQLite (same shape, certificates issued through the API)", Value(sqlite.Load), "req/s", lookupCeiling.PerSecond,
                 "constant-JSON Kestrel, same requests, higher of two runs (before and after the API loads)", "≥ 0.5× ceiling, p99 < 10 ms",
                 $"{options.Concurrency} concurrent; p50 {sqlite.Load.P50Milliseconds:0.0} ms, p99 {sqlite.Load.P99Milliseconds:0.0} ms; access log {sqlite.AccessLogRows:#,0} rows for {sqlite.Lookups:#,0} lookups{HttpBench.Failures(sqlite.Load)}"),
@@ -114,16 +119,49 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         return data;
     }
 
-    /// <summary>The ceiling: the same requests (same headers, same bodies) against constant-JSON Kestrel.</summary>
-    private async Task<Ceilings> CeilingAsync(string token, string holder, string qrText, string when)
+    /// <summary>
+    /// The ceilings: the same requests (same headers, same bodies) against constant-JSON Kestrel; and the lookup request
+    /// against Kestrel answering a real lookup answer's bytes as a constant, read by the client exactly as it reads the
+    /// API's (every answer must hold 20 certificates).
+    /// </summary>
+    private async Task<Ceilings> CeilingAsync(string token, string holder, string qrText, byte[] lookupAnswer, string when)
     {
-        await using var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string>(), "/", [], TimeSpan.FromSeconds(30));
-        using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
-        var lookup = await LoadGenerator.RunAsync(ct => SendOkAsync(http, LookupRequest(token, holder), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-        var verify = await LoadGenerator.RunAsync(ct => SendOkAsync(http, VerifyRequest(qrText), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        LoadResult lookup, verify, sameAnswer;
+        await using (var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string>(), "/", [], TimeSpan.FromSeconds(30)))
+        {
+            using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
+            lookup = await LoadGenerator.RunAsync(ct => SendOkAsync(http, LookupRequest(token, holder), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+            verify = await LoadGenerator.RunAsync(ct => SendOkAsync(http, VerifyRequest(qrText), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        }
+
+        var answerFile = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(answerFile, lookupAnswer);
+            await using var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string> { ["CERTLIB_CEILING_LOOKUP_ANSWER"] = answerFile }, "/", [], TimeSpan.FromSeconds(30));
+            using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
+            sameAnswer = await LoadGenerator.RunAsync(ct => LookupOnceAsync(http, token, holder, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+        }
+        finally
+        {
+            File.Delete(answerFile);
+        }
+
         log($"ceiling {when}, lookup request: {lookup}");
         log($"ceiling {when}, verify request: {verify}");
-        return new Ceilings(lookup, verify);
+        log($"ceiling {when}, lookup request answered with a real lookup answer ({lookupAnswer.Length:#,0} bytes) as a constant: {sameAnswer}");
+        return new Ceilings(lookup, verify, sameAnswer);
+    }
+
+    /// <summary>One lookup answer's bytes, as the API sends them (this lookup is written to the access log like any other).</summary>
+    private static async Task<byte[]> LookupAnswerAsync(HttpClient http, string token, string holder)
+    {
+        using var request = LookupRequest(token, holder);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        return response.IsSuccessStatusCode && CountCertificates(body) == DataShape.ProbeCertificates
+            ? body
+            : throw new InvalidOperationException($"Lookup answered {(int)response.StatusCode}: {HttpBench.Shorten(Encoding.UTF8.GetString(body))}");
     }
 
     private static LoadResult Higher(LoadResult a, LoadResult b) => a.PerSecond >= b.PerSecond ? a : b;
@@ -132,7 +170,8 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
     {
         // QR texts first: fetching them makes one lookup, which must not count among the load's access-log rows.
         var qrTexts = await QrTextsAsync(http, token, data.ProbeHolders[0]);
-        var ceiling = await CeilingAsync(token, data.ProbeHolders[0], qrTexts[0], "before the API loads");
+        var answer = await LookupAnswerAsync(http, token, data.ProbeHolders[0]);
+        var ceiling = await CeilingAsync(token, data.ProbeHolders[0], qrTexts[0], answer, "before the API loads");
         var lookupsBefore = await set.CountAsync(LookupRowsSql);
         var lookup = await LookupLoadAsync(api, http, token, data.ProbeHolders[0]);
         var rows = await set.CountAsync(LookupRowsSql) - lookupsBefore;
@@ -150,7 +189,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         var loginCpu = CpuUse.Start(api.ProcessId);
         var logins = await LoginFlow.RunAsync(api.Address, set, options);
         log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; {loginCpu.Describe("API")}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
-        return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, verify, logins, hashRate, ceiling);
+        return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, answer, verify, logins, hashRate, ceiling);
     }
 
     /// <summary>
@@ -479,7 +518,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
 
     private sealed record LatencyTarget(HttpClient Http, string Token, IReadOnlyList<string> Probes);
 
-    private sealed record SmallResults(string Token, LookupLoad Lookup, IReadOnlyList<string> QrTexts, LoadResult Verify, LoadResult Logins, double HashRate, Ceilings Ceiling);
+    private sealed record SmallResults(string Token, LookupLoad Lookup, IReadOnlyList<string> QrTexts, byte[] LookupAnswer, LoadResult Verify, LoadResult Logins, double HashRate, Ceilings Ceiling);
 
-    private sealed record Ceilings(LoadResult Lookup, LoadResult Verify);
+    private sealed record Ceilings(LoadResult Lookup, LoadResult Verify, LoadResult SameAnswer);
 }

@@ -1,3 +1,4 @@
+using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.PostgreSql;
 using CertLibrary.CertStore.Redis;
@@ -55,7 +56,31 @@ public sealed class StoreNode : IAsyncDisposable
         services.AddCertLibrarySigning(o => o.MasterKey = Convert.ToBase64String(masterKey)).AddSm2();
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        if (redis is not null)
+        {
+            await WaitUntilCacheServesAsync(provider.GetRequiredService<ICacheCoordinator>());
+        }
+
         return new StoreNode(provider);
+    }
+
+    /// <summary>
+    /// Waits until the node reads generations from Redis, as a node does before it reports ready: on a busy machine the
+    /// first connection can outlast the connect timeout and then completes in the background, followed by the grace
+    /// period after a (re)connect during which every read goes to the database.
+    /// </summary>
+    private static async Task WaitUntilCacheServesAsync(ICacheCoordinator coordinator)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await coordinator.GetGenerationAsync("test:ready", default) is null)
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new InvalidOperationException("The node did not read generations from Redis within 30 s.");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
