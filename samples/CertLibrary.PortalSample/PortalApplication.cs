@@ -242,8 +242,11 @@ public static partial class PortalApplication
     private static string CorrelationCookie(PortalOptions options, string state) =>
         "portal." + options.ClientId + ".oidc." + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(state)))[..16];
 
+    // A path on this portal: one leading slash and no second one; no backslash, space or control character anywhere
+    // (browsers read a backslash as a slash and drop tabs and line breaks: "/\evil.example" or "/<tab>/evil.example" would leave).
     private static bool IsLocal(string? url) =>
-        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
+        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || url[1] != '/')
+        && !url.AsSpan().ContainsAnyInRange('\u0000', ' ') && !url.AsSpan().ContainsAny('\u007f', '\\');
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The identity provider could not be used ({ExceptionType})")]
     private static partial void LogProviderUnavailable(ILogger logger, string exceptionType);

@@ -47,6 +47,10 @@ public static partial class CertLibraryHost
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            foreach (var network in settings.TrustedProxies)
+            {
+                o.KnownIPNetworks.Add(network);
+            }
         });
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>

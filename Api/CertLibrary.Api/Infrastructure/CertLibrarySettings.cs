@@ -28,6 +28,13 @@ public sealed record CertLibrarySettings
     /// <summary>One-number lookups per minute per department (<c>CERTLIB_LOOKUP_PER_MINUTE</c>).</summary>
     public int LookupsPerMinute { get; init; } = EdgeSecurity.DefaultLookupsPerMinute;
 
+    /// <summary>
+    /// Reverse proxies whose <c>X-Forwarded-For/-Proto/-Host</c> are believed (<c>CERTLIB_TRUSTED_PROXIES</c>: comma-separated
+    /// addresses or CIDR networks); empty trusts loopback only. The client address behind a trusted proxy is what the
+    /// per-address limits (sign-in attempts, verification) count.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
+
     /// <summary>Reads and validates; throws <see cref="InvalidOperationException"/> naming the first bad setting.</summary>
     public static CertLibrarySettings Load(IConfiguration configuration)
     {
@@ -60,6 +67,7 @@ public sealed record CertLibrarySettings
             Issuer = issuer,
             CorsOrigins = LoadCorsOrigins(configuration["CERTLIB_CORS_ORIGINS"]),
             LookupsPerMinute = LoadPositive(configuration, "CERTLIB_LOOKUP_PER_MINUTE", EdgeSecurity.DefaultLookupsPerMinute),
+            TrustedProxies = LoadTrustedProxies(configuration["CERTLIB_TRUSTED_PROXIES"]),
         };
     }
 
@@ -103,6 +111,28 @@ public sealed record CertLibrarySettings
         }
 
         return origins;
+    }
+
+    private static List<System.Net.IPNetwork> LoadTrustedProxies(string? configured)
+    {
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var item in (configured ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (System.Net.IPNetwork.TryParse(item, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (System.Net.IPAddress.TryParse(item, out var address))
+            {
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            }
+            else
+            {
+                throw Bad("CERTLIB_TRUSTED_PROXIES", $"must be comma-separated IP addresses or CIDR networks like 10.0.0.0/8; '{item}' is not one");
+            }
+        }
+
+        return networks;
     }
 
     private static int LoadPositive(IConfiguration configuration, string setting, int fallback)
