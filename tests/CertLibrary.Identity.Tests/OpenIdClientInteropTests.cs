@@ -43,10 +43,14 @@ public sealed class OpenIdClientInteropTests
         Assert.True(node.ExitCode == 0, await stderr);
         var result = JsonDocument.Parse(await stdout).RootElement;
         Assert.Equal(citizen.Citizen!.Subject, result.GetProperty("sub").GetString());
+        Assert.True(result.GetProperty("nonceMatches").GetBoolean());
+        Assert.Equal(IdentityConstants.AcrPassword, result.GetProperty("acr").GetString());
+        Assert.Equal(["pwd"], result.GetProperty("amr").EnumerateArray().Select(a => a.GetString()));
         Assert.Equal("李四", result.GetProperty("userinfoName").GetString());
         Assert.True(result.GetProperty("refreshRotated").GetBoolean());
         Assert.True(result.GetProperty("introspectActive").GetBoolean());
         Assert.False(result.GetProperty("introspectAfterRevoke").GetBoolean());
+        Assert.Equal("invalid_grant", result.GetProperty("refreshAfterRevoke").GetString());
         Assert.Equal("certlib.use", result.GetProperty("clientCredentialsScope").GetString());
         Assert.Equal(JsonValueKind.Null, result.GetProperty("clientCredentialsRefresh").ValueKind);
     }

@@ -62,8 +62,9 @@ const tokens = await client.authorizationCodeGrant(portal, new URL(location), {
 });
 const claims = tokens.claims();
 result.sub = claims.sub;
-result.nonce = claims.nonce;
+result.nonceMatches = claims.nonce === nonce;
 result.acr = claims.acr;
+result.amr = claims.amr;
 
 const userinfo = await client.fetchUserInfo(portal, tokens.access_token, claims.sub);
 result.userinfoName = userinfo.name;
@@ -74,6 +75,15 @@ result.refreshRotated = refreshed.refresh_token !== undefined && refreshed.refre
 result.introspectActive = (await client.tokenIntrospection(portal, refreshed.access_token)).active;
 await client.tokenRevocation(portal, refreshed.access_token);
 result.introspectAfterRevoke = (await client.tokenIntrospection(portal, refreshed.access_token)).active;
+
+// Revoking the refresh token (RFC 7009 token_type_hint refresh_token) ends the grant: the next refresh is refused.
+await client.tokenRevocation(portal, refreshed.refresh_token, { token_type_hint: 'refresh_token' });
+try {
+  await client.refreshTokenGrant(portal, refreshed.refresh_token);
+  result.refreshAfterRevoke = 'accepted';
+} catch (error) {
+  result.refreshAfterRevoke = error.error ?? error.code ?? String(error);
+}
 
 const department = await client.discovery(new URL(env.ISSUER), env.DEPT_ID, env.DEPT_SECRET, undefined, insecure);
 const cc = await client.clientCredentialsGrant(department, { scope: 'certlib.use' });
