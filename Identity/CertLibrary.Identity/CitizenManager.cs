@@ -146,9 +146,7 @@ public sealed partial class CitizenManager(
         var row = await FindRowAsync("holder_key = @holderKey", new { holderKey }, cancellationToken);
         if (row is null)
         {
-            // Same cost as a real check, through the same queue: response time does not reveal which numbers have accounts.
-            await PasswordHashing.Shared.RunAsync(() => Hasher.VerifyHashedPassword(DummyCitizen, DummyHash, password ?? string.Empty), cancellationToken);
-            return (LoginOutcome.Invalid, null);
+            return (await CheckUnknownAsync(holderKey, password, options, cancellationToken), null);
         }
 
         if (row.LockedUntil is { } lockedUntil && lockedUntil > now)
@@ -270,6 +268,52 @@ public sealed partial class CitizenManager(
         }
 
         return LoginOutcome.Invalid;
+    }
+
+    /// <summary>
+    /// A sign-in with a number that has no account, answered like one with an account: the same lockout (checked before
+    /// the hash, counted after it) and a hash of the same cost through the same queue, so neither the answer nor its
+    /// timing tells which numbers have accounts.
+    /// </summary>
+    private async Task<LoginOutcome> CheckUnknownAsync(string holderKey, string? password, IdentityOptions options, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+            "SELECT locked_until FROM identity_unknown_login_failures WHERE holder_key = @holderKey", new { holderKey }, cancellationToken: cancellationToken)))
+        {
+            if (await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) && reader.GetFieldValue<DateTimeOffset>(0) > now)
+            {
+                return LoginOutcome.LockedOut;
+            }
+        }
+
+        await PasswordHashing.Shared.RunAsync(() => Hasher.VerifyHashedPassword(DummyCitizen, DummyHash, password ?? string.Empty), cancellationToken);
+
+        // Rows whose window and lock have both passed count for nothing any more: dropped, so the table holds only live counts.
+        var windowStart = now - options.LockoutWindow;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_unknown_login_failures WHERE (first_failure_at IS NULL OR first_failure_at < @windowStart) " +
+            "AND (locked_until IS NULL OR locked_until <= @now)",
+            new { windowStart, now }, cancellationToken: cancellationToken));
+        var failures = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "INSERT INTO identity_unknown_login_failures (holder_key, failed_logins, first_failure_at) VALUES (@holderKey, 1, @now) " +
+            "ON CONFLICT (holder_key) DO UPDATE SET " +
+            "failed_logins = CASE WHEN identity_unknown_login_failures.first_failure_at IS NULL OR identity_unknown_login_failures.first_failure_at < @windowStart " +
+            "THEN 1 ELSE identity_unknown_login_failures.failed_logins + 1 END, " +
+            "first_failure_at = CASE WHEN identity_unknown_login_failures.first_failure_at IS NULL OR identity_unknown_login_failures.first_failure_at < @windowStart " +
+            "THEN @now ELSE identity_unknown_login_failures.first_failure_at END " +
+            "RETURNING failed_logins",
+            new { holderKey, windowStart, now }, cancellationToken: cancellationToken));
+        if (failures < options.LockoutThreshold)
+        {
+            return LoginOutcome.Invalid;
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_unknown_login_failures SET locked_until = @lockedUntil, failed_logins = 0, first_failure_at = NULL WHERE holder_key = @holderKey",
+            new { holderKey, lockedUntil = now + options.LockoutWindow }, cancellationToken: cancellationToken));
+        return LoginOutcome.LockedOut;
     }
 
     internal Task<CitizenRow?> FindRowBySubjectAsync(string subject, CancellationToken cancellationToken) =>
