@@ -171,15 +171,14 @@ internal static partial class TokenManagementEndpoints
         JsonWebToken? idToken = null;
         if (!string.IsNullOrEmpty(hint))
         {
-            var result = await tokens.ValidateAsync(hint, issuers.GetIssuer(context), null, validateLifetime: false, cancellationToken);
-            if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ != "JWT")
+            // Only an ID token issued to a registered client: never an access token or a logout token this provider also signed.
+            idToken = await tokens.ValidateIdentityTokenAsync(hint, issuers.GetIssuer(context), null, cancellationToken);
+            var audience = idToken?.Audiences.Single();
+            if (audience is null || await clients.FindAsync(audience, cancellationToken) is null)
             {
-                // Only an ID token: never an access token or a logout token this provider also signed.
                 return Pages.Error(context, "退出请求无效（id_token_hint）。", "Invalid logout request (id_token_hint).");
             }
 
-            idToken = jwt;
-            var audience = jwt.Audiences.FirstOrDefault();
             if (!string.IsNullOrEmpty(clientId) && clientId != audience)
             {
                 return Pages.Error(context, "退出请求无效（client_id）。", "Invalid logout request (client_id).");
