@@ -279,6 +279,19 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
     }
 
     [Fact]
+    public async Task Token_AuthorizationCode_ResponseNotCached()
+    {
+        using var flow = await OidcFlow.CreateAsync(factory);
+        var code = await flow.GetCodeAsync();
+
+        using var response = await flow.RedeemAsync(code);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Equal("no-cache", response.Headers.Pragma.ToString());
+    }
+
+    [Fact]
     public async Task UserInfo_GetAndPost_ReturnSubjectNameAndCitizenId()
     {
         using var flow = await OidcFlow.CreateAsync(factory);
