@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
-using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace CertLibrary.Identity;
 
@@ -438,13 +437,14 @@ internal sealed partial class AuthorizeEndpoint(
         string? hintSubject = null;
         if (Get("id_token_hint") is { } hint)
         {
-            var validation = await tokens.ValidateAsync(hint, issuers.GetIssuer(context), client.ClientId, validateLifetime: false, cancellationToken);
-            if (!validation.IsValid)
+            // Only an ID token issued to this client: an access token or a back-channel logout token is signed by the same
+            // key, names a citizen too, and must not stand in for it.
+            if (await tokens.ValidateIdentityTokenAsync(hint, issuers.GetIssuer(context), client.ClientId, cancellationToken) is not { } idToken)
             {
                 return (null, Fail("invalid_request", "id_token_hint is not an ID token this provider issued to this client."));
             }
 
-            hintSubject = ((JsonWebToken)validation.SecurityToken).Subject;
+            hintSubject = idToken.Subject;
         }
 
         var nonce = Get("nonce");

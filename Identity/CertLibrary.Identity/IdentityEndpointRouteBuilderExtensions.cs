@@ -25,7 +25,7 @@ public static class IdentityEndpointRouteBuilderExtensions
         group.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.UserInfoAsync).WithName("OidcUserInfo").DisableAntiforgery();
         group.MapPost("/connect/revocation", TokenManagementEndpoints.RevokeAsync).WithName("OidcRevocation").DisableAntiforgery();
         group.MapPost("/connect/introspect", TokenManagementEndpoints.IntrospectAsync).WithName("OidcIntrospection").DisableAntiforgery();
-        group.MapMethods("/connect/endsession", [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.EndSessionAsync).WithName("OidcEndSession").DisableAntiforgery();
+        group.MapMethods(TokenManagementEndpoints.EndSessionPath, [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.EndSessionAsync).WithName("OidcEndSession").DisableAntiforgery();
         return endpoints;
     }
 }

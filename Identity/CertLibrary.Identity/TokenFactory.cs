@@ -13,6 +13,9 @@ internal sealed class TokenFactory(SigningKeyManager keys, IOptions<IdentityOpti
     /// <summary>Lifetime of logout tokens: long enough for a few delivery retries, short enough that a leaked one soon expires.</summary>
     public static readonly TimeSpan LogoutTokenLifetime = TimeSpan.FromMinutes(2);
 
+    /// <summary>JWT <c>typ</c> of ID tokens: plain "JWT", unlike access tokens (at+jwt) and logout tokens (logout+jwt).</summary>
+    public const string IdentityTokenType = "JWT";
+
     public TimeSpan AccessTokenLifetime => options.Value.AccessTokenLifetime;
 
     public async Task<(string Token, string Jti, DateTimeOffset ExpiresAt)> CreateAccessTokenAsync(
@@ -59,7 +62,7 @@ internal sealed class TokenFactory(SigningKeyManager keys, IOptions<IdentityOpti
             Audience = audience,
             IssuedAt = now.UtcDateTime,
             Expires = (now + options.Value.IdentityTokenLifetime).UtcDateTime,
-            TokenType = "JWT",
+            TokenType = IdentityTokenType,
             Claims = claims,
             SigningCredentials = await keys.GetSigningCredentialsAsync(cancellationToken),
         });
@@ -112,6 +115,24 @@ internal sealed class TokenFactory(SigningKeyManager keys, IOptions<IdentityOpti
             } : null,
         };
         return await Handler.ValidateTokenAsync(token, parameters);
+    }
+
+    /// <summary>
+    /// An ID token this provider issued, as a hint (<c>id_token_hint</c>): signature and issuer valid, <c>typ</c> JWT and no
+    /// <c>events</c> claim (so never an access token or a logout token it also signed), one audience that is also the
+    /// authorized party — the client it was issued to, which must be <paramref name="clientId"/> when given. The lifetime
+    /// is not checked: a hint may have expired (OIDC Core §3.1.2.1). Null when it is anything else.
+    /// </summary>
+    public async Task<JsonWebToken?> ValidateIdentityTokenAsync(string token, string issuer, string? clientId, CancellationToken cancellationToken)
+    {
+        var result = await ValidateAsync(token, issuer, clientId, validateLifetime: false, cancellationToken);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ != IdentityTokenType || jwt.TryGetPayloadValue<object>("events", out _))
+        {
+            return null;
+        }
+
+        var audiences = jwt.Audiences.ToList();
+        return audiences.Count == 1 && jwt.TryGetPayloadValue<string>("azp", out var azp) && azp == audiences[0] ? jwt : null;
     }
 
     private static string NewJti() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,11 @@ namespace CertLibrary.Identity;
 /// <summary>UserInfo (OIDC Core §5.3), revocation (RFC 7009), introspection (RFC 7662) and RP-initiated logout.</summary>
 internal static partial class TokenManagementEndpoints
 {
+    public const string EndSessionPath = "/connect/endsession";
+
+    /// <summary>Field of the logout confirmation form that marks the citizen's answer.</summary>
+    private const string ConfirmField = "confirm";
+
     public static async Task<IResult> UserInfoAsync(HttpContext context, TokenFactory tokens, IssuerResolver issuers,
         AuthorizationCodeGrant grants, CancellationToken cancellationToken)
     {
@@ -157,11 +163,19 @@ internal static partial class TokenManagementEndpoints
         return Results.Json(answer);
     }
 
+    /// <summary>
+    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). With a valid <c>id_token_hint</c> the session ends at
+    /// once; without one the request may come from any site (a link or an image is enough), so the citizen is asked to
+    /// confirm (§2, §6) and only the confirmation form, posted with its antiforgery token, ends the session.
+    /// </summary>
     public static async Task<IResult> EndSessionAsync(HttpContext context, ClientManager clients, SessionCookie sessions, GrantStore store,
-        TokenFactory tokens, IssuerResolver issuers, ILogger<SessionCookie> logger, CancellationToken cancellationToken)
+        TokenFactory tokens, IssuerResolver issuers, IAntiforgery antiforgery, ILogger<SessionCookie> logger, CancellationToken cancellationToken)
     {
-        var parameters = HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType
-            ? (await context.Request.ReadFormAsync(cancellationToken)).ToDictionary(p => p.Key, p => p.Value.ToString())
+        var form = HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType
+            ? await context.Request.ReadFormAsync(cancellationToken)
+            : null;
+        var parameters = form is not null
+            ? form.ToDictionary(p => p.Key, p => p.Value.ToString())
             : context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString());
         parameters.TryGetValue("id_token_hint", out var hint);
         parameters.TryGetValue("post_logout_redirect_uri", out var redirect);
@@ -171,15 +185,14 @@ internal static partial class TokenManagementEndpoints
         JsonWebToken? idToken = null;
         if (!string.IsNullOrEmpty(hint))
         {
-            var result = await tokens.ValidateAsync(hint, issuers.GetIssuer(context), null, validateLifetime: false, cancellationToken);
-            if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || jwt.Typ != "JWT")
+            // Only an ID token issued to a registered client: never an access token or a logout token this provider also signed.
+            idToken = await tokens.ValidateIdentityTokenAsync(hint, issuers.GetIssuer(context), null, cancellationToken);
+            var audience = idToken?.Audiences.Single();
+            if (audience is null || await clients.FindAsync(audience, cancellationToken) is null)
             {
-                // Only an ID token: never an access token or a logout token this provider also signed.
                 return Pages.Error(context, "退出请求无效（id_token_hint）。", "Invalid logout request (id_token_hint).");
             }
 
-            idToken = jwt;
-            var audience = jwt.Audiences.FirstOrDefault();
             if (!string.IsNullOrEmpty(clientId) && clientId != audience)
             {
                 return Pages.Error(context, "退出请求无效（client_id）。", "Invalid logout request (client_id).");
@@ -195,6 +208,23 @@ internal static partial class TokenManagementEndpoints
         }
 
         var current = await sessions.GetAsync(context, cancellationToken);
+        if (idToken is null && current is not null)
+        {
+            if (form is null || !form.ContainsKey(ConfirmField))
+            {
+                return ConfirmLogoutPage(context, antiforgery, clientId, redirect, state);
+            }
+
+            try
+            {
+                await antiforgery.ValidateRequestAsync(context);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                return Pages.Error(context, "页面已过期或请求来源无效，请重新退出。", "The page expired or the request did not come from it; please sign out again.");
+            }
+        }
+
         var session = current;
         if (idToken is not null && idToken.TryGetPayloadValue<string>("sid", out var sid) && sid != current?.SessionId)
         {
@@ -222,6 +252,25 @@ internal static partial class TokenManagementEndpoints
 
         return Pages.Html(context, Pages.T(context, "已退出", "Signed out"),
             $"<p id=\"signed-out\">{Pages.T(context, "您已退出统一身份认证，所有门户均已退出登录。", "You are signed out of every portal.")}</p>");
+    }
+
+    /// <summary>Asks the citizen to confirm a logout no portal vouched for; the form posts back here with what the request carried.</summary>
+    private static IResult ConfirmLogoutPage(HttpContext context, IAntiforgery antiforgery, string? clientId, string? redirect, string? state)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        string Hidden(string name, string? value) =>
+            string.IsNullOrEmpty(value) ? string.Empty : $"<input type=\"hidden\" name=\"{name}\" value=\"{Pages.Encode(value)}\">";
+        var body = $"""
+            <p id="confirm-logout">{Pages.T(context, "是否退出统一身份认证？退出后所有门户都将退出登录。", "Sign out of the unified identity? You will be signed out of every portal.")}</p>
+            <form method="post" action="{Pages.Encode(context.Request.PathBase + EndSessionPath)}" autocomplete="off">
+            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            <input type="hidden" name="{ConfirmField}" value="1">
+            {Hidden("client_id", clientId)}{Hidden("post_logout_redirect_uri", redirect)}{Hidden("state", state)}
+            <button type="submit" id="logout">{Pages.T(context, "退出登录", "Sign out")}</button>
+            </form>
+            <p>{Pages.T(context, "如果您没有要求退出，请关闭本页面，您将保持登录。", "If you did not ask to sign out, close this page: you stay signed in.")}</p>
+            """;
+        return Pages.Html(context, Pages.T(context, "统一身份认证 · 退出", "Unified identity · Sign out"), body);
     }
 
     private static async Task<JsonWebToken?> ValidAccessTokenAsync(HttpContext context, string token, TokenFactory tokens, IssuerResolver issuers,

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace CertLibrary.Identity.Tests;
@@ -277,17 +279,16 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
     }
 
     [Fact]
-    public async Task Refresh_Rotates_AndOldTokenRejected()
+    public async Task Token_AuthorizationCode_ResponseNotCached()
     {
         using var flow = await OidcFlow.CreateAsync(factory);
-        var refresh = (await flow.TokensAsync()).GetProperty("refresh_token").GetString()!;
+        var code = await flow.GetCodeAsync();
 
-        using var first = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
-        var rotated = (await IdentityApiFactory.JsonAsync(first)).GetProperty("refresh_token").GetString()!;
+        using var response = await flow.RedeemAsync(code);
 
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.NotEqual(refresh, rotated);
-        Assert.Equal("no-store", first.Headers.CacheControl?.ToString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Equal("no-cache", response.Headers.Pragma.ToString());
     }
 
     [Fact]
@@ -414,6 +415,49 @@ public sealed class AuthorizationCodeClockTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("name=\"password\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Refresh_Rotates_AndOldTokenRejected()
+    {
+        var time = new TestTimeProvider(DateTimeOffset.UtcNow);
+        using var factory = new IdentityApiFactory { Time = time };
+        using var flow = await OidcFlow.CreateAsync(factory);
+        var grace = factory.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.RefreshTokenReuseGrace;
+        var refresh = (await flow.TokensAsync()).GetProperty("refresh_token").GetString()!;
+
+        using var first = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        var rotated = (await IdentityApiFactory.JsonAsync(first)).GetProperty("refresh_token").GetString()!;
+        time.Advance(grace + TimeSpan.FromSeconds(1));
+        using var old = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.NotEqual(refresh, rotated);
+        Assert.Equal("no-store", first.Headers.CacheControl?.ToString());
+        Assert.Equal(HttpStatusCode.BadRequest, old.StatusCode);
+        Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(old)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Refresh_RotatedTokenReusedWithinGrace_SucceedsAndGrantKept()
+    {
+        var time = new TestTimeProvider(DateTimeOffset.UtcNow);
+        using var factory = new IdentityApiFactory { Time = time };
+        using var flow = await OidcFlow.CreateAsync(factory);
+        var grace = factory.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.RefreshTokenReuseGrace;
+        var refresh = (await flow.TokensAsync()).GetProperty("refresh_token").GetString()!;
+        using var first = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        var rotated = await IdentityApiFactory.JsonAsync(first);
+
+        time.Advance(grace / 2); // a concurrent refresh that lost the race presents the same token a moment later
+        using var concurrent = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var next = await flow.BackChannelAsync("/connect/token",
+            new() { ["grant_type"] = "refresh_token", ["refresh_token"] = rotated.GetProperty("refresh_token").GetString()! });
+
+        Assert.Equal(HttpStatusCode.OK, concurrent.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await IdentityApiFactory.JsonAsync(concurrent)).GetProperty("access_token").GetString()));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.True(await flow.IsActiveAsync(rotated.GetProperty("access_token").GetString()!));
     }
 
     [Fact]

@@ -99,6 +99,35 @@ public sealed class DiscoveryAndKeyTests
         Assert.Contains(first, afterRotation);
     }
 
+    [Fact]
+    public async Task SigningKey_TokenSignedBeforeRotation_StillValidOnceTheNewKeySigns()
+    {
+        var time = new TestTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var factory = new IdentityApiFactory { Time = time };
+        using var http = factory.CreateClient();
+        var client = await factory.CreateDepartmentClientAsync();
+        await KidOfNewTokenAsync(http, client);
+        time.Advance(TimeSpan.FromDays(29)); // lifetime 30 d, announce 2 d: the successor is published, signing from day 31
+        await KidOfNewTokenAsync(http, client);
+        time.Advance(TimeSpan.FromDays(2) - TimeSpan.FromMinutes(2));
+        using var issued = await IdentityApiFactory.RequestClientCredentialsAsync(http, client);
+        var oldToken = (await IdentityApiFactory.JsonAsync(issued)).GetProperty("access_token").GetString()!;
+
+        time.Advance(TimeSpan.FromMinutes(3)); // the successor signs now; the old token has 7 of its 10 minutes left
+        var newKid = await KidOfNewTokenAsync(http, client);
+        using var introspection = new HttpRequestMessage(HttpMethod.Post, "/connect/introspect")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = oldToken }),
+        };
+        introspection.Headers.Authorization = IdentityApiFactory.Basic(client.ClientId, client.ClientSecret);
+        using var response = await http.SendAsync(introspection);
+
+        Assert.NotEqual(new JsonWebToken(oldToken).Kid, newKid);
+        var answer = await IdentityApiFactory.JsonAsync(response);
+        Assert.True(answer.GetProperty("active").GetBoolean());
+        Assert.Equal(client.ClientId, answer.GetProperty("client_id").GetString());
+    }
+
     private static async Task<string> KidOfNewTokenAsync(HttpClient http, ClientCredentials client)
     {
         using var response = await IdentityApiFactory.RequestClientCredentialsAsync(http, client);
