@@ -294,18 +294,18 @@ internal sealed partial class AuthorizeEndpoint(
             {(error is null ? string.Empty : $"<p class=\"error\" id=\"error\" role=\"alert\">{Pages.Encode(error)}</p>")}
             <p>{Pages.T(context, "请输入身份验证器应用中显示的 6 位动态验证码。", "Enter the 6-digit code shown by your authenticator app.")}</p>
             <form method="post" action="{Pages.Encode(action)}" autocomplete="off">
-            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
-            <input type="hidden" name="request" value="{Pages.Encode(rawQuery)}">
-            <input type="hidden" name="ticket" value="{Pages.Encode(ticket)}">
+            {Pages.AntiforgeryField(tokens)}
+            {Pages.Hidden("request", rawQuery)}
+            {Pages.Hidden("ticket", ticket)}
             <label for="code">{Pages.T(context, "动态验证码", "Code")}</label>
             <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required autofocus>
             <button type="submit" id="verify">{Pages.T(context, "验证", "Verify")}</button>
             </form>
             <details><summary>{Pages.T(context, "无法使用验证器？使用恢复码", "Can't use your authenticator? Use a recovery code")}</summary>
             <form method="post" action="{Pages.Encode(action)}" autocomplete="off">
-            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
-            <input type="hidden" name="request" value="{Pages.Encode(rawQuery)}">
-            <input type="hidden" name="ticket" value="{Pages.Encode(ticket)}">
+            {Pages.AntiforgeryField(tokens)}
+            {Pages.Hidden("request", rawQuery)}
+            {Pages.Hidden("ticket", ticket)}
             <label for="recovery_code">{Pages.T(context, "恢复码（如 ABCD-EFGH-JKMN）", "Recovery code (like ABCD-EFGH-JKMN)")}</label>
             <input id="recovery_code" name="recovery_code" autocomplete="off" autocapitalize="characters" maxlength="40" required>
             <button type="submit" id="use-recovery-code">{Pages.T(context, "使用恢复码", "Use recovery code")}</button>
@@ -321,8 +321,8 @@ internal sealed partial class AuthorizeEndpoint(
         var body = $"""
             {(error is null ? string.Empty : $"<p class=\"error\" id=\"error\" role=\"alert\">{Pages.Encode(error)}</p>")}
             <form method="post" action="{Pages.Encode(action)}" autocomplete="off">
-            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
-            <input type="hidden" name="request" value="{Pages.Encode(rawQuery)}">
+            {Pages.AntiforgeryField(tokens)}
+            {Pages.Hidden("request", rawQuery)}
             <label for="idNumber">{Pages.T(context, "身份证号码", "Identity number")}</label>
             <input id="idNumber" name="idNumber" inputmode="text" maxlength="18" required autofocus>
             <label for="password">{Pages.T(context, "密码", "Password")}</label>

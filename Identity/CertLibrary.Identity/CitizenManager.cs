@@ -246,42 +246,27 @@ public sealed partial class CitizenManager(
     /// </summary>
     internal async Task<LoginOutcome> RecordFailureAsync(CitizenRow row, IdentityOptions options, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var holderKey = row.HolderKey;
-
-        // Counted in one statement so concurrent failures cannot undercount.
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        var windowStart = now - options.LockoutWindow;
-        var failures = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "UPDATE identity_citizens SET " +
-            "failed_logins = CASE WHEN first_failure_at IS NULL OR first_failure_at < @windowStart THEN 1 ELSE failed_logins + 1 END, " +
-            "first_failure_at = CASE WHEN first_failure_at IS NULL OR first_failure_at < @windowStart THEN @now ELSE first_failure_at END, " +
-            "updated_at = @now WHERE holder_key = @holderKey RETURNING failed_logins",
-            new { holderKey, windowStart, now }, cancellationToken: cancellationToken));
-        if (failures >= options.LockoutThreshold)
+        var outcome = await CountFailureAsync("identity_citizens", row.HolderKey, options, cancellationToken);
+        if (outcome == LoginOutcome.LockedOut)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE identity_citizens SET locked_until = @lockedUntil, failed_logins = 0, first_failure_at = NULL WHERE holder_key = @holderKey",
-                new { holderKey, lockedUntil = now + options.LockoutWindow }, cancellationToken: cancellationToken));
             LogLockedOut(logger, row.Citizen.Subject);
-            return LoginOutcome.LockedOut;
         }
 
-        return LoginOutcome.Invalid;
+        return outcome;
     }
 
     /// <summary>
     /// A sign-in with a number that has no account, answered like one with an account: the same lockout (checked before
-    /// the hash, counted after it) and a hash of the same cost through the same queue, so neither the answer nor its
-    /// timing tells which numbers have accounts.
+    /// the hash, counted after it, by the same statements on <c>identity_unknown_login_failures</c>) and a hash of the same
+    /// cost through the same queue, so neither the answer nor its timing tells which numbers have accounts.
     /// </summary>
     private async Task<LoginOutcome> CheckUnknownAsync(string holderKey, string? password, IdentityOptions options, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT locked_until FROM identity_unknown_login_failures WHERE holder_key = @holderKey", new { holderKey }, cancellationToken: cancellationToken)))
+        await using (var connection = await database.OpenConnectionAsync(cancellationToken))
         {
+            await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
+                "SELECT locked_until FROM identity_unknown_login_failures WHERE holder_key = @holderKey", new { holderKey }, cancellationToken: cancellationToken));
             if (await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) && reader.GetFieldValue<DateTimeOffset>(0) > now)
             {
                 return LoginOutcome.LockedOut;
@@ -290,20 +275,37 @@ public sealed partial class CitizenManager(
 
         await PasswordHashing.Shared.RunAsync(() => Hasher.VerifyHashedPassword(DummyCitizen, DummyHash, password ?? string.Empty), cancellationToken);
 
-        // Rows whose window and lock have both passed count for nothing any more: dropped, so the table holds only live counts.
+        await using (var connection = await database.OpenConnectionAsync(cancellationToken))
+        {
+            // Rows whose window and lock have both passed count for nothing any more: dropped, so the table holds only live
+            // counts; then the number's row exists for the count below, as an account's always does.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM identity_unknown_login_failures WHERE (first_failure_at IS NULL OR first_failure_at < @windowStart) " +
+                "AND (locked_until IS NULL OR locked_until <= @now); " +
+                "INSERT INTO identity_unknown_login_failures (holder_key, failed_logins, updated_at) VALUES (@holderKey, 0, @now) ON CONFLICT (holder_key) DO NOTHING",
+                new { holderKey, windowStart = now - options.LockoutWindow, now }, cancellationToken: cancellationToken));
+        }
+
+        return await CountFailureAsync("identity_unknown_login_failures", holderKey, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Counts one failed authentication of the row keyed by <paramref name="holderKey"/> in <paramref name="table"/> (the
+    /// accounts, or the numbers without one); locks it when the count reaches <see cref="IdentityOptions.LockoutThreshold"/>
+    /// within <see cref="IdentityOptions.LockoutWindow"/>.
+    /// </summary>
+    private async Task<LoginOutcome> CountFailureAsync(string table, string holderKey, IdentityOptions options, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+
+        // Counted in one statement so concurrent failures cannot undercount.
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
         var windowStart = now - options.LockoutWindow;
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM identity_unknown_login_failures WHERE (first_failure_at IS NULL OR first_failure_at < @windowStart) " +
-            "AND (locked_until IS NULL OR locked_until <= @now)",
-            new { windowStart, now }, cancellationToken: cancellationToken));
         var failures = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "INSERT INTO identity_unknown_login_failures (holder_key, failed_logins, first_failure_at) VALUES (@holderKey, 1, @now) " +
-            "ON CONFLICT (holder_key) DO UPDATE SET " +
-            "failed_logins = CASE WHEN identity_unknown_login_failures.first_failure_at IS NULL OR identity_unknown_login_failures.first_failure_at < @windowStart " +
-            "THEN 1 ELSE identity_unknown_login_failures.failed_logins + 1 END, " +
-            "first_failure_at = CASE WHEN identity_unknown_login_failures.first_failure_at IS NULL OR identity_unknown_login_failures.first_failure_at < @windowStart " +
-            "THEN @now ELSE identity_unknown_login_failures.first_failure_at END " +
-            "RETURNING failed_logins",
+            $"UPDATE {table} SET " +
+            "failed_logins = CASE WHEN first_failure_at IS NULL OR first_failure_at < @windowStart THEN 1 ELSE failed_logins + 1 END, " +
+            "first_failure_at = CASE WHEN first_failure_at IS NULL OR first_failure_at < @windowStart THEN @now ELSE first_failure_at END, " +
+            "updated_at = @now WHERE holder_key = @holderKey RETURNING failed_logins",
             new { holderKey, windowStart, now }, cancellationToken: cancellationToken));
         if (failures < options.LockoutThreshold)
         {
@@ -311,7 +313,7 @@ public sealed partial class CitizenManager(
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE identity_unknown_login_failures SET locked_until = @lockedUntil, failed_logins = 0, first_failure_at = NULL WHERE holder_key = @holderKey",
+            $"UPDATE {table} SET locked_until = @lockedUntil, failed_logins = 0, first_failure_at = NULL WHERE holder_key = @holderKey",
             new { holderKey, lockedUntil = now + options.LockoutWindow }, cancellationToken: cancellationToken));
         return LoginOutcome.LockedOut;
     }

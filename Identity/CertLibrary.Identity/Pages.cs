@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 
 namespace CertLibrary.Identity;
@@ -44,4 +45,11 @@ internal static class Pages
         Html(context, T(context, "出错了", "Something went wrong"), $"<p class=\"error\" id=\"error\">{Encode(T(context, zh, en))}</p>", status);
 
     public static string Encode(string value) => Encoder.Encode(value);
+
+    /// <summary>A hidden form field; nothing when <paramref name="value"/> is null or empty.</summary>
+    public static string Hidden(string name, string? value) =>
+        string.IsNullOrEmpty(value) ? string.Empty : $"<input type=\"hidden\" name=\"{Encode(name)}\" value=\"{Encode(value)}\">";
+
+    /// <summary>The antiforgery token's hidden field of a form that posts back to the provider.</summary>
+    public static string AntiforgeryField(AntiforgeryTokenSet tokens) => Hidden(tokens.FormFieldName, tokens.RequestToken);
 }

@@ -258,14 +258,12 @@ internal static partial class TokenManagementEndpoints
     private static IResult ConfirmLogoutPage(HttpContext context, IAntiforgery antiforgery, string? clientId, string? redirect, string? state)
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
-        string Hidden(string name, string? value) =>
-            string.IsNullOrEmpty(value) ? string.Empty : $"<input type=\"hidden\" name=\"{name}\" value=\"{Pages.Encode(value)}\">";
         var body = $"""
             <p id="confirm-logout">{Pages.T(context, "是否退出统一身份认证？退出后所有门户都将退出登录。", "Sign out of the unified identity? You will be signed out of every portal.")}</p>
             <form method="post" action="{Pages.Encode(context.Request.PathBase + EndSessionPath)}" autocomplete="off">
-            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
-            <input type="hidden" name="{ConfirmField}" value="1">
-            {Hidden("client_id", clientId)}{Hidden("post_logout_redirect_uri", redirect)}{Hidden("state", state)}
+            {Pages.AntiforgeryField(tokens)}
+            {Pages.Hidden(ConfirmField, "1")}
+            {Pages.Hidden("client_id", clientId)}{Pages.Hidden("post_logout_redirect_uri", redirect)}{Pages.Hidden("state", state)}
             <button type="submit" id="logout">{Pages.T(context, "退出登录", "Sign out")}</button>
             </form>
             <p>{Pages.T(context, "如果您没有要求退出，请关闭本页面，您将保持登录。", "If you did not ask to sign out, close this page: you stay signed in.")}</p>

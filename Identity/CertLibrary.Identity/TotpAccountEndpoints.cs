@@ -208,7 +208,7 @@ internal static class TotpAccountEndpoints
             <p><a id="open-app" href="{Pages.Encode(enrolment.KeyUri)}">{Pages.T(context, "在本机的验证器应用中打开", "Open in an authenticator app on this device")}</a></p>
             <p>{Pages.T(context, "无法扫描时，手动输入密钥：", "Or type this key by hand:")}<br><code id="secret" style="font-size:1.1rem;word-break:break-all">{grouped}</code></p>
             <form method="post" action="{Pages.Encode(context.Request.PathBase + Path + "/enable")}" autocomplete="off">
-            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            {Pages.AntiforgeryField(tokens)}
             <label for="code">{Pages.T(context, "2. 输入应用显示的 6 位验证码以确认", "2. Enter the 6-digit code the app shows to confirm")}</label>
             <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required>
             <label for="current-password">{Pages.T(context, "3. 再次输入登录密码", "3. Enter your password again")}</label>
@@ -226,7 +226,7 @@ internal static class TotpAccountEndpoints
             {ErrorHtml(error)}
             <p id="status">{Pages.T(context, "两步验证已开启。", "Two-step verification is on.")}</p>
             <form method="post" action="{Pages.Encode(context.Request.PathBase + Path + "/disable")}" autocomplete="off">
-            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            {Pages.AntiforgeryField(tokens)}
             <label for="code">{Pages.T(context, "输入当前验证码以关闭两步验证", "Enter a current code to turn it off")}</label>
             <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="8" required>
             <button type="submit" id="disable">{Pages.T(context, "关闭两步验证", "Turn off two-step verification")}</button>
@@ -244,7 +244,7 @@ internal static class TotpAccountEndpoints
             <p id="left">{Pages.Encode(Pages.T(context, $"您还有 {left} 个未使用的恢复码。", $"You have {left} unused recovery codes."))}</p>
             <p>{Pages.T(context, "生成新的恢复码后，原有恢复码将全部失效。", "New codes replace all previous ones.")}</p>
             <form method="post" action="{Pages.Encode(context.Request.PathBase + RecoveryCodesPath)}" autocomplete="off">
-            <input type="hidden" name="{Pages.Encode(tokens.FormFieldName)}" value="{Pages.Encode(tokens.RequestToken ?? string.Empty)}">
+            {Pages.AntiforgeryField(tokens)}
             <label for="current-password">{Pages.T(context, "再次输入登录密码", "Enter your password again")}</label>
             <input id="current-password" name="password" type="password" autocomplete="current-password" maxlength="256" required>
             <button type="submit" id="regenerate">{Pages.T(context, "生成新的恢复码", "Issue new recovery codes")}</button>

@@ -149,7 +149,7 @@ public sealed class AdminClientManagementTests(IdentityApiFactory factory) : ICl
         // The same client id registered again (new secret) does not inherit the old grants.
         var again = await factory.Clients.CreateAsync(null, "Portal again", ["openid", "profile", "offline_access"],
             new ClientRegistrationOptions { ClientId = flow.Client.ClientId, RedirectUris = [OidcFlow.RedirectUri] });
-        using var refresh = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken }, again);
+        using var refresh = await flow.RefreshAsync(refreshToken, again);
         Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
         Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(refresh)).GetProperty("error").GetString());
         using var http = factory.CreateClient();

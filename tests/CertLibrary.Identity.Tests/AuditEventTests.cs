@@ -27,10 +27,10 @@ public sealed class AuditEventTests
         using var redeemedAgain = await flow.RedeemAsync(secondCode);
         var second = await IdentityApiFactory.JsonAsync(redeemedAgain);
         var refresh = second.GetProperty("refresh_token").GetString()!;
-        using var rotated = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var rotated = await flow.RefreshAsync(refresh);
         var rotatedTokens = await IdentityApiFactory.JsonAsync(rotated);
         time.Advance(grace + TimeSpan.FromSeconds(1));
-        using var refreshReused = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var refreshReused = await flow.RefreshAsync(refresh);
         using var logout = await flow.Browser.PostAsync("/connect/endsession",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["id_token_hint"] = second.GetProperty("id_token").GetString()! }));
 

@@ -342,7 +342,7 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
         var refresh = (await flow.TokensAsync()).GetProperty("refresh_token").GetString()!;
 
         using var revoke = await flow.BackChannelAsync("/connect/revocation", new() { ["token"] = refresh });
-        using var response = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var response = await flow.RefreshAsync(refresh);
 
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(response)).GetProperty("error").GetString());
@@ -426,10 +426,10 @@ public sealed class AuthorizationCodeClockTests
         var grace = factory.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.RefreshTokenReuseGrace;
         var refresh = (await flow.TokensAsync()).GetProperty("refresh_token").GetString()!;
 
-        using var first = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var first = await flow.RefreshAsync(refresh);
         var rotated = (await IdentityApiFactory.JsonAsync(first)).GetProperty("refresh_token").GetString()!;
         time.Advance(grace + TimeSpan.FromSeconds(1));
-        using var old = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var old = await flow.RefreshAsync(refresh);
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.NotEqual(refresh, rotated);
@@ -446,13 +446,12 @@ public sealed class AuthorizationCodeClockTests
         using var flow = await OidcFlow.CreateAsync(factory);
         var grace = factory.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.RefreshTokenReuseGrace;
         var refresh = (await flow.TokensAsync()).GetProperty("refresh_token").GetString()!;
-        using var first = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var first = await flow.RefreshAsync(refresh);
         var rotated = await IdentityApiFactory.JsonAsync(first);
 
         time.Advance(grace / 2); // a concurrent refresh that lost the race presents the same token a moment later
-        using var concurrent = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
-        using var next = await flow.BackChannelAsync("/connect/token",
-            new() { ["grant_type"] = "refresh_token", ["refresh_token"] = rotated.GetProperty("refresh_token").GetString()! });
+        using var concurrent = await flow.RefreshAsync(refresh);
+        using var next = await flow.RefreshAsync(rotated.GetProperty("refresh_token").GetString()!);
 
         Assert.Equal(HttpStatusCode.OK, concurrent.StatusCode);
         Assert.False(string.IsNullOrEmpty((await IdentityApiFactory.JsonAsync(concurrent)).GetProperty("access_token").GetString()));
@@ -467,12 +466,12 @@ public sealed class AuthorizationCodeClockTests
         using var factory = new IdentityApiFactory { Time = time };
         using var flow = await OidcFlow.CreateAsync(factory);
         var refresh = (await flow.TokensAsync()).GetProperty("refresh_token").GetString()!;
-        using var first = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        using var first = await flow.RefreshAsync(refresh);
         var rotated = (await IdentityApiFactory.JsonAsync(first)).GetProperty("refresh_token").GetString()!;
 
         time.Advance(TimeSpan.FromSeconds(10));
-        using var reuse = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
-        using var afterReuse = await flow.BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = rotated });
+        using var reuse = await flow.RefreshAsync(refresh);
+        using var afterReuse = await flow.RefreshAsync(rotated);
 
         Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(reuse)).GetProperty("error").GetString());
         Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(afterReuse)).GetProperty("error").GetString());

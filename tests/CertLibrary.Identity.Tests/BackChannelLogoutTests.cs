@@ -296,12 +296,8 @@ public sealed class BackChannelLogoutTests
         // Both nodes' workers poll the same outbox every 50 ms: the atomic claim (FOR UPDATE SKIP LOCKED) must hand each
         // row to one of them only, so every portal gets one logout token per ended session, never two.
         await using var receiver = await LogoutReceiver.StartAsync();
-        var settings = new Dictionary<string, string>
-        {
-            ["CERTLIB_STORE"] = "postgresql",
-            ["CERTLIB_POSTGRES"] = await CertLibrary.CertStore.Tests.TestEnvironment.CreatePostgresDatabaseAsync(),
-            ["Identity:BackChannelLogoutPollInterval"] = "00:00:00.050",
-        };
+        var settings = await IdentityApiFactory.PostgresSettingsAsync();
+        settings["Identity:BackChannelLogoutPollInterval"] = "00:00:00.050";
         var a = new IdentityApiFactory { KeepDatabaseOnDispose = true, Settings = settings };
         using var b = IdentityApiFactory.RestartOf(a, settings);
         using (a)

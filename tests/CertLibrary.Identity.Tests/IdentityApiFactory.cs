@@ -117,6 +117,13 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
         }
     }
 
+    /// <summary>Settings that put a factory on a new database of the test PostgreSQL server.</summary>
+    public static async Task<Dictionary<string, string>> PostgresSettingsAsync() => new()
+    {
+        ["CERTLIB_STORE"] = "postgresql",
+        ["CERTLIB_POSTGRES"] = await CertLibrary.CertStore.Tests.TestEnvironment.CreatePostgresDatabaseAsync(),
+    };
+
     public ClientManager Clients => Services.GetRequiredService<ClientManager>();
 
     public CitizenManager Citizens => Services.GetRequiredService<CitizenManager>();

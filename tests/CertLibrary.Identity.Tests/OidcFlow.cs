@@ -154,6 +154,10 @@ public sealed partial class OidcFlow : IDisposable
         return await http.SendAsync(request);
     }
 
+    /// <summary>A refresh-token grant of this flow's client (or <paramref name="client"/>).</summary>
+    public Task<HttpResponseMessage> RefreshAsync(string refreshToken, ClientCredentials? client = null) =>
+        BackChannelAsync("/connect/token", new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refreshToken }, client);
+
     public async Task<bool> IsActiveAsync(string token)
     {
         using var response = await BackChannelAsync("/connect/introspect", new() { ["token"] = token });

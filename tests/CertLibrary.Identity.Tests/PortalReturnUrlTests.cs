@@ -36,15 +36,7 @@ public sealed class PortalReturnUrlTests(PortalSsoEnvironment environment) : ICl
     {
         using var browser = new PortalBrowser();
         var portal = environment.Shebao;
-        var (login, _) = await browser.FollowAsync(portal.Url + "/login?returnUrl=" + Uri.EscapeDataString(returnUrl));
-        var html = await login.Content.ReadAsStringAsync();
-        using var submitted = await browser.Http.PostAsync(environment.Authority + "/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["request"] = OidcFlow.Field(html, "request"),
-            ["__RequestVerificationToken"] = OidcFlow.Field(html, "__RequestVerificationToken"),
-            ["idNumber"] = environment.CitizenId.ToString(),
-            ["password"] = PortalSsoEnvironment.Password,
-        }));
+        using var submitted = await browser.SubmitProviderLoginAsync(environment, portal.Url + "/login?returnUrl=" + Uri.EscapeDataString(returnUrl));
         var next = new Uri(new Uri(environment.Authority), submitted.Headers.Location!);
         for (var hop = 0; hop < 5; hop++)
         {

@@ -111,15 +111,7 @@ public sealed class PortalSsoTests(PortalSsoEnvironment environment, ITestOutput
     {
         var portal = environment.Zhufang;
         using var browser = new PortalBrowser();
-        var (login, _) = await browser.FollowAsync(portal.Url + "/");
-        var html = await login.Content.ReadAsStringAsync();
-        using var submitted = await browser.Http.PostAsync(environment.Authority + "/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["request"] = OidcFlow.Field(html, "request"),
-            ["__RequestVerificationToken"] = OidcFlow.Field(html, "__RequestVerificationToken"),
-            ["idNumber"] = environment.CitizenId.ToString(),
-            ["password"] = PortalSsoEnvironment.Password,
-        }));
+        using var submitted = await browser.SubmitProviderLoginAsync(environment, portal.Url + "/");
         var callback = submitted.Headers.Location!.ToString();
         var query = QueryHelpers.ParseQuery(new Uri(callback).Query).ToDictionary(p => p.Key, p => (string?)p.Value.ToString());
 
@@ -209,17 +201,23 @@ public sealed class PortalBrowser : IDisposable
         throw new InvalidOperationException("too many redirects");
     }
 
-    public async Task SignInAsync(PortalSsoEnvironment environment, Portal portal)
+    /// <summary>Opens <paramref name="portalUrl"/>, follows it to the provider's login page and submits the citizen's number and password there.</summary>
+    public async Task<HttpResponseMessage> SubmitProviderLoginAsync(PortalSsoEnvironment environment, string portalUrl)
     {
-        var (login, _) = await FollowAsync(portal.Url + "/");
+        var (login, _) = await FollowAsync(portalUrl);
         var html = await login.Content.ReadAsStringAsync();
-        using var submitted = await Http.PostAsync(environment.Authority + "/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        return await Http.PostAsync(environment.Authority + "/connect/authorize/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["request"] = OidcFlow.Field(html, "request"),
             ["__RequestVerificationToken"] = OidcFlow.Field(html, "__RequestVerificationToken"),
             ["idNumber"] = environment.CitizenId.ToString(),
             ["password"] = PortalSsoEnvironment.Password,
         }));
+    }
+
+    public async Task SignInAsync(PortalSsoEnvironment environment, Portal portal)
+    {
+        using var submitted = await SubmitProviderLoginAsync(environment, portal.Url + "/");
         var (home, url) = await FollowAsync(new Uri(new Uri(environment.Authority), submitted.Headers.Location!).ToString());
         Assert.Equal(portal.Url + "/", url.ToString());
         Assert.Contains("已登录: " + PortalSsoEnvironment.CitizenName, await home.Content.ReadAsStringAsync(), StringComparison.Ordinal);

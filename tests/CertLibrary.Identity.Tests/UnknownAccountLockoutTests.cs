@@ -15,7 +15,7 @@ public sealed class UnknownAccountLockoutTests
     public async Task Login_FailuresWithNumberWithoutAccount_AnsweredLockedAndUnlockedLikeAnAccount(string store)
     {
         var time = new TestTimeProvider(DateTimeOffset.UtcNow);
-        using var factory = new IdentityApiFactory { Time = time, Settings = await SettingsAsync(store) };
+        using var factory = new IdentityApiFactory { Time = time, Settings = store == "sqlite" ? [] : await IdentityApiFactory.PostgresSettingsAsync() };
         using var flow = await OidcFlow.CreateAsync(factory);
         var unknown = CitizenId.Create("110105", new DateOnly(1966, 6, 6), 618).ToString();
 
@@ -64,12 +64,4 @@ public sealed class UnknownAccountLockoutTests
 
         return answers;
     }
-
-    private static async Task<Dictionary<string, string>> SettingsAsync(string store) => store == "sqlite"
-        ? []
-        : new Dictionary<string, string>
-        {
-            ["CERTLIB_STORE"] = "postgresql",
-            ["CERTLIB_POSTGRES"] = await CertLibrary.CertStore.Tests.TestEnvironment.CreatePostgresDatabaseAsync(),
-        };
 }
