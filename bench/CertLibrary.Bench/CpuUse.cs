@@ -3,53 +3,97 @@ using System.Globalization;
 namespace CertLibrary.Bench;
 
 /// <summary>
-/// CPU used while a load runs, in cores: by one child process (utime + stime of <c>/proc/&lt;pid&gt;/stat</c>) and by the
-/// whole machine (busy time of <c>/proc/stat</c>). Tells whether a figure was limited by the server's CPU or by waiting
-/// (commits, round trips). Linux only; elsewhere the text says so.
+/// CPU used while a load runs, in cores: by the server under load (utime + stime of <c>/proc/&lt;pid&gt;/stat</c>), by this
+/// process (the load generator), by every PostgreSQL and Redis server process, and by the whole machine (busy time of
+/// <c>/proc/stat</c>). Tells whether a figure was limited by the server's CPU, by the other processes sharing the cores
+/// or by waiting (commits, round trips). Linux only; elsewhere the text says so.
 /// </summary>
 internal sealed class CpuUse
 {
     private const double TicksPerSecond = 100; // USER_HZ, 100 on every Linux architecture .NET runs on
+    private const string Server = "\0server";
+    private const string Generator = "\0generator";
+    private static readonly string[] ServerCommands = ["postgres", "redis-server"];
     private readonly int _processId;
-    private readonly long _processTicks;
+    private readonly Dictionary<int, (string Command, long Ticks)> _startTicks;
     private readonly (long Busy, long Total) _machine;
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
 
     private CpuUse(int processId)
     {
         _processId = processId;
-        _processTicks = ProcessTicks(processId) ?? -1;
+        _startTicks = Snapshot(processId);
         _machine = MachineTicks() ?? (-1, -1);
     }
 
     public static CpuUse Start(int processId) => new(processId);
 
-    /// <summary>"API 1.41 cores, machine 1.97 of 2 cores busy" since <see cref="Start"/>.</summary>
+    /// <summary>"API 0.94 cores, load generator 0.60, postgres 0.25, redis-server 0.05; machine 1.89 of 2 cores busy" since <see cref="Start"/>.</summary>
     public string Describe(string name)
     {
         var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(_started).TotalSeconds;
-        var process = ProcessTicks(_processId);
+        var end = Snapshot(_processId);
         var machine = MachineTicks();
-        if (process is null || machine is null || _processTicks < 0 || _machine.Total < 0 || seconds <= 0)
+        if (!_startTicks.ContainsKey(_processId) || !end.ContainsKey(_processId) || machine is null || _machine.Total < 0 || seconds <= 0)
         {
             return "CPU use not measured (no /proc)";
         }
 
-        var cores = (process.Value - _processTicks) / TicksPerSecond / seconds;
+        // A server process that started during the load counts from zero; one that ended is left out (connection pools keep them).
+        double Cores(string command) => end.Where(e => e.Value.Command == command)
+            .Sum(e => e.Value.Ticks - (_startTicks.TryGetValue(e.Key, out var s) && s.Command == command ? s.Ticks : 0)) / TicksPerSecond / seconds;
         var busy = (double)(machine.Value.Busy - _machine.Busy) / Math.Max(1, machine.Value.Total - _machine.Total) * Environment.ProcessorCount;
-        return string.Create(CultureInfo.InvariantCulture, $"{name} {cores:0.00} cores, machine {busy:0.00} of {Environment.ProcessorCount} cores busy");
+        var servers = string.Concat(ServerCommands.Select(c => (Command: c, Cores: Cores(c))).Where(s => s.Cores >= 0.005)
+            .Select(s => string.Create(CultureInfo.InvariantCulture, $", {s.Command} {s.Cores:0.00}")));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{name} {Cores(Server):0.00} cores, load generator {Cores(Generator):0.00}{servers}; machine {busy:0.00} of {Environment.ProcessorCount} cores busy");
     }
 
-    private static long? ProcessTicks(int processId)
+    /// <summary>Ticks of the server under load, of this process and of every PostgreSQL and Redis process, by pid.</summary>
+    private static Dictionary<int, (string Command, long Ticks)> Snapshot(int serverId)
+    {
+        var ticks = new Dictionary<int, (string, long)>();
+        var self = Environment.ProcessId;
+        IEnumerable<string> directories;
+        try
+        {
+            directories = Directory.EnumerateDirectories("/proc").ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ticks;
+        }
+
+        foreach (var directory in directories)
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                || ProcessTicks(pid) is not { } read)
+            {
+                continue;
+            }
+
+            var command = pid == serverId ? Server : pid == self ? Generator : read.Command;
+            if (command == Server || command == Generator || ServerCommands.Contains(command))
+            {
+                ticks[pid] = (command, read.Ticks);
+            }
+        }
+
+        return ticks;
+    }
+
+    private static (string Command, long Ticks)? ProcessTicks(int processId)
     {
         try
         {
-            // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+            // "pid (comm) state ...": after the parenthesised command name, state is field 3, utime 14, stime 15.
             var stat = File.ReadAllText($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            var open = stat.IndexOf('(');
+            var close = stat.LastIndexOf(')');
+            var fields = stat[(close + 2)..].Split(' ');
+            return (stat[(open + 1)..close], long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {
             return null;
         }

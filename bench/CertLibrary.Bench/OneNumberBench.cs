@@ -127,11 +127,16 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
     private async Task<Ceilings> CeilingAsync(string token, string holder, string qrText, byte[] lookupAnswer, string when)
     {
         LoadResult lookup, verify, sameAnswer;
+        string lookupCpu, verifyCpu, sameAnswerCpu;
         await using (var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string>(), "/", [], TimeSpan.FromSeconds(30)))
         {
             using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
+            var cpu = CpuUse.Start(ceiling.ProcessId);
             lookup = await LoadGenerator.RunAsync(ct => SendOkAsync(http, LookupRequest(token, holder), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+            lookupCpu = cpu.Describe("ceiling");
+            cpu = CpuUse.Start(ceiling.ProcessId);
             verify = await LoadGenerator.RunAsync(ct => SendOkAsync(http, VerifyRequest(qrText), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+            verifyCpu = cpu.Describe("ceiling");
         }
 
         var answerFile = Path.GetTempFileName();
@@ -140,16 +145,18 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             await File.WriteAllBytesAsync(answerFile, lookupAnswer);
             await using var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string> { ["CERTLIB_CEILING_LOOKUP_ANSWER"] = answerFile }, "/", [], TimeSpan.FromSeconds(30));
             using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
+            var cpu = CpuUse.Start(ceiling.ProcessId);
             sameAnswer = await LoadGenerator.RunAsync(ct => LookupOnceAsync(http, token, holder, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
+            sameAnswerCpu = cpu.Describe("ceiling");
         }
         finally
         {
             File.Delete(answerFile);
         }
 
-        log($"ceiling {when}, lookup request: {lookup}");
-        log($"ceiling {when}, verify request: {verify}");
-        log($"ceiling {when}, lookup request answered with a real lookup answer ({lookupAnswer.Length:#,0} bytes) as a constant: {sameAnswer}");
+        log($"ceiling {when}, lookup request: {lookup}; {lookupCpu}");
+        log($"ceiling {when}, verify request: {verify}; {verifyCpu}");
+        log($"ceiling {when}, lookup request answered with a real lookup answer ({lookupAnswer.Length:#,0} bytes) as a constant: {sameAnswer}; {sameAnswerCpu}");
         return new Ceilings(lookup, verify, sameAnswer);
     }
 
