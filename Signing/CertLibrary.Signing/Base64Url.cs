@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace CertLibrary.Signing;
 
 /// <summary>
@@ -7,6 +9,8 @@ namespace CertLibrary.Signing;
 /// </summary>
 public static class Base64Url
 {
+    private static readonly SearchValues<char> Alphabet = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     /// <summary>Encodes <paramref name="data"/> as unpadded base64url.</summary>
     public static string Encode(ReadOnlySpan<byte> data) => System.Buffers.Text.Base64Url.EncodeToString(data);
 
@@ -19,12 +23,9 @@ public static class Base64Url
             return false;
         }
 
-        foreach (var c in text)
+        if (text.ContainsAnyExcept(Alphabet))
         {
-            if (!IsAlphabet(c))
-            {
-                return false;
-            }
+            return false;
         }
 
         // Canonical form: the unused low bits of the last character must be zero.
@@ -53,8 +54,6 @@ public static class Base64Url
     public static byte[] Decode(ReadOnlySpan<char> text) =>
         TryDecode(text, out var data) ? data : throw new FormatException("The value is not canonical unpadded base64url.");
 
-    private static bool IsAlphabet(char c) =>
-        c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_';
 
     private static int Value(char c) => c switch
     {

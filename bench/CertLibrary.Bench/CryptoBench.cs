@@ -35,6 +35,10 @@ internal static partial class CryptoBench
         ? "Sm2Suite on system libcrypto.so.3 (P/Invoke, EVP + distid)"
         : "Sm2Suite on Portable.BouncyCastle (libcrypto.so.3 unavailable)";
 
+    public static string Es256Path => Es256Suite.Native.IsAvailable
+        ? "Es256Suite: signing on the BCL ECDsa (OpenSSL underneath), verification on system libcrypto.so.3 (P/Invoke, EVP, prepared context per key)"
+        : "Es256Suite on the BCL ECDsa alone (libcrypto.so.3 path unavailable)";
+
     public static IReadOnlyList<Figure> Figures(string name, (double Sign, double Verify) ours, OpenSslSpeed ceiling, string goal, string note) =>
     [
         new Figure($"{name} sign, 1 thread", ours.Sign, "ops/s", ceiling.Sign, $"`{ceiling.Command}`", goal, note),

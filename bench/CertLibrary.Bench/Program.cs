@@ -41,7 +41,7 @@ if (options.Runs("crypto"))
     var es256Speed = await (es256SpeedTask ?? CryptoBench.OpenSslSpeedAsync("ecdsap256", "(nistp256)", options.OpenSslSeconds, Log));
     Report(CryptoBench.Figures("SM2", sm2, sm2Speed, "≥ 1.0× OpenSSL", CryptoBench.Sm2Path));
     Report(CryptoBench.Figures("SM2 (Portable.BouncyCastle fallback)", sm2Managed, sm2Speed, "reference", "the path used only where libcrypto.so.3 is missing"));
-    Report(CryptoBench.Figures("ES256", es256, es256Speed, "≥ 0.8× OpenSSL", "Es256Suite on the BCL ECDsa (OpenSSL underneath); imported verification keys cached per thread"));
+    Report(CryptoBench.Figures("ES256", es256, es256Speed, "≥ 0.8× OpenSSL", CryptoBench.Es256Path));
 }
 
 var http = new HttpBench(options, Log);
