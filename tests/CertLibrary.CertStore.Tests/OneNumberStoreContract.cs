@@ -65,6 +65,23 @@ public abstract class OneNumberStoreContract : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task AccessLog_AppendMany_WritesEveryRowOrNone()
+    {
+        var store = new SqlOneNumberStore(_node.Database);
+        var entries = Enumerable.Range(0, 250).Select(i => (HolderKey, Entry(T0.AddMilliseconds(i), i % 3 == 0 ? null : $"purpose {i}"))).ToList();
+        var withDuplicate = entries.Append((HolderKey, entries[10].Item2 with { Purpose = "same id again" })).ToList();
+
+        await Assert.ThrowsAnyAsync<DbException>(() => store.AppendManyAsync(withDuplicate, default));
+        var (_, afterFailure) = await AccessLog.ListAsync(HolderKey, 0, 1, default);
+        await store.AppendManyAsync(entries, default);
+        var (items, total) = await AccessLog.ListAsync(HolderKey, 0, 300, default);
+
+        Assert.Equal(0, afterFailure);
+        Assert.Equal(250, total);
+        Assert.Equal(entries.Select(e => e.Item2).OrderByDescending(e => e.At).Select(e => (e.Id, e.Purpose)), items.Select(e => (e.Id, e.Purpose)));
+    }
+
     [Theory]
     [InlineData("UPDATE access_log SET purpose = 'altered'")]
     [InlineData("DELETE FROM access_log")]
@@ -120,7 +137,7 @@ public abstract class OneNumberStoreContract : IAsyncLifetime
         Assert.False(await Items.ReplaceAsync(item, T0, default));
     }
 
-    private static AccessLogEntry Entry(DateTimeOffset at, string purpose) =>
+    private static AccessLogEntry Entry(DateTimeOffset at, string? purpose) =>
         new(Guid.CreateVersion7(at).ToString("N"), at, AccessActions.Lookup, "11110000000021135M", "client", purpose, null, ["1.2.156.3005.2.x"], AccessResults.Ok);
 }
 

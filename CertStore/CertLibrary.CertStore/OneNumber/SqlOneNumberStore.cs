@@ -11,9 +11,6 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
     private const string ConsentColumns = "id, department_code, type_codes, service_item, expires_at, created_at, withdrawn_at";
     private const string AccessColumns = "id, accessed_at, action, department_code, client_id, purpose, service_item, certificate_ids, result";
 
-    // 10 parameters a row: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.
-    private const int RowsPerInsert = 100;
-
     public async Task<ServiceItem?> FindAsync(string code, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
@@ -113,7 +110,7 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
     /// <summary>
     /// Appends several entries atomically: on PostgreSQL one INSERT of one array per column (a single statement, so one
     /// implicit transaction, committed before this returns; its text is the same for every batch size); elsewhere one
-    /// transaction of multi-row INSERTs of up to <see cref="RowsPerInsert"/> rows.
+    /// transaction of one prepared single-row INSERT per entry.
     /// </summary>
     public async Task AppendManyAsync(IReadOnlyList<(string HolderKey, AccessLogEntry Entry)> entries, CancellationToken cancellationToken)
     {
@@ -124,30 +121,28 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
             return;
         }
 
+        // One prepared single-row INSERT run once per entry: SQLite looks bound parameters up by name in a linear list,
+        // so a multi-row INSERT of n rows costs O(n²) in name comparisons, and every batch size would be a new statement.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        for (var start = 0; start < entries.Count; start += RowsPerInsert)
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"INSERT INTO access_log (holder_key, {AccessColumns}) VALUES (@k, @i, @t, @a, @d, @c, @p, @s, @x, @r)";
+        var parameters = "kitadcpsxr".Select(name =>
         {
-            var count = Math.Min(RowsPerInsert, entries.Count - start);
-            var sql = new System.Text.StringBuilder($"INSERT INTO access_log (holder_key, {AccessColumns}) VALUES ", 40 + count * 80);
-            var parameters = new DynamicParameters();
-            for (var i = 0; i < count; i++)
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            command.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
+        foreach (var (holderKey, entry) in entries)
+        {
+            object?[] values = [holderKey, entry.Id, entry.At, entry.Action, entry.DepartmentCode, entry.ClientId, entry.Purpose, entry.ServiceItem, Serialize(entry.CertificateIds), entry.Result];
+            for (var i = 0; i < values.Length; i++)
             {
-                var (holderKey, entry) = entries[start + i];
-                sql.Append(i == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture,
-                    $"(@k{i}, @i{i}, @t{i}, @a{i}, @d{i}, @c{i}, @p{i}, @s{i}, @x{i}, @r{i})");
-                parameters.Add($"k{i}", holderKey);
-                parameters.Add($"i{i}", entry.Id);
-                parameters.Add($"t{i}", entry.At);
-                parameters.Add($"a{i}", entry.Action);
-                parameters.Add($"d{i}", entry.DepartmentCode);
-                parameters.Add($"c{i}", entry.ClientId);
-                parameters.Add($"p{i}", entry.Purpose);
-                parameters.Add($"s{i}", entry.ServiceItem);
-                parameters.Add($"x{i}", Serialize(entry.CertificateIds));
-                parameters.Add($"r{i}", entry.Result);
+                parameters[i].Value = values[i] ?? DBNull.Value;
             }
 
-            await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), parameters, transaction, cancellationToken: cancellationToken));
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
