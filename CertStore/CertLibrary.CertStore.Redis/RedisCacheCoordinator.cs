@@ -59,6 +59,9 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private int _replaying;
     private long _bypassUntilTicks;
 
+    /// <summary>How long one Redis call may take, synchronous or not (see <see cref="Bounded{T}"/>).</summary>
+    private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(1);
+
     // Generation leases (see the class remarks).
     private const int MaxKnown = 200_000;
     private readonly TimeSpan _lease;
@@ -78,7 +81,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         var configuration = ConfigurationOptions.Parse(options.Configuration);
         configuration.AbortOnConnectFail = false;
         configuration.ConnectTimeout = 2000;
-        configuration.SyncTimeout = 1000;
+        configuration.SyncTimeout = (int)OperationTimeout.TotalMilliseconds;
         configuration.ResponseTimeout = 1000;
         configuration.KeepAlive = 5;
         _redis = ConnectionMultiplexer.Connect(configuration);
@@ -147,7 +150,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     {
         try
         {
-            var value = (byte[]?)await _redis.GetDatabase().StringGetAsync(ValueKey(key));
+            var value = (byte[]?)await Bounded(_redis.GetDatabase().StringGetAsync(ValueKey(key)));
             var prefix = Encoding.ASCII.GetBytes(generation + "|");
             return value is not null && value.AsSpan().StartsWith(prefix) ? value[prefix.Length..] : null;
         }
@@ -162,7 +165,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         try
         {
             var stored = Encoding.ASCII.GetBytes(generation + "|").Concat(value).ToArray();
-            await _redis.GetDatabase().StringSetAsync(ValueKey(key), stored, _options.ValueLifetime);
+            await Bounded(_redis.GetDatabase().StringSetAsync(ValueKey(key), stored, _options.ValueLifetime));
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -302,11 +305,11 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 if (_redis.IsConnected && !IsCluster())
                 {
                     var db = _redis.GetDatabase();
-                    var token = (string?)await db.StringGetAsync(ChangeKey);
+                    var token = (string?)await Bounded(db.StringGetAsync(ChangeKey));
                     if (token is null)
                     {
                         // First node, or the key was lost: create it; a lease starts from the next read.
-                        await db.StringSetAsync(ChangeKey, NewToken(), when: When.NotExists);
+                        await Bounded(db.StringSetAsync(ChangeKey, NewToken(), when: When.NotExists));
                     }
 
                     lock (_knownLock)
@@ -413,7 +416,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             {
                 // A key never read, or expired: created atomically (another node may be creating it at the same time).
                 var generation = values[i].IsNull
-                    ? (string?)await _redis.GetDatabase().ScriptEvaluateAsync(GenerationScript, [redisKeys[i]], [NewToken(), (long)GenerationLifetime.TotalSeconds])
+                    ? (string?)await Bounded(_redis.GetDatabase().ScriptEvaluateAsync(GenerationScript, [redisKeys[i]], [NewToken(), (long)GenerationLifetime.TotalSeconds]))
                     : (string?)values[i];
                 group[keys[i]].TrySetResult(generation);
             }
@@ -446,7 +449,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         var slots = cluster ? Array.ConvertAll(keys, _redis.HashSlot) : new int[keys.Length];
         if (slots.All(s => s == slots[0]))
         {
-            return await db.StringGetAsync(keys);
+            return await Bounded(db.StringGetAsync(keys));
         }
 
         var values = new RedisValue[keys.Length];
@@ -454,7 +457,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         var reads = slots.Select((slot, i) => (slot, i)).GroupBy(x => x.slot, x => x.i).Select(async indexes =>
         {
             var positions = indexes.ToArray();
-            var read = await batch.StringGetAsync(Array.ConvertAll(positions, p => keys[p]));
+            var read = await Bounded(batch.StringGetAsync(Array.ConvertAll(positions, p => keys[p])));
             for (var j = 0; j < positions.Length; j++)
             {
                 values[positions[j]] = read[j];
@@ -491,7 +494,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 AddGenerationWrites(batch, keys, writes);
                 writes.Add(batch.PublishAsync(_channel, eviction));
                 batch.Execute();
-                await Task.WhenAll(writes);
+                await Bounded(Task.WhenAll(writes));
             }
             else
             {
@@ -500,7 +503,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 var transaction = db.CreateTransaction();
                 AddGenerationWrites(transaction, keys, writes);
                 writes.Add(transaction.StringSetAsync(ChangeKey, NewToken()));
-                if (!await transaction.ExecuteAsync())
+                if (!await Bounded(transaction.ExecuteAsync()))
                 {
                     // Not committed (no condition can fail it, but Redis may refuse): kept pending and retried.
                     LogInvalidationDeferred(_logger, _pending.Count);
@@ -508,8 +511,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                     return;
                 }
 
-                await Task.WhenAll(writes);
-                await db.PublishAsync(_channel, eviction);
+                await Bounded(Task.WhenAll(writes));
+                await Bounded(db.PublishAsync(_channel, eviction));
             }
 
             foreach (var key in keys)
@@ -536,6 +539,16 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             writes.Add(batch.KeyDeleteAsync(ValueKey(key)));
         }
     }
+
+    /// <summary>
+    /// Every Redis call is awaited at most <see cref="OperationTimeout"/>: StackExchange.Redis 1.2.6 does not time out
+    /// asynchronous calls, and a call lost while the connection is (re)established would otherwise never finish. A
+    /// late answer counts as a failed one (<see cref="TimeoutException"/>), which every caller here already handles the
+    /// safe way: a read falls back to the database, an invalidation stays pending (bypassing the cache) and is retried.
+    /// </summary>
+    private static Task<T> Bounded<T>(Task<T> call) => call.WaitAsync(OperationTimeout);
+
+    private static Task Bounded(Task call) => call.WaitAsync(OperationTimeout);
 
     private bool IsCluster() => _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
 

@@ -47,6 +47,27 @@ public sealed class RedisServer : IDisposable
         throw new InvalidOperationException("redis-server did not start.");
     }
 
+    /// <summary>Runs one command through <c>redis-cli</c> (installed with redis-server) and fails unless it succeeds.</summary>
+    public void Command(params string[] arguments)
+    {
+        var cli = Path.Combine(Path.GetDirectoryName(TestEnvironment.RedisServer) ?? "", "redis-cli");
+        var start = new ProcessStartInfo(File.Exists(cli) ? cli : "redis-cli") { RedirectStandardOutput = true };
+        start.ArgumentList.Add("-p");
+        start.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0 || !output.StartsWith("OK", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-cli {string.Join(' ', arguments)} answered {output.Trim()} (exit {process.ExitCode}).");
+        }
+    }
+
     public void Stop()
     {
         if (_process is { HasExited: false })

@@ -173,6 +173,30 @@ public sealed class TwoNodeCacheTests
     }
 
     [Fact]
+    public async Task GenerationRead_WhileRedisStalls_GivesUpAfterOneSecond_ThenRedisServesAgain()
+    {
+        using var redis = new RedisServer();
+        var (a, b) = await StartNodesAsync(redis.Configuration, generationLease: TimeSpan.Zero); // every read goes to Redis
+        await using var _ = a;
+        await using var __ = b;
+        var coordinator = b.Services.GetRequiredService<ICacheCoordinator>();
+        var before = await coordinator.GetGenerationAsync("test:stall", default);
+
+        // Redis keeps the connections but answers no command for 4 s (a stalled server, or a call lost on the way).
+        redis.Command("CLIENT", "PAUSE", "4000");
+        var stalled = System.Diagnostics.Stopwatch.StartNew();
+        var during = await coordinator.GetGenerationAsync("test:stall", default);
+        stalled.Stop();
+        await Task.Delay(TimeSpan.FromSeconds(4) - stalled.Elapsed + TimeSpan.FromMilliseconds(500));
+        var after = await coordinator.GetGenerationAsync("test:stall", default);
+
+        Assert.NotNull(before);
+        Assert.Null(during); // unknown generation: the caller reads the database instead of waiting for Redis
+        Assert.InRange(stalled.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
     public async Task GetGenerations_OneMultiGetForAllKeys_SeesInvalidationOnOtherNode()
     {
         using var redis = new RedisServer();
