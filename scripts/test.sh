@@ -10,7 +10,8 @@ source scripts/servers.sh
 extra=()
 command -v openssl >/dev/null || extra+=(openssl)
 command -v node >/dev/null || extra+=(nodejs npm)
-fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || extra+=(fonts-noto-cjk fontconfig)
+# grep reads all of fc-list's output: with -q it would stop early, fc-list would die of SIGPIPE and pipefail would call the font missing
+fc-list 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null || extra+=(fonts-noto-cjk fontconfig)
 command -v pdftoppm >/dev/null || extra+=(poppler-utils)
 # printable certificates: PDFsharp embeds only single-face TrueType fonts (no .ttc, no CFF)
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || extra+=(fonts-droid-fallback)
@@ -28,5 +29,6 @@ export CERTLIB_TEST_REDIS_SERVER=$(command -v redis-server)
 export CERTLIB_TEST_INTEROP="$root/tests/interop"
 
 export CERTLIB_TEST_LOG_DIR="$work/test-logs"
-dotnet test "$root/CertLibrary.sln" --nologo "$@"
+# A test stuck for 10 minutes fails its run (with a dump under TestResults/) instead of using up CI's 90.
+dotnet test "$root/CertLibrary.sln" --nologo --blame-hang-timeout 10m --blame-hang-dump-type mini "$@"
 "$root/scripts/scan-test-logs.sh" "$CERTLIB_TEST_LOG_DIR"
