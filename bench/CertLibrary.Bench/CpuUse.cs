@@ -26,10 +26,16 @@ internal sealed class CpuUse
         _machine = MachineTicks() ?? (-1, -1);
     }
 
-    public static CpuUse Start(int processId) => new(processId);
+    /// <summary>Runs <paramref name="load"/> and says where the cores went meanwhile (see <see cref="Describe"/>).</summary>
+    public static async Task<(T Result, string Cpu)> MeasureAsync<T>(int processId, string name, Func<Task<T>> load)
+    {
+        var cpu = new CpuUse(processId);
+        var result = await load();
+        return (result, cpu.Describe(name));
+    }
 
-    /// <summary>"API 0.94 cores, load generator 0.60, postgres 0.25, redis-server 0.05; machine 1.89 of 2 cores busy" since <see cref="Start"/>.</summary>
-    public string Describe(string name)
+    /// <summary>"API 0.94 cores, load generator 0.60, postgres 0.25, redis-server 0.05; machine 1.89 of 2 cores busy" since this was made.</summary>
+    private string Describe(string name)
     {
         var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(_started).TotalSeconds;
         var end = Snapshot(_processId);

@@ -126,17 +126,12 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
     /// </summary>
     private async Task<Ceilings> CeilingAsync(string token, string holder, string qrText, byte[] lookupAnswer, string when)
     {
-        LoadResult lookup, verify, sameAnswer;
-        string lookupCpu, verifyCpu, sameAnswerCpu;
+        (LoadResult Result, string Cpu) lookup, verify, sameAnswer;
         await using (var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string>(), "/", [], TimeSpan.FromSeconds(30)))
         {
             using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
-            var cpu = CpuUse.Start(ceiling.ProcessId);
-            lookup = await LoadGenerator.RunAsync(ct => SendOkAsync(http, LookupRequest(token, holder), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-            lookupCpu = cpu.Describe("ceiling");
-            cpu = CpuUse.Start(ceiling.ProcessId);
-            verify = await LoadGenerator.RunAsync(ct => SendOkAsync(http, VerifyRequest(qrText), ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-            verifyCpu = cpu.Describe("ceiling");
+            lookup = await LoadAsync(ceiling, "ceiling", ct => SendOkAsync(http, LookupRequest(token, holder), ct));
+            verify = await LoadAsync(ceiling, "ceiling", ct => SendOkAsync(http, VerifyRequest(qrText), ct));
         }
 
         var answerFile = Path.GetTempFileName();
@@ -145,19 +140,17 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             await File.WriteAllBytesAsync(answerFile, lookupAnswer);
             await using var ceiling = await ChildHost.StartAsync(options.CeilingDll, _ => new Dictionary<string, string> { ["CERTLIB_CEILING_LOOKUP_ANSWER"] = answerFile }, "/", [], TimeSpan.FromSeconds(30));
             using var http = LoadGenerator.CreateClient(ceiling.Address, options.Concurrency);
-            var cpu = CpuUse.Start(ceiling.ProcessId);
-            sameAnswer = await LoadGenerator.RunAsync(ct => LookupOnceAsync(http, token, holder, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-            sameAnswerCpu = cpu.Describe("ceiling");
+            sameAnswer = await LoadAsync(ceiling, "ceiling", ct => LookupOnceAsync(http, token, holder, ct));
         }
         finally
         {
             File.Delete(answerFile);
         }
 
-        log($"ceiling {when}, lookup request: {lookup}; {lookupCpu}");
-        log($"ceiling {when}, verify request: {verify}; {verifyCpu}");
-        log($"ceiling {when}, lookup request answered with a real lookup answer ({lookupAnswer.Length:#,0} bytes) as a constant: {sameAnswer}; {sameAnswerCpu}");
-        return new Ceilings(lookup, verify, sameAnswer);
+        log($"ceiling {when}, lookup request: {lookup.Result}; {lookup.Cpu}");
+        log($"ceiling {when}, verify request: {verify.Result}; {verify.Cpu}");
+        log($"ceiling {when}, lookup request answered with a real lookup answer ({lookupAnswer.Length:#,0} bytes) as a constant: {sameAnswer.Result}; {sameAnswer.Cpu}");
+        return new Ceilings(lookup.Result, verify.Result, sameAnswer.Result);
     }
 
     /// <summary>One lookup answer's bytes, as the API sends them, checked to hold the probe holder's 20 certificates (the lookup is written to the access log like any other).</summary>
@@ -171,6 +164,10 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             ? body
             : throw new InvalidOperationException($"Lookup answered {(int)response.StatusCode} with {count} certificates: {HttpBench.Shorten(Encoding.UTF8.GetString(body))}");
     }
+
+    /// <summary>The bench's load (its concurrency, warm-up and duration) against <paramref name="server"/>, with the CPU each process used meanwhile.</summary>
+    private Task<(LoadResult Result, string Cpu)> LoadAsync(ChildHost server, string name, Func<CancellationToken, Task<(int Units, string? Failure)>> send) =>
+        CpuUse.MeasureAsync(server.ProcessId, name, () => LoadGenerator.RunAsync(send, options.Concurrency, options.WarmUp, options.LoadDuration));
 
     private static LoadResult Higher(LoadResult a, LoadResult b) => a.PerSecond >= b.PerSecond ? a : b;
 
@@ -189,14 +186,12 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             throw new InvalidOperationException($"The access log gained {rows} lookup rows for {lookup.Lookups} answered lookups.");
         }
 
-        var verifyCpu = CpuUse.Start(api.ProcessId);
-        var verify = await LoadGenerator.RunAsync(ct => VerifyOnceAsync(http, qrTexts, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-        log($"offline QR verification (ES256): {verify}; {verifyCpu.Describe("API")}");
+        var (verify, verifyCpu) = await LoadAsync(api, "API", ct => VerifyOnceAsync(http, qrTexts, ct));
+        log($"offline QR verification (ES256): {verify}; {verifyCpu}");
 
         var hashRate = PasswordHashRate();
-        var loginCpu = CpuUse.Start(api.ProcessId);
-        var logins = await LoginFlow.RunAsync(api.Address, set, options);
-        log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; {loginCpu.Describe("API")}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
+        var (logins, loginCpu) = await CpuUse.MeasureAsync(api.ProcessId, "API", () => LoginFlow.RunAsync(api.Address, set, options));
+        log(string.Create(CultureInfo.InvariantCulture, $"logins: {logins}; {loginCpu}; PasswordHasher verify on {Environment.ProcessorCount} threads: {hashRate:#,0.0}/s"));
         return new SmallResults(token, lookup with { AccessLogRows = rows }, qrTexts, answer, verify, logins, hashRate, ceiling);
     }
 
@@ -292,8 +287,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 await Task.Delay(100, CancellationToken.None);
             }
         });
-        var cpu = CpuUse.Start(api.ProcessId);
-        var load = await LoadGenerator.RunAsync(async ct =>
+        var (load, cpuUse) = await LoadAsync(api, "API", async ct =>
         {
             var result = await LookupOnceAsync(http, token, holder, ct);
             if (result.Units > 0)
@@ -302,8 +296,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             }
 
             return result;
-        }, options.Concurrency, options.WarmUp, options.LoadDuration);
-        var cpuUse = cpu.Describe("API");
+        });
         await sampling.CancelAsync();
         await sampler;
         return new LookupLoad(load, Interlocked.Read(ref answered), 0, peak, cpuUse);
@@ -351,9 +344,8 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                 lookup = await LookupLoadAsync(api, http, token, HttpBench.HolderNumber);
                 // QR texts by id, not through a lookup: the access log must hold exactly the load's lookups.
                 var qrTexts = await QrTextsAsync(http, token, ids);
-                var verifyCpu = CpuUse.Start(api.ProcessId);
-                verify = await LoadGenerator.RunAsync(ct => VerifyOnceAsync(http, qrTexts, ct), options.Concurrency, options.WarmUp, options.LoadDuration);
-                log($"offline QR verification (SQLite, one node): {verify}; {verifyCpu.Describe("API")}");
+                (verify, var verifyCpu) = await LoadAsync(api, "API", ct => VerifyOnceAsync(http, qrTexts, ct));
+                log($"offline QR verification (SQLite, one node): {verify}; {verifyCpu}");
             }
 
             await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ConnectionString);

@@ -1,4 +1,5 @@
 using CertLibrary.Signing.Sm2;
+using CertLibrary.Signing.Tests.TestSupport;
 
 namespace CertLibrary.Signing.Tests;
 
@@ -17,37 +18,9 @@ public sealed class Sm2NativeContextTests
     [Fact]
     public async Task SignAndVerify_ManyKeysManyThreads_AgreeWithBouncyCastle()
     {
-        var suite = new Sm2Suite();
-        var keys = Enumerable.Range(0, 12).Select(_ => suite.GenerateKeyPair()).ToArray();
-        var signers = keys.Select(k => suite.CreateSigner(k.Pkcs8PrivateKey)).ToArray();
+        var problems = await NativeAgreement.ProblemsAsync(new Sm2Suite(), (key, data, signature) => Sm2Suite.VerifyManaged(key, data, signature));
 
-        var failures = await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
-        {
-            var problems = new List<string>();
-            for (var i = 0; i < 60; i++)
-            {
-                var k = (i * 5 + worker) % keys.Length;
-                var data = System.Text.Encoding.UTF8.GetBytes($"worker {worker} message {i}" + new string('x', i * 7));
-                var signature = signers[k].Sign(data);
-                var tampered = (byte[])signature.Clone();
-                tampered[i % 64] ^= 0x01;
-                var other = keys[(k + 1) % keys.Length].SubjectPublicKeyInfo;
-                if (signature.Length != 64 || !Sm2Suite.VerifyManaged(keys[k].SubjectPublicKeyInfo, data, signature))
-                {
-                    problems.Add($"key {k}, message {i}: BouncyCastle rejects the native signature");
-                }
-
-                if (!suite.Verify(keys[k].SubjectPublicKeyInfo, data, signature) || suite.Verify(keys[k].SubjectPublicKeyInfo, data, tampered)
-                    || suite.Verify(other, data, signature) || suite.Verify(keys[k].SubjectPublicKeyInfo, [.. data, 0], signature))
-                {
-                    problems.Add($"key {k}, message {i}: native verification disagrees");
-                }
-            }
-
-            return problems;
-        })));
-
-        Assert.Empty(failures.SelectMany(f => f));
+        Assert.Empty(problems);
     }
 
     [Fact]
