@@ -49,14 +49,15 @@ public sealed class ApiProcess : IAsyncDisposable
         private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
     }
 
-    public static async Task<ApiProcess> StartAsync(Settings settings)
+    /// <summary>Starts the API; <paramref name="workingDirectory"/> defaults to the application's folder.</summary>
+    public static async Task<ApiProcess> StartAsync(Settings settings, string? workingDirectory = null)
     {
         var dll = ApiDll();
         var url = $"http://127.0.0.1:{settings.Port}";
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll, "--urls", url },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

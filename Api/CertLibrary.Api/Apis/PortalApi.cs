@@ -54,7 +54,7 @@ public static partial class PortalApi
         return app;
     }
 
-    private static IResult Index(HttpContext context, CitizenPortal portal, IWebHostEnvironment environment)
+    private static IResult Index(HttpContext context, CitizenPortal portal)
     {
         if (portal.ReadSession(context) is null)
         {
@@ -62,11 +62,11 @@ public static partial class PortalApi
             return TypedResults.Redirect("/portal/login");
         }
 
-        return File(context, portal, environment, "portal/index.html", "text/html; charset=utf-8");
+        return File(context, portal, "portal/index.html", "text/html; charset=utf-8");
     }
 
-    private static IResult Asset(string asset, HttpContext context, CitizenPortal portal, IWebHostEnvironment environment) =>
-        Assets.TryGetValue(asset, out var file) ? File(context, portal, environment, file.File, file.ContentType) : TypedResults.NotFound();
+    private static IResult Asset(string asset, HttpContext context, CitizenPortal portal) =>
+        Assets.TryGetValue(asset, out var file) ? File(context, portal, file.File, file.ContentType) : TypedResults.NotFound();
 
     private static async Task<IResult> LoginAsync(HttpContext context, CitizenPortal portal, CancellationToken cancellationToken)
     {
@@ -268,17 +268,16 @@ public static partial class PortalApi
         return Page(context, portal, "正在退出", body, StatusCodes.Status200OK, retry: false, rawBody: true);
     }
 
-    private static IResult File(HttpContext context, CitizenPortal portal, IWebHostEnvironment environment, string path, string contentType)
+    private static IResult File(HttpContext context, CitizenPortal portal, string path, string contentType)
     {
-        var file = environment.WebRootFileProvider.GetFileInfo(path);
-        if (!file.Exists || file.PhysicalPath is not { } physical)
+        if (WebAssets.Find(path) is null)
         {
             return TypedResults.NotFound();
         }
 
         SecurityHeaders(context, portal);
         context.Response.Headers.CacheControl = contentType.StartsWith("text/html", StringComparison.Ordinal) ? "no-store" : "no-cache";
-        return TypedResults.PhysicalFile(physical, contentType);
+        return WebAssets.Serve(path, contentType);
     }
 
     private static IResult Page(HttpContext context, CitizenPortal portal, string title, string message, int status, bool retry, bool rawBody = false)

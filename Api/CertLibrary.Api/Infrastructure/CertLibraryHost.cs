@@ -126,6 +126,11 @@ public static partial class CertLibraryHost
     public static async Task RunCertLibraryAsync(this WebApplication app, string[] args)
     {
         await app.StartAsync();
+        if (app.Services.GetRequiredService<CertLibrarySettings>() is { Store: "sqlite" } settings)
+        {
+            LogEmbeddedStore(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CertLibraryHost)), settings.SqlitePath);
+        }
+
         if (args.Contains("--seed-demo") || app.Environment.IsDevelopment())
         {
             await DemoSeeder.SeedAsync(app.Services, Console.Out, CancellationToken.None);
@@ -199,6 +204,9 @@ public static partial class CertLibraryHost
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database unavailable ({ExceptionType}); answered 503")]
     private static partial void LogUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded store: {Path} (set CERTLIB_SQLITE_PATH to move it)")]
+    private static partial void LogEmbeddedStore(ILogger logger, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception")]
     private static partial void LogUnhandled(ILogger logger, Exception? exception);

@@ -44,7 +44,7 @@ public sealed record CertLibrarySettings
             throw Bad("CERTLIB_STORE", "must be 'sqlite' or 'postgresql'");
         }
 
-        var sqlitePath = configuration["CERTLIB_SQLITE_PATH"] ?? Path.Combine("data", "certlib.db");
+        var sqlitePath = Path.GetFullPath(configuration["CERTLIB_SQLITE_PATH"] ?? DefaultSqlitePath());
         var postgres = configuration["CERTLIB_POSTGRES"];
         if (store == "postgresql" && string.IsNullOrWhiteSpace(postgres))
         {
@@ -69,6 +69,17 @@ public sealed record CertLibrarySettings
             LookupsPerMinute = LoadPositive(configuration, "CERTLIB_LOOKUP_PER_MINUTE", EdgeSecurity.DefaultLookupsPerMinute),
             TrustedProxies = LoadTrustedProxies(configuration["CERTLIB_TRUSTED_PROXIES"]),
         };
+    }
+
+    /// <summary>
+    /// The embedded database when <c>CERTLIB_SQLITE_PATH</c> is unset: the user's data folder
+    /// (<c>$XDG_DATA_HOME</c> or <c>~/.local/share</c>)<c>/CertLibrary/certlib.db</c>, never the working directory,
+    /// so a service manager that starts the service elsewhere finds the same database.
+    /// </summary>
+    public static string DefaultSqlitePath()
+    {
+        var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        return Path.Combine(string.IsNullOrEmpty(data) ? AppContext.BaseDirectory : data, "CertLibrary", "certlib.db");
     }
 
     /// <summary>Connect timeout in seconds unless the connection string sets one: a database that is down answers 503 quickly.</summary>
