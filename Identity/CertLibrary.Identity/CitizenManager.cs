@@ -86,14 +86,14 @@ public sealed partial class CitizenManager(
         var passwordHash = await PasswordHashing.Shared.RunAsync(() => Hasher.HashPassword(citizen, password), cancellationToken);
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         var rows = await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO identity_citizens (holder_key, subject, sealed_citizen_id, name, password_hash, failed_logins, created_at, updated_at) " +
-            "VALUES (@holderKey, @subject, @sealed, @name, @hash, 0, @now, @now) ON CONFLICT (holder_key) DO NOTHING",
+            "INSERT INTO identity_citizens (holder_key, subject, sealed_citizen_id, name, sealed_name, password_hash, failed_logins, created_at, updated_at) " +
+            "VALUES (@holderKey, @subject, @sealed, '', @sealedName, @hash, 0, @now, @now) ON CONFLICT (holder_key) DO NOTHING",
             new
             {
                 holderKey,
                 subject = citizen.Subject,
                 @sealed = protector.Seal(Encoding.ASCII.GetBytes(citizenId.ToString()), Aad(holderKey)),
-                name = citizen.Name,
+                sealedName = SealName(citizen.Name, holderKey),
                 hash = passwordHash,
                 now,
             },
@@ -326,7 +326,7 @@ public sealed partial class CitizenManager(
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
             "SELECT holder_key, subject, sealed_citizen_id, name, password_hash, sealed_totp_secret, failed_logins, first_failure_at, locked_until, created_at, " +
-            "sealed_totp_pending, totp_pending_at, totp_last_step " +
+            "sealed_totp_pending, totp_pending_at, totp_last_step, sealed_name " +
             $"FROM identity_citizens WHERE {where}", args, cancellationToken: cancellationToken));
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -336,12 +336,53 @@ public sealed partial class CitizenManager(
         return Read(reader);
     }
 
-    private static CitizenRow Read(DbDataReader reader)
+    /// <summary>
+    /// Seals the names of rows written before names were sealed (migration V007): each name is sealed into
+    /// <c>sealed_name</c> and its clear column emptied, in batches, each row only while it is still unsealed (so nodes
+    /// starting together do not overwrite each other). Returns how many rows it sealed; called at start-up.
+    /// </summary>
+    public async Task<int> SealClearNamesAsync(CancellationToken cancellationToken = default)
+    {
+        const int batch = 500;
+        var sealedRows = 0;
+        while (true)
+        {
+            await using var connection = await database.OpenConnectionAsync(cancellationToken);
+            var rows = (await connection.QueryAsync<(string HolderKey, string Name)>(new CommandDefinition(
+                $"SELECT holder_key, name FROM identity_citizens WHERE sealed_name IS NULL ORDER BY holder_key LIMIT {batch}",
+                cancellationToken: cancellationToken))).ToList();
+            if (rows.Count == 0)
+            {
+                break;
+            }
+
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            foreach (var (holderKey, name) in rows)
+            {
+                sealedRows += await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE identity_citizens SET sealed_name = @sealedName, name = '' WHERE holder_key = @holderKey AND sealed_name IS NULL",
+                    new { holderKey, sealedName = SealName(name, holderKey) }, transaction, cancellationToken: cancellationToken));
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        if (sealedRows > 0)
+        {
+            LogNamesSealed(logger, sealedRows);
+        }
+
+        return sealedRows;
+    }
+
+    private CitizenRow Read(DbDataReader reader)
     {
         var totp = reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5);
+        var holderKey = reader.GetString(0);
+        var name = reader.IsDBNull(13) ? reader.GetString(3) : Encoding.UTF8.GetString(protector.Open(reader.GetFieldValue<byte[]>(13), NameAad(holderKey)));
         return new CitizenRow(
-            reader.GetString(0),
-            new Citizen(reader.GetString(1), reader.GetString(3), totp is not null, reader.GetFieldValue<DateTimeOffset>(9)),
+            holderKey,
+            new Citizen(reader.GetString(1), name, totp is not null, reader.GetFieldValue<DateTimeOffset>(9)),
             reader.GetFieldValue<byte[]>(2),
             reader.GetString(4),
             totp,
@@ -355,8 +396,15 @@ public sealed partial class CitizenManager(
 
     private static string Aad(string holderKey) => "identity-citizen:" + holderKey;
 
+    private static string NameAad(string holderKey) => "identity-citizen-name:" + holderKey;
+
+    private byte[] SealName(string name, string holderKey) => protector.Seal(Encoding.UTF8.GetBytes(name), NameAad(holderKey));
+
     [LoggerMessage(Level = LogLevel.Information, EventId = 4010, Message = "Audit: citizen {Subject} registered")]
     private static partial void LogRegistered(ILogger logger, string subject);
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 4014, Message = "Sealed the clear names of {Count} citizen accounts")]
+    private static partial void LogNamesSealed(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, EventId = 4011, Message = "Audit: citizen {Subject} is locked out after repeated login failures")]
     private static partial void LogLockedOut(ILogger logger, string subject);

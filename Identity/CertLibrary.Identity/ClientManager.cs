@@ -27,6 +27,9 @@ public sealed record IdentityClient(
 {
     /// <summary>A public client (a browser or mobile app): no secret, authorization code with PKCE only.</summary>
     public bool IsPublic { get; init; }
+
+    /// <summary>A resource server: the only kind of client that may introspect tokens (RFC 7662); column <c>resource_server</c>.</summary>
+    public bool IsResourceServer { get; init; }
 }
 
 /// <summary>Credentials of a newly created client; the secret is shown once and only its hash is stored.</summary>
@@ -51,13 +54,16 @@ public sealed class ClientRegistrationOptions
 
     /// <summary>A public client (browser or mobile app): no secret; authorization code with PKCE and refresh tokens only.</summary>
     public bool IsPublic { get; init; }
+
+    /// <summary>A resource server, allowed to introspect tokens (RFC 7662). Confidential clients only.</summary>
+    public bool IsResourceServer { get; init; }
 }
 
 /// <summary>Registers OAuth clients and checks their secrets. Business rules live here; SQL stays plain.</summary>
 public sealed partial class ClientManager(ICertLibraryDatabase database, AccessTokenRevocation accessTokens, TimeProvider time, ILogger<ClientManager> logger)
 {
     private const string Columns =
-        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client";
+        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client, resource_server";
 
     /// <summary>
     /// Creates a client. Throws <see cref="ArgumentException"/> (naming the bad parameter) for an unknown scope, a bad
@@ -80,13 +86,14 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-                "back_channel_logout_uri, public_client, created_at, updated_at) " +
-                "VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @isPublic, @now, @now)",
+                "back_channel_logout_uri, public_client, resource_server, created_at, updated_at) " +
+                "VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @isPublic, @resourceServer, @now, @now)",
                 new
                 {
                     clientId,
                     hash = registration.IsPublic ? string.Empty : SecretHasher.Hash(secret),
                     isPublic = registration.IsPublic,
+                    resourceServer = registration.IsResourceServer,
                     name = name.Trim(),
                     departmentCode = departmentCode is null ? null : CreditCode.Parse(departmentCode).ToString(),
                     scopes = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)),
@@ -238,6 +245,25 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     }
 
     /// <summary>
+    /// Registers a confidential client as a resource server (allowed to introspect tokens) or withdraws that. False for an
+    /// unknown client, and for a public client, which cannot be one.
+    /// </summary>
+    public async Task<bool> SetResourceServerAsync(string clientId, bool isResourceServer, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var updated = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE identity_clients SET resource_server = @isResourceServer, updated_at = @now WHERE client_id = @clientId AND public_client = @isPublic",
+            new { clientId, isResourceServer, now = time.GetUtcNow(), isPublic = false }, cancellationToken: cancellationToken));
+        if (updated == 0)
+        {
+            return false;
+        }
+
+        LogResourceServerChanged(logger, clientId, isResourceServer);
+        return true;
+    }
+
+    /// <summary>
     /// Deletes a client in one transaction: every grant it holds is revoked, its codes and refresh tokens are removed, and
     /// pending back-channel logouts to it are dropped. False for an unknown client. Every access token of the client,
     /// client-credentials ones included, is then refused (<see cref="AccessTokenRevocation"/>): by introspection at once,
@@ -373,7 +399,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 Split(reader.GetString(5)),
                 Split(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9) }, reader.GetString(1)));
+                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9), IsResourceServer = reader.GetBoolean(10) }, reader.GetString(1)));
         }
 
         return list;
@@ -416,6 +442,11 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         {
             throw new ArgumentException("A public client needs redirect URIs and may not hold department (client credentials) scopes.", nameof(registration));
         }
+
+        if (registration.IsPublic && registration.IsResourceServer)
+        {
+            throw new ArgumentException("A public client cannot be a resource server: introspection needs client authentication.", nameof(registration));
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created client {ClientId} for department {DepartmentCode}")]
@@ -426,6 +457,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
 
     [LoggerMessage(Level = LogLevel.Warning, EventId = 4061, Message = "Audit: secret of client {ClientId} rotated")]
     private static partial void LogSecretRotated(ILogger logger, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4063, Message = "Audit: client {ClientId} resource server (introspection allowed): {IsResourceServer}")]
+    private static partial void LogResourceServerChanged(ILogger logger, string clientId, bool isResourceServer);
 
     [LoggerMessage(Level = LogLevel.Warning, EventId = 4062, Message = "Audit: client {ClientId} deleted; its grants are revoked")]
     private static partial void LogClientDeleted(ILogger logger, string clientId);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace CertLibrary.Identity;
 
-/// <summary>At start-up: schema present, administrator client ensured, signing key ready.</summary>
+/// <summary>At start-up: schema present, citizen names sealed, administrator client ensured, signing key ready.</summary>
 internal sealed class IdentityBootstrapper(IServiceProvider services, IOptions<IdentityOptions> options) : IHostedService
 {
     private const long DataProtectionLockKey = 0x43_4C_44_50_4B_65_79; // "CLDPKey"
@@ -19,6 +19,9 @@ internal sealed class IdentityBootstrapper(IServiceProvider services, IOptions<I
         {
             await migrator.MigrateAsync(cancellationToken);
         }
+
+        // Completes migration V007: names stored before it are sealed like every name written since.
+        await services.GetRequiredService<CitizenManager>().SealClearNamesAsync(cancellationToken);
 
         if (options.Value is { AdminClientId: { } id, AdminClientSecret: { } secret })
         {

@@ -11,6 +11,7 @@ public static class IdentityEndpointRouteBuilderExtensions
     public static IEndpointRouteBuilder MapCertLibraryIdentity(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup(string.Empty).WithTags("Identity").ExcludeFromDescription();
+        group.AddEndpointFilter(ProviderInputFilter.InvokeAsync);
         group.MapGet("/.well-known/openid-configuration", DiscoveryEndpoints.Configuration).WithName("OidcDiscovery");
         group.MapGet("/.well-known/openid-configuration/jwks", DiscoveryEndpoints.JwksAsync).WithName("OidcJwks");
         group.MapPost("/connect/token", TokenEndpoint.HandleAsync).WithName("OidcToken").DisableAntiforgery();

@@ -1,6 +1,7 @@
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Data;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,7 +67,9 @@ public static class IdentityServiceCollectionExtensions
         services.AddHttpClient(BackChannelLogoutNotifier.HttpClientName, (sp, http) =>
                 http.Timeout = sp.GetRequiredService<IOptions<IdentityOptions>>().Value.BackChannelLogoutTimeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
-        services.AddAntiforgery();
+        // Secure whenever the request is https (directly, or as X-Forwarded-Proto from a trusted proxy says), so the token
+        // never travels in clear next to the https pages it protects; plain http (development) still works.
+        services.AddAntiforgery(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
         // One key ring for every node (in the shared database, encrypted with a master-key-derived key) under a fixed
         // application name: a token protected by one node is read by any other.

@@ -92,7 +92,7 @@ internal static partial class TokenManagementEndpoints
     }
 
     public static async Task<IResult> IntrospectAsync(HttpContext context, ClientAuthenticator authenticator, GrantStore store, TokenFactory tokens,
-        IssuerResolver issuers, TimeProvider time, CancellationToken cancellationToken)
+        IssuerResolver issuers, TimeProvider time, ILogger<ClientManager> logger, CancellationToken cancellationToken)
     {
         if (!context.Request.HasFormContentType)
         {
@@ -104,6 +104,14 @@ internal static partial class TokenManagementEndpoints
         if (client is null)
         {
             return error!;
+        }
+
+        if (!client.IsResourceServer)
+        {
+            // RFC 7662 §4: the answer tells who holds the token and what it may do, so only protected resources may ask.
+            LogIntrospectionRefused(logger, client.ClientId);
+            return OAuthErrors.Error(context, OAuthErrors.UnauthorizedClient, "Only clients registered as resource servers may introspect tokens.",
+                StatusCodes.Status403Forbidden);
         }
 
         var token = form["token"].ToString();
@@ -201,18 +209,19 @@ internal static partial class TokenManagementEndpoints
             clientId = audience;
         }
 
+        // §2, §3: redirect only to a URI registered for the client that client_id or the hint names. Any other URI (or none
+        // proven) is not followed: the logout still happens, and ends on the provider's signed-out page.
         IdentityClient? client = string.IsNullOrEmpty(clientId) ? null : await clients.FindAsync(clientId, cancellationToken);
-        if (!string.IsNullOrEmpty(redirect) && (client is null || !client.PostLogoutRedirectUris.Contains(redirect, StringComparer.Ordinal)))
-        {
-            return Pages.Error(context, "退出后的跳转地址未登记。", "The post-logout redirect URI is not registered.");
-        }
+        var redirectTo = client is not null && !string.IsNullOrEmpty(redirect) && client.PostLogoutRedirectUris.Contains(redirect, StringComparer.Ordinal)
+            ? redirect
+            : null;
 
         var current = await sessions.GetAsync(context, cancellationToken);
         if (idToken is null && current is not null)
         {
             if (form is null || !form.ContainsKey(ConfirmField))
             {
-                return ConfirmLogoutPage(context, antiforgery, clientId, redirect, state);
+                return ConfirmLogoutPage(context, antiforgery, client?.ClientId, redirectTo, state);
             }
 
             try
@@ -244,10 +253,10 @@ internal static partial class TokenManagementEndpoints
             sessions.Delete(context);
         }
 
-        if (!string.IsNullOrEmpty(redirect))
+        if (redirectTo is not null)
         {
             context.Response.Headers.CacheControl = "no-store";
-            return Results.Redirect(string.IsNullOrEmpty(state) ? redirect : QueryHelpers.AddQueryString(redirect, "state", state));
+            return Results.Redirect(string.IsNullOrEmpty(state) ? redirectTo : QueryHelpers.AddQueryString(redirectTo, "state", state));
         }
 
         return Pages.Html(context, Pages.T(context, "已退出", "Signed out"),
@@ -283,6 +292,9 @@ internal static partial class TokenManagementEndpoints
         // Live: revoked token, grant or session, or a client deleted since the token was issued.
         return await context.RequestServices.GetRequiredService<AccessTokenRevocation>().IsRevokedNowAsync(jwt, cancellationToken) ? null : jwt;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 4003, Message = "Audit: client {ClientId} is not a resource server; introspection refused")]
+    private static partial void LogIntrospectionRefused(ILogger logger, string clientId);
 
     [LoggerMessage(Level = LogLevel.Information, EventId = 4040, Message = "Audit: citizen {Subject} logged out; SSO session ended")]
     private static partial void LogLoggedOut(ILogger logger, string subject);

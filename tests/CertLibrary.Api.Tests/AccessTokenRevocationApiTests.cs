@@ -42,7 +42,7 @@ public sealed class AccessTokenRevocationApiTests
             Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         }
 
-        var introspector = await clients.CreateAsync(ApiFactory.CivilAffairs, "resource server", ["certlib.use"]);
+        var introspector = await clients.CreateAsync(ApiFactory.CivilAffairs, "resource server", ["certlib.use"], new ClientRegistrationOptions { IsResourceServer = true });
         var token = http.DefaultRequestHeaders.Authorization!.Parameter!;
         Assert.True(await IsActiveAsync(factory, introspector, token));
 

@@ -5,7 +5,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace CertLibrary.Api.Tests;
 
@@ -109,6 +111,70 @@ public sealed class HostileInputTests : IAsyncLifetime
         {
             Assert.True(after.Statuses[id] == status, $"{id} went {status} → {after.Statuses[id]}; {summary}");
         }
+    }
+
+    /// <summary>
+    /// The form bodies that once answered 500 with a stack trace on every provider endpoint: a control character, more fields,
+    /// a longer key and a larger body than a form may have. Each is refused with 400 invalid_request (413 for the size) in
+    /// the endpoint's own way, OAuth JSON or an error page, and nothing is logged as an error.
+    /// </summary>
+    [Fact]
+    public async Task ProviderEndpoints_MalformedForms_400Or413InTheirOwnWay_NoErrorLogged()
+    {
+        using var logs = new CertLibrary.Identity.Tests.LogCapture();
+        using var app = _factory.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        using var http = app.CreateClient();
+        var bodies = new (string Name, string Body, HttpStatusCode Status)[]
+        {
+            ("control character", "client_id=a%00&token=a&grant_type=client_credentials&access_token=a", HttpStatusCode.BadRequest),
+            ("1,100 fields", string.Join('&', Enumerable.Range(0, 1_100).Select(i => $"f{i}=1")), HttpStatusCode.BadRequest),
+            ("3,000-character key", new string('k', 3_000) + "=1&client_id=a", HttpStatusCode.BadRequest),
+            ("4.3 MB body", "client_id=a&token=" + new string('A', 4_300_000), HttpStatusCode.RequestEntityTooLarge),
+        };
+        var endpoints = new (string Path, bool Browser)[]
+        {
+            ("/connect/token", false), ("/connect/introspect", false), ("/connect/revocation", false), ("/connect/userinfo", false),
+            ("/connect/endsession", true), ("/connect/authorize", true),
+        };
+        var failures = new List<string>();
+        foreach (var (path, browser) in endpoints)
+        {
+            foreach (var (name, body, expected) in bodies)
+            {
+                using var content = new StringContent(body, Encoding.ASCII, "application/x-www-form-urlencoded");
+                using var response = await http.PostAsync(path, content);
+                failures.AddRange(await CheckRefusalAsync(response, $"POST {path} with {name}", expected, browser));
+            }
+        }
+
+        foreach (var path in new[] { "/connect/authorize", "/connect/endsession" })
+        {
+            using var response = await http.GetAsync(path + "?client_id=a%00&post_logout_redirect_uri=https%3A%2F%2Fa.test%2F%01");
+            failures.AddRange(await CheckRefusalAsync(response, $"GET {path} with a control character", HttpStatusCode.BadRequest, browser: true));
+        }
+
+        var errors = logs.Messages.Where(m => m.StartsWith("Error ", StringComparison.Ordinal) || m.StartsWith("Critical ", StringComparison.Ordinal)).ToList();
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        Assert.True(errors.Count == 0, string.Join('\n', errors.Take(3)));
+    }
+
+    private static async Task<IEnumerable<string>> CheckRefusalAsync(HttpResponseMessage response, string request, HttpStatusCode expected, bool browser)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        var type = response.Content.Headers.ContentType?.MediaType;
+        if (response.StatusCode != expected)
+        {
+            return [$"{request}: {(int)response.StatusCode} {type}, expected {(int)expected}: {text[..Math.Min(text.Length, 200)]}"];
+        }
+
+        if (browser)
+        {
+            return type == "text/html" && text.Contains("id=\"error\"", StringComparison.Ordinal) ? [] : [$"{request}: no error page ({type})"];
+        }
+
+        return type == "application/json" && JsonDocument.Parse(text).RootElement.GetProperty("error").GetString() == "invalid_request"
+            ? []
+            : [$"{request}: not an OAuth invalid_request ({type}): {text}"];
     }
 
     private async Task<(int Status, Outcome Outcome)> SendAsync(FuzzCase fuzzCase)

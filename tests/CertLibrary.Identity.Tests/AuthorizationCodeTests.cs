@@ -373,7 +373,7 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
     }
 
     [Fact]
-    public async Task EndSession_UnregisteredPostLogoutUri_ErrorPageWithoutRedirect()
+    public async Task EndSession_ValidHintUnregisteredPostLogoutUri_SignedOutPageWithoutRedirect()
     {
         using var flow = await OidcFlow.CreateAsync(factory);
         var idToken = (await flow.TokensAsync()).GetProperty("id_token").GetString()!;
@@ -381,8 +381,9 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
         using var logout = await flow.Browser.GetAsync(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/connect/endsession",
             new Dictionary<string, string?> { ["id_token_hint"] = idToken, ["post_logout_redirect_uri"] = "https://evil.test/" }));
 
-        Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
         Assert.Null(logout.Headers.Location);
+        Assert.Contains("id=\"signed-out\"", await logout.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }
 

@@ -105,7 +105,8 @@ public sealed class DiscoveryAndKeyTests
         var time = new TestTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         using var factory = new IdentityApiFactory { Time = time };
         using var http = factory.CreateClient();
-        var client = await factory.CreateDepartmentClientAsync();
+        var client = await factory.Clients.CreateAsync("11100000000013338W", "Resource server", [IdentityConstants.UseScope],
+            new ClientRegistrationOptions { IsResourceServer = true }); // introspects its own token below
         await KidOfNewTokenAsync(http, client);
         time.Advance(TimeSpan.FromDays(29)); // lifetime 30 d, announce 2 d: the successor is published, signing from day 31
         await KidOfNewTokenAsync(http, client);

@@ -51,6 +51,58 @@ public sealed class EndSessionTests(IdentityApiFactory factory) : IClassFixture<
         Assert.Equal("login_required", OidcFlow.Query(after)["error"]);
     }
 
+    /// <summary>
+    /// ASP.NET Core's OpenIdConnect handler sends neither id_token_hint (unless SaveTokens) nor client_id: the logout is
+    /// confirmed and ends the session, but the URI is not proven registered for any client, so no redirect.
+    /// </summary>
+    [Fact]
+    public async Task EndSession_RegisteredUriWithoutHintOrClientId_ConfirmationEndsSessionOnSignedOutPage()
+    {
+        using var flow = await OidcFlow.CreateAsync(factory);
+        await flow.GetCodeAsync();
+        using var page = await flow.Browser.GetAsync(QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
+        {
+            ["post_logout_redirect_uri"] = OidcFlow.PostLogoutUri, ["state"] = "CfDJ8state",
+        }));
+        var html = await page.Content.ReadAsStringAsync();
+
+        using var confirmed = await flow.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(ConfirmationFields(html)));
+        using var after = await flow.Browser.GetAsync(flow.AuthorizeUrl(new() { ["prompt"] = "none" }));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("id=\"confirm-logout\"", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        Assert.Null(confirmed.Headers.Location);
+        Assert.Contains("id=\"signed-out\"", await confirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("login_required", OidcFlow.Query(after)["error"]);
+    }
+
+    [Theory]
+    [InlineData("https://evil.test/signed-out")]
+    [InlineData(OidcFlow.PostLogoutUri + "/other")]
+    public async Task EndSession_ClientIdWithUnregisteredUri_ConfirmationEndsSessionNeverRedirects(string unregistered)
+    {
+        using var flow = await OidcFlow.CreateAsync(factory);
+        await flow.GetCodeAsync();
+        using var page = await flow.Browser.GetAsync(QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
+        {
+            ["client_id"] = flow.Client.ClientId, ["post_logout_redirect_uri"] = unregistered, ["state"] = "bye",
+        }));
+        var html = await page.Content.ReadAsStringAsync();
+        var fields = ConfirmationFields(html);
+        fields["post_logout_redirect_uri"] = unregistered; // posted back by hand: still never followed
+
+        using var confirmed = await flow.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(fields));
+        using var after = await flow.Browser.GetAsync(flow.AuthorizeUrl(new() { ["prompt"] = "none" }));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.DoesNotContain(unregistered, html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        Assert.Null(confirmed.Headers.Location);
+        Assert.Contains("id=\"signed-out\"", await confirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("login_required", OidcFlow.Query(after)["error"]);
+    }
+
     [Fact]
     public async Task EndSession_ConfirmationPostedWithoutAntiforgeryToken_ErrorAndSessionKept()
     {

@@ -40,11 +40,19 @@ public sealed partial class OidcFlow : IDisposable
     public static HttpClient NewBrowser(IdentityApiFactory factory) =>
         factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri("https://localhost") });
 
+    /// <summary>
+    /// A portal client and a citizen. A confidential portal is also registered as a resource server unless
+    /// <paramref name="resourceServer"/> is false, so that <see cref="IsActiveAsync"/> may introspect its tokens.
+    /// </summary>
     public static async Task<OidcFlow> CreateAsync(
-        IdentityApiFactory factory, string scopes = "openid profile offline_access certlib.citizen_id", string? backChannelLogoutUri = null, bool publicClient = false)
+        IdentityApiFactory factory, string scopes = "openid profile offline_access certlib.citizen_id", string? backChannelLogoutUri = null, bool publicClient = false,
+        bool resourceServer = true)
     {
-        var client = await factory.Clients.CreateAsync(null, "Portal", scopes.Split(' '),
-            new ClientRegistrationOptions { RedirectUris = [RedirectUri], PostLogoutRedirectUris = [PostLogoutUri], BackChannelLogoutUri = backChannelLogoutUri, IsPublic = publicClient });
+        var client = await factory.Clients.CreateAsync(null, "Portal", scopes.Split(' '), new ClientRegistrationOptions
+        {
+            RedirectUris = [RedirectUri], PostLogoutRedirectUris = [PostLogoutUri], BackChannelLogoutUri = backChannelLogoutUri, IsPublic = publicClient,
+            IsResourceServer = resourceServer && !publicClient,
+        });
         var id = CitizenId.Create("110105", new DateOnly(1970, 1, 1).AddDays(RandomNumberGenerator.GetInt32(15000)), RandomNumberGenerator.GetInt32(1000));
         var registered = await factory.Citizens.RegisterAsync(id, "张三", Password);
         return new OidcFlow(factory, client, id, registered.Citizen!.Subject);

@@ -21,7 +21,7 @@ public sealed class OpenIdClientInteropTests
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         var redirect = "http://127.0.0.1/callback";
         var portal = await factory.Clients.CreateAsync(null, "Interop portal", ["openid", "profile", "offline_access"],
-            new ClientRegistrationOptions { RedirectUris = [redirect] });
+            new ClientRegistrationOptions { RedirectUris = [redirect], IsResourceServer = true }); // the script introspects its token
         var department = await factory.CreateDepartmentClientAsync(IdentityConstants.UseScope);
         var id = Identifiers.CitizenId.Create("110105", new DateOnly(1985, 5, 5), 123);
         var citizen = await factory.Citizens.RegisterAsync(id, "李四", "interop password 1");

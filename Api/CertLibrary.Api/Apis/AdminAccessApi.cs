@@ -28,6 +28,7 @@ public static class AdminAccessApi
                 + "portal client for the authorization code flow with PKCE (scopes openid, profile, offline_access, certlib.citizen_id), "
                 + "clientType confidential (default) or public (no secret), optional postLogoutRedirectUris and backChannelLogoutUri. "
                 + "Every URI must be absolute https (http only for loopback hosts), without fragment or wildcard. "
+                + "resourceServer true (confidential clients only) lets the client introspect tokens at /connect/introspect; no other client may. "
                 + "The secret is returned once and stored only as a hash.");
         group.MapGet("/clients", ListClientsAsync).WithName("ListClients")
             .WithSummary("List clients").WithDescription("Every client with its department and scopes; never secrets.");
@@ -36,7 +37,7 @@ public static class AdminAccessApi
         group.MapPut("/clients/{clientId}", UpdateClientAsync).WithName("UpdateClient")
             .WithSummary("Update a client's name and portal URIs")
             .WithDescription("Replaces redirectUris (required for a portal client), postLogoutRedirectUris and backChannelLogoutUri (absent: none) "
-                + "under the same rules as registration; name is kept when absent. Scopes, type and secret do not change.");
+                + "under the same rules as registration; name and resourceServer are kept when absent. Scopes, type and secret do not change.");
         group.MapPost("/clients/{clientId}/secret", RotateClientSecretAsync).WithName("RotateClientSecret")
             .WithSummary("Rotate a client's secret")
             .WithDescription("A new secret, returned this once and stored only as a hash; the old one stops working at once. Not for public clients.");
@@ -105,6 +106,11 @@ public static class AdminAccessApi
             errors["clientType"] = [$"Either \"{ConfidentialType}\" or \"{PublicType}\"."];
         }
 
+        if (isPublic && body.ResourceServer == true)
+        {
+            errors["resourceServer"] = ["A public client cannot be a resource server: introspection needs client authentication."];
+        }
+
         var portal = body.RedirectUris is not null || body.PostLogoutRedirectUris is not null || body.BackChannelLogoutUri is not null || isPublic;
         if (portal)
         {
@@ -136,8 +142,9 @@ public static class AdminAccessApi
                 PostLogoutRedirectUris = [.. (body.PostLogoutRedirectUris ?? []).OfType<string>().Distinct(StringComparer.Ordinal)],
                 BackChannelLogoutUri = body.BackChannelLogoutUri,
                 IsPublic = isPublic,
+                IsResourceServer = body.ResourceServer == true,
             }
-            : null;
+            : new ClientRegistrationOptions { IsResourceServer = body.ResourceServer == true };
         var credentials = await clients.CreateAsync(department, body.Name!.Trim(), [.. scopes!.OfType<string>().Distinct()], registration, cancellationToken);
         return TypedResults.Created($"/api/v1/admin/clients/{credentials.ClientId}", new CreatedClient(
             credentials.ClientId, isPublic ? null : credentials.ClientSecret, isPublic ? PublicType : ConfidentialType));
@@ -184,7 +191,7 @@ public static class AdminAccessApi
         TypedResults.Ok((await clients.ListAsync(cancellationToken)).Select(ToSummary));
 
     private static ClientSummary ToSummary(IdentityClient c) => new(c.ClientId, c.Name, c.DepartmentCode, c.Scopes, c.CreatedAt,
-        c.IsPublic ? PublicType : ConfidentialType, c.RedirectUris, c.PostLogoutRedirectUris, c.BackChannelLogoutUri);
+        c.IsPublic ? PublicType : ConfidentialType, c.RedirectUris, c.PostLogoutRedirectUris, c.BackChannelLogoutUri, c.IsResourceServer);
 
     private static ProblemHttpResult ClientNotFound() => Problems.From(CertStoreError.NotFound("Client"));
 
@@ -221,9 +228,19 @@ public static class AdminAccessApi
             CheckPortalUris(errors, body.RedirectUris, body.PostLogoutRedirectUris, body.BackChannelLogoutUri);
         }
 
+        if (existing.IsPublic && body.ResourceServer == true)
+        {
+            errors["resourceServer"] = ["A public client cannot be a resource server: introspection needs client authentication."];
+        }
+
         if (errors.Count > 0)
         {
             return Problems.From(CertStoreError.Invalid(errors));
+        }
+
+        if (body.ResourceServer is { } resourceServer && resourceServer != existing.IsResourceServer)
+        {
+            await clients.SetResourceServerAsync(clientId, resourceServer, cancellationToken);
         }
 
         var updated = await clients.UpdateAsync(clientId, body.Name?.Trim() ?? existing.Name, new ClientRegistrationOptions
@@ -388,14 +405,16 @@ public static class AdminAccessApi
         IReadOnlyList<string?>? RedirectUris = null,
         IReadOnlyList<string?>? PostLogoutRedirectUris = null,
         string? BackChannelLogoutUri = null,
-        string? ClientType = null);
+        string? ClientType = null,
+        bool? ResourceServer = null);
 
     /// <summary>Body of <c>PUT /api/v1/admin/clients/{clientId}</c>: the name (kept when absent) and the portal URIs (replaced).</summary>
     public sealed record ClientUpdateRequest(
         string? Name,
         IReadOnlyList<string?>? RedirectUris = null,
         IReadOnlyList<string?>? PostLogoutRedirectUris = null,
-        string? BackChannelLogoutUri = null);
+        string? BackChannelLogoutUri = null,
+        bool? ResourceServer = null);
 
     /// <summary>A new client: its secret (confidential clients only) is shown this once.</summary>
     public sealed record CreatedClient(
@@ -413,7 +432,8 @@ public static class AdminAccessApi
         string ClientType,
         IReadOnlyList<string> RedirectUris,
         IReadOnlyList<string> PostLogoutRedirectUris,
-        string? BackChannelLogoutUri);
+        string? BackChannelLogoutUri,
+        bool ResourceServer);
 
     /// <summary>Body of the account recovery calls: the citizen by identity number or by opaque subject (exactly one).</summary>
     public sealed record CitizenAccountRequest(string? IdNumber, string? Subject);
