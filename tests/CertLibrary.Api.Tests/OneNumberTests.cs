@@ -345,12 +345,13 @@ public sealed class OneNumberTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Me_DepartmentToken_403NotACitizen()
+    public async Task Me_DepartmentToken_403InsufficientScope()
     {
         using var response = await _housing.GetAsync("/api/v1/me/access-log");
 
+        // A department (client-credentials) token never carries the citizen API scopes.
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("urn:certlib:problem:not-a-citizen", (await ApiFactory.JsonAsync(response)).GetProperty("type").GetString());
+        Assert.Equal("urn:certlib:problem:insufficient-scope", (await ApiFactory.JsonAsync(response)).GetProperty("type").GetString());
     }
 
     [Fact]
