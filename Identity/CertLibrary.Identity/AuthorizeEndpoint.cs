@@ -27,9 +27,12 @@ internal sealed record AuthorizeRequest(
 /// <summary>
 /// <c>/connect/authorize</c> and the login form behind it: authorization code with PKCE S256 only, exact redirect URI
 /// match (a mismatch shows an error page and never redirects), <c>state</c> and <c>iss</c> (RFC 9207) in the response.
+/// A client that is not first-party asking for the citizen API scopes gets the code only after the citizen approved them
+/// on the consent screen (remembered; <c>prompt=none</c> answers <c>consent_required</c> until then).
 /// </summary>
 internal sealed partial class AuthorizeEndpoint(
     ClientManager clients,
+    ClientConsentManager consents,
     CitizenManager citizens,
     GrantStore store,
     SessionCookie sessions,
@@ -45,6 +48,8 @@ internal sealed partial class AuthorizeEndpoint(
     public const string LoginPath = "/connect/authorize/login";
 
     public const string SecondFactorPath = "/connect/authorize/otp";
+
+    public const string ConsentPath = "/connect/authorize/consent";
 
     /// <summary>How long the proof of a correct password waits for the second factor.</summary>
     public static readonly TimeSpan SecondFactorTicketLifetime = TimeSpan.FromMinutes(5);
@@ -62,6 +67,10 @@ internal sealed partial class AuthorizeEndpoint(
     public static readonly string[] RecoveryCodeAmr = ["pwd", "mfa"];
 
     private readonly ITimeLimitedDataProtector _tickets = dataProtection.CreateProtector("CertLibrary.Identity.SecondFactorTicket.v1").ToTimeLimitedDataProtector();
+
+    // Binds a consent form to the citizen it was shown to and to its request; its own purpose, so it never passes for a
+    // second-factor ticket (nor the other way round).
+    private readonly ITimeLimitedDataProtector _consentTickets = dataProtection.CreateProtector("CertLibrary.Identity.ConsentTicket.v1").ToTimeLimitedDataProtector();
 
     private readonly PartitionedRateLimiter<string> _loginLimiter = PartitionedRateLimiter.Create<string, string>(ip =>
         RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
@@ -85,6 +94,9 @@ internal sealed partial class AuthorizeEndpoint(
     public static Task<IResult> SecondFactorAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
         endpoint.PostSecondFactorAsync(context, cancellationToken);
 
+    public static Task<IResult> ConsentAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
+        endpoint.PostConsentAsync(context, cancellationToken);
+
     public void Dispose() => _loginLimiter.Dispose();
 
     private async Task<IResult> AuthorizeAsync(HttpContext context, List<KeyValuePair<string, StringValues>> parameters, CancellationToken cancellationToken)
@@ -102,8 +114,14 @@ internal sealed partial class AuthorizeEndpoint(
         var wantsMfa = session is not null && request.RequiresMfa && session.Acr != IdentityConstants.AcrMultiFactor;
         if (request.Prompt.Contains("none"))
         {
-            return session is null || tooOld || otherUser || wantsMfa
-                ? RedirectError(context, request, "login_required", "The end user must log in.")
+            if (session is null || tooOld || otherUser || wantsMfa)
+            {
+                return RedirectError(context, request, "login_required", "The end user must log in.");
+            }
+
+            // OIDC Core §3.1.2.6: no page may be shown, and the citizen has not approved these scopes for this client.
+            return await NeedsConsentAsync(request, session.Subject, cancellationToken)
+                ? RedirectError(context, request, "consent_required", "The end user must approve the requested scopes for this client.")
                 : await CompleteAsync(context, request, session, cancellationToken);
         }
 
@@ -112,8 +130,18 @@ internal sealed partial class AuthorizeEndpoint(
             return LoginPage(context, request.RawQuery, null);
         }
 
-        return await CompleteAsync(context, request, session, cancellationToken);
+        return await NeedsConsentAsync(request, session.Subject, cancellationToken)
+            ? ConsentPage(context, request, session.Subject)
+            : await CompleteAsync(context, request, session, cancellationToken);
     }
+
+    /// <summary>
+    /// Whether the citizen must approve the request on the consent screen first: a client that is not first-party asks for
+    /// citizen API scopes the citizen has not approved for it, or asks for any of them with <c>prompt=consent</c>.
+    /// </summary>
+    private async Task<bool> NeedsConsentAsync(AuthorizeRequest request, string subject, CancellationToken cancellationToken) =>
+        !request.Client.IsFirstParty && request.Scopes.Any(IdentityConstants.ConsentScopes.Contains)
+        && (request.Prompt.Contains("consent") || !await consents.IsApprovedAsync(subject, request.Client, request.Scopes, cancellationToken));
 
     private async Task<IResult> PostLoginAsync(HttpContext context, CancellationToken cancellationToken)
     {
@@ -149,7 +177,7 @@ internal sealed partial class AuthorizeEndpoint(
         if (citizen!.TotpEnabled)
         {
             // The password was right; the sign-in completes only with the code. Nothing is started until then.
-            return SecondFactorPage(context, rawQuery, ProtectTicket(citizen.Subject, rawQuery), null);
+            return SecondFactorPage(context, rawQuery, ProtectTicket(_tickets, citizen.Subject, rawQuery), null);
         }
 
         if (request.RequiresMfa)
@@ -166,11 +194,19 @@ internal sealed partial class AuthorizeEndpoint(
     }
 
     /// <summary>
-    /// Completes a sign-in: a new session and the authorization code for the waiting client, stored together, then the
+    /// Completes a sign-in: a new session and, unless the consent screen comes first, the authorization code for the waiting client, stored together, then the
     /// redirect with the code.
     /// </summary>
     private async Task<IResult> SignInAsync(HttpContext context, AuthorizeRequest request, string subject, string acr, string[] amr, CancellationToken cancellationToken)
     {
+        if (await NeedsConsentAsync(request, subject, cancellationToken))
+        {
+            // Signed in; the code waits for the citizen's answer on the consent screen.
+            await sessions.StartAsync(context, subject, acr, amr, null, cancellationToken);
+            LogLoginSucceeded(logger, subject);
+            return ConsentPage(context, request, subject);
+        }
+
         var code = SecretHasher.NewSecret();
         await sessions.StartAsync(context, subject, acr, amr, session => NewCode(request, session, code), cancellationToken);
         LogLoginSucceeded(logger, subject);
@@ -228,7 +264,7 @@ internal sealed partial class AuthorizeEndpoint(
         }
 
         var ticket = form!["ticket"].ToString();
-        if (UnprotectTicket(ticket, rawQuery) is not { } subject)
+        if (UnprotectTicket(_tickets, ticket, rawQuery) is not { } subject)
         {
             return Pages.Error(context, "验证已超时，请重新登录。", "The sign-in timed out; please sign in again.");
         }
@@ -262,11 +298,14 @@ internal sealed partial class AuthorizeEndpoint(
         }
     }
 
-    private string ProtectTicket(string subject, string rawQuery) =>
-        _tickets.Protect(subject + "\n" + RequestHash(rawQuery), time.GetUtcNow() + SecondFactorTicketLifetime);
+    private string ProtectTicket(ITimeLimitedDataProtector protector, string subject, string rawQuery) =>
+        protector.Protect(subject + "\n" + RequestHash(rawQuery), time.GetUtcNow() + SecondFactorTicketLifetime);
 
-    /// <summary>The subject whose password was checked, when the ticket is authentic, unexpired and for this very request.</summary>
-    private string? UnprotectTicket(string ticket, string rawQuery)
+    /// <summary>
+    /// The subject the ticket names (whose password was checked, or who was shown the consent screen), when the ticket is
+    /// authentic, unexpired and for this very request.
+    /// </summary>
+    private string? UnprotectTicket(ITimeLimitedDataProtector protector, string ticket, string rawQuery)
     {
         if (ticket.Length is 0 or > 2048)
         {
@@ -275,7 +314,7 @@ internal sealed partial class AuthorizeEndpoint(
 
         try
         {
-            var parts = _tickets.Unprotect(ticket, out var expiration).Split('\n');
+            var parts = protector.Unprotect(ticket, out var expiration).Split('\n');
             return parts.Length == 2 && expiration > time.GetUtcNow() && parts[1] == RequestHash(rawQuery) ? parts[0] : null;
         }
         catch (CryptographicException)
@@ -313,6 +352,68 @@ internal sealed partial class AuthorizeEndpoint(
             """;
         return Pages.Html(context, Pages.T(context, "统一身份认证 · 两步验证", "Unified identity · Two-step verification"), body);
     }
+
+    /// <summary>
+    /// The citizen's answer on the consent screen: approve (remembered, then the code) or refuse (<c>access_denied</c>). Only
+    /// for the citizen the screen was shown to, still signed in, and the very request it was shown for.
+    /// </summary>
+    private async Task<IResult> PostConsentAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, cancellationToken);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var session = await sessions.GetAsync(context, cancellationToken);
+        if (session is null || UnprotectTicket(_consentTickets, form!["ticket"].ToString(), rawQuery) != session.Subject)
+        {
+            return LoginPage(context, rawQuery, Pages.T(context, "登录已失效，请重新登录。", "Your sign-in ended; please sign in again."));
+        }
+
+        switch (form["decision"].ToString())
+        {
+            case "allow":
+                await consents.ApproveAsync(session.Subject, request.Client.ClientId, request.Scopes, cancellationToken);
+                return await CompleteAsync(context, request, session, cancellationToken);
+            case "deny":
+                return RedirectError(context, request, "access_denied", "The end user refused the authorization.");
+            default:
+                return Pages.Error(context, "请求无效。", "Invalid request.");
+        }
+    }
+
+    private IResult ConsentPage(HttpContext context, AuthorizeRequest request, string subject)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var action = context.Request.PathBase + ConsentPath;
+        var scopes = string.Concat(request.Scopes.Where(IdentityConstants.ConsentScopes.Contains)
+            .Select(s => $"<li data-scope=\"{Pages.Encode(s)}\">{Pages.Encode(ScopeDescription(context, s))}</li>"));
+        var host = new Uri(request.RedirectUri).Authority;
+        var body = $"""
+            <p id="consent-client">{Pages.Encode(Pages.T(context, $"应用“{request.Client.Name}”请求以下权限：", $"The application \u201C{request.Client.Name}\u201D asks to:"))}</p>
+            <ul id="consent-scopes">{scopes}</ul>
+            <p>{Pages.Encode(Pages.T(context, $"同意后将返回 {host}。您可以随时在“我的电子证照”门户的授权管理中撤销。",
+                $"If you allow, you return to {host}. You can revoke this at any time in the citizen portal, under Consents."))}</p>
+            <form method="post" action="{Pages.Encode(action)}" autocomplete="off">
+            {Pages.AntiforgeryField(tokens)}
+            {Pages.Hidden("request", request.RawQuery)}
+            {Pages.Hidden("ticket", ProtectTicket(_consentTickets, subject, request.RawQuery))}
+            <button type="submit" name="decision" value="allow" id="allow">{Pages.T(context, "同意", "Allow")}</button>
+            <button type="submit" name="decision" value="deny" id="deny">{Pages.T(context, "拒绝", "Deny")}</button>
+            </form>
+            """;
+        return Pages.Html(context, Pages.T(context, "统一身份认证 · 授权", "Unified identity · Authorize"), body);
+    }
+
+    private static string ScopeDescription(HttpContext context, string scope) => scope switch
+    {
+        IdentityConstants.MeReadScope => Pages.T(context, "查看您名下的全部电子证照（含身份证号码等信息）、授权设置、部门授权和用证记录",
+            "Read all your certificates (with your identity number and every field), your settings, consents and access log"),
+        IdentityConstants.MeManageScope => Pages.T(context, "更改您的授权设置，为部门授权或撤回授权，管理已授权的应用",
+            "Change your settings, grant or withdraw consents to departments, and manage authorized applications"),
+        _ => scope,
+    };
 
     private IResult LoginPage(HttpContext context, string rawQuery, string? error, int status = StatusCodes.Status200OK)
     {

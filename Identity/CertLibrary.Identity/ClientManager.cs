@@ -30,6 +30,13 @@ public sealed record IdentityClient(
 
     /// <summary>A resource server: the only kind of client that may introspect tokens (RFC 7662); column <c>resource_server</c>.</summary>
     public bool IsResourceServer { get; init; }
+
+    /// <summary>
+    /// A first-party client: one of the platform's own portals, registered at start-up (<see cref="ClientManager.EnsureClientAsync"/>).
+    /// It receives the citizen API scopes (<see cref="IdentityConstants.ConsentScopes"/>) without the consent screen; every client
+    /// registered through <see cref="ClientManager.CreateAsync"/> (the administration API) needs the citizen's approval.
+    /// </summary>
+    public bool IsFirstParty { get; init; }
 }
 
 /// <summary>Credentials of a newly created client; the secret is shown once and only its hash is stored.</summary>
@@ -63,7 +70,7 @@ public sealed class ClientRegistrationOptions
 public sealed partial class ClientManager(ICertLibraryDatabase database, AccessTokenRevocation accessTokens, TimeProvider time, ILogger<ClientManager> logger)
 {
     private const string Columns =
-        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client, resource_server";
+        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client, resource_server, first_party";
 
     /// <summary>
     /// Creates a client. Throws <see cref="ArgumentException"/> (naming the bad parameter) for an unknown scope, a bad
@@ -139,7 +146,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     /// <summary>
     /// Makes sure an interactive client of the platform itself (such as the citizen portal) exists exactly as given: created,
     /// or its secret, name, scopes and redirect URIs updated. Idempotent, so every node may call it at start-up with the
-    /// same (derived) secret. Throws <see cref="ArgumentException"/> like <see cref="CreateAsync"/> for bad settings.
+    /// same (derived) secret. Such a client is first-party (<see cref="IdentityClient.IsFirstParty"/>). Throws <see cref="ArgumentException"/> like <see cref="CreateAsync"/> for bad settings.
     /// </summary>
     public async Task EnsureClientAsync(
         string clientId, string clientSecret, string name, IReadOnlyCollection<string> scopes, ClientRegistrationOptions registration,
@@ -156,8 +163,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-            "back_channel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, @name, NULL, @scopes, @redirects, @postLogout, @backChannel, @now, @now) " +
-            "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name, scopes = excluded.scopes, " +
+            "back_channel_logout_uri, first_party, created_at, updated_at) " +
+            "VALUES (@clientId, @hash, @name, NULL, @scopes, @redirects, @postLogout, @backChannel, @firstParty, @now, @now) " +
+            "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name, scopes = excluded.scopes, first_party = excluded.first_party, " +
             "redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris, " +
             "back_channel_logout_uri = excluded.back_channel_logout_uri, updated_at = excluded.updated_at",
             new
@@ -169,6 +177,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 redirects = string.Join(' ', registration.RedirectUris),
                 postLogout = string.Join(' ', registration.PostLogoutRedirectUris),
                 backChannel = registration.BackChannelLogoutUri,
+                firstParty = true,
                 now,
             },
             cancellationToken: cancellationToken));
@@ -265,7 +274,8 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
 
     /// <summary>
     /// Deletes a client in one transaction: every grant it holds is revoked, its codes and refresh tokens are removed, and
-    /// pending back-channel logouts to it are dropped. False for an unknown client. Every access token of the client,
+    /// pending back-channel logouts to it and the citizens' approvals of it are dropped (a client registered again under the
+    /// same id asks again). False for an unknown client. Every access token of the client,
     /// client-credentials ones included, is then refused (<see cref="AccessTokenRevocation"/>): by introspection at once,
     /// by the API on this node once this returns and on other nodes within <see cref="IdentityOptions.RevocationCheckInterval"/>.
     /// </summary>
@@ -283,6 +293,8 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
             "DELETE FROM identity_grants WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM identity_logout_outbox WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM identity_client_consents WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM identity_clients WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
         if (deleted == 0)
@@ -399,7 +411,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 Split(reader.GetString(5)),
                 Split(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9), IsResourceServer = reader.GetBoolean(10) }, reader.GetString(1)));
+                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9), IsResourceServer = reader.GetBoolean(10), IsFirstParty = reader.GetBoolean(11) }, reader.GetString(1)));
         }
 
         return list;

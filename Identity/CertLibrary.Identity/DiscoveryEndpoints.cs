@@ -32,7 +32,7 @@ internal static class DiscoveryEndpoints
             ["revocation_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "none" },
             ["introspection_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
             ["code_challenge_methods_supported"] = new[] { "S256" },
-            ["prompt_values_supported"] = new[] { "none", "login" },
+            ["prompt_values_supported"] = new[] { "none", "login", "consent" },
             ["acr_values_supported"] = new[] { IdentityConstants.AcrPassword, IdentityConstants.AcrMultiFactor },
             ["authorization_response_iss_parameter_supported"] = true,
             ["backchannel_logout_supported"] = true,

@@ -21,6 +21,12 @@ public static class IdentityConstants
     /// <summary>Releases the citizen's identity number as claim <c>citizen_id</c>.</summary>
     public const string CitizenIdScope = "certlib.citizen_id";
 
+    /// <summary>The signed-in citizen's own data at <c>/api/v1/me/*</c>, read only (certificates, settings, consents, access log).</summary>
+    public const string MeReadScope = "certlib.me.read";
+
+    /// <summary>Changes to the signed-in citizen's own data at <c>/api/v1/me/*</c> (settings, consents, authorized clients).</summary>
+    public const string MeManageScope = "certlib.me.manage";
+
     /// <summary>OpenID Connect.</summary>
     public const string OpenIdScope = "openid";
 
@@ -53,8 +59,14 @@ public static class IdentityConstants
 
     /// <summary>Every scope the provider knows.</summary>
     public static IReadOnlyList<string> AllScopes { get; } =
-        [OpenIdScope, ProfileScope, OfflineAccessScope, AdminScope, IssueScope, UseScope, VerifyScope, CitizenIdScope];
+        [OpenIdScope, ProfileScope, OfflineAccessScope, AdminScope, IssueScope, UseScope, VerifyScope, CitizenIdScope, MeReadScope, MeManageScope];
 
     /// <summary>Scopes a department (client-credentials) token may carry.</summary>
     public static IReadOnlyList<string> ApiScopes { get; } = [AdminScope, IssueScope, UseScope, VerifyScope];
+
+    /// <summary>
+    /// Scopes a client that is not first-party receives only after the citizen approved them on the consent screen of
+    /// <c>/connect/authorize</c> (remembered per citizen and client until revoked).
+    /// </summary>
+    public static IReadOnlyList<string> ConsentScopes { get; } = [MeReadScope, MeManageScope];
 }

@@ -18,6 +18,7 @@ public static class IdentityEndpointRouteBuilderExtensions
         group.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).WithName("OidcAuthorize").DisableAntiforgery();
         group.MapPost(AuthorizeEndpoint.LoginPath, AuthorizeEndpoint.LoginAsync).WithName("OidcLogin").DisableAntiforgery();
         group.MapPost(AuthorizeEndpoint.SecondFactorPath, AuthorizeEndpoint.SecondFactorAsync).WithName("OidcLoginSecondFactor").DisableAntiforgery();
+        group.MapPost(AuthorizeEndpoint.ConsentPath, AuthorizeEndpoint.ConsentAsync).WithName("OidcConsent").DisableAntiforgery();
         group.MapGet(TotpAccountEndpoints.Path, TotpAccountEndpoints.ShowAsync).WithName("AccountTotp");
         group.MapPost(TotpAccountEndpoints.Path + "/enable", TotpAccountEndpoints.EnableAsync).WithName("AccountTotpEnable").DisableAntiforgery();
         group.MapGet(TotpAccountEndpoints.RecoveryCodesPath, TotpAccountEndpoints.ShowRecoveryCodesAsync).WithName("AccountTotpRecoveryCodes");

@@ -49,6 +49,7 @@ public static class IdentityServiceCollectionExtensions
         services.AddSingleton<IdentityMarker>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ClientManager>();
+        services.TryAddSingleton<ClientConsentManager>();
         services.TryAddSingleton<CitizenManager>();
         services.TryAddSingleton<TotpManager>();
         services.TryAddSingleton<SigningKeyManager>();

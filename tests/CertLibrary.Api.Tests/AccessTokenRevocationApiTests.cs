@@ -131,8 +131,10 @@ public sealed class AccessTokenRevocationApiTests
     {
         using var factory = new ApiFactory();
         _ = factory.Server;
-        var portal = await factory.Services.GetRequiredService<ClientManager>().CreateAsync(null, "Portal", ["openid", "profile"],
-            new ClientRegistrationOptions { RedirectUris = [RedirectUri] });
+        // A first-party portal (registered like the built-in one), so the citizen API scope needs no consent screen.
+        var portal = new ClientCredentials("portal-" + Guid.NewGuid().ToString("N")[..8], Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        await factory.Services.GetRequiredService<ClientManager>().EnsureClientAsync(portal.ClientId, portal.ClientSecret, "Portal",
+            ["openid", "profile", IdentityConstants.MeReadScope], new ClientRegistrationOptions { RedirectUris = [RedirectUri] });
         var citizenId = CitizenId.Create("110105", new DateOnly(1980, 1, 1).AddDays(RandomNumberGenerator.GetInt32(9000)), RandomNumberGenerator.GetInt32(1000));
         await factory.Services.GetRequiredService<CitizenManager>().RegisterAsync(citizenId, "王五", Password);
         using var browser = factory.CreateDefaultClient(new Uri("https://localhost"), new CookieContainerHandler(new CookieContainer()));
@@ -211,7 +213,8 @@ public sealed class AccessTokenRevocationApiTests
     /// <summary>Authorization code + PKCE through the login page; returns the access token and the ID token.</summary>
     private static async Task<(string AccessToken, string IdToken)> SignInAsync(ApiFactory factory, HttpClient browser, ClientCredentials portal, CitizenId citizenId)
     {
-        var page = await (await browser.GetAsync(CodeFlowSteps.AuthorizeUrl(portal.ClientId))).Content.ReadAsStringAsync();
+        var page = await (await browser.GetAsync(CodeFlowSteps.AuthorizeUrl(portal.ClientId, new() { ["scope"] = "openid profile " + IdentityConstants.MeReadScope })))
+            .Content.ReadAsStringAsync();
         using var signedIn = await CodeFlowSteps.SubmitLoginAsync(browser, page, citizenId);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         var code = QueryHelpers.ParseQuery(signedIn.Headers.Location!.Query)["code"].ToString();

@@ -95,6 +95,26 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>
+    /// An HTTP client carrying an access token of the citizen with <paramref name="idNumber"/> (registered when new) for the
+    /// built-in portal, with <paramref name="scopes"/> (by default the portal's own). The token comes from the provider's
+    /// own (internal) token factory: same key, issuer and audience as <c>/connect/token</c>.
+    /// </summary>
+    public async Task<HttpClient> CitizenClientAsync(string idNumber, params string[] scopes)
+    {
+        var citizens = Services.GetRequiredService<CitizenManager>();
+        var citizen = await citizens.FindByCitizenIdAsync(CertLibrary.Identifiers.CitizenId.Parse(idNumber)) // the demo seed may have registered it
+            ?? (await citizens.RegisterAsync(CertLibrary.Identifiers.CitizenId.Parse(idNumber), "张小三", "correct horse battery")).Citizen!;
+        var type = typeof(CitizenManager).Assembly.GetType("CertLibrary.Identity.TokenFactory", throwOnError: true)!;
+        var task = (Task)type.GetMethod("CreateAccessTokenAsync")!.Invoke(Services.GetRequiredService(type),
+            ["http://localhost", citizen.Subject, CitizenPortal.ClientId, (IReadOnlyCollection<string>)(scopes.Length == 0 ? CitizenPortal.Scopes : scopes), null, CancellationToken.None])!;
+        await task;
+        var result = task.GetType().GetProperty("Result")!.GetValue(task)!;
+        var http = CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)result.GetType().GetField("Item1")!.GetValue(result)!);
+        return http;
+    }
+
     /// <summary>The platform root keys (tree heads, trust list, status lists) as a verifier resolver.</summary>
     public CertLibrary.Signing.StaticJwsKeyResolver PlatformKeys()
     {

@@ -1,11 +1,9 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CertLibrary.Api.Pdf;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.Identifiers;
-using CertLibrary.Identity;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;
@@ -228,20 +226,5 @@ public sealed class CertificatePdfTests : IAsyncLifetime
         return (await ApiFactory.JsonAsync(response)).GetProperty("result").GetString()!;
     }
 
-    private async Task<HttpClient> CitizenAsync(string idNumber)
-    {
-        var citizens = _factory.Services.GetRequiredService<CitizenManager>();
-        var citizen = await citizens.FindByCitizenIdAsync(CitizenId.Parse(idNumber))
-            ?? (await citizens.RegisterAsync(CitizenId.Parse(idNumber), "张小三", "correct horse battery")).Citizen!;
-        // The provider's own (internal) token factory: same key, issuer and audience as /connect/token.
-        var type = typeof(CitizenManager).Assembly.GetType("CertLibrary.Identity.TokenFactory", throwOnError: true)!;
-        var tokens = _factory.Services.GetRequiredService(type);
-        var task = (Task)type.GetMethod("CreateAccessTokenAsync")!.Invoke(tokens,
-            ["http://localhost", citizen.Subject, CertLibrary.Api.Infrastructure.CitizenPortal.ClientId, (IReadOnlyCollection<string>)["openid", "profile"], null, CancellationToken.None])!;
-        await task;
-        var result = task.GetType().GetProperty("Result")!.GetValue(task)!;
-        var http = _factory.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", (string)result.GetType().GetField("Item1")!.GetValue(result)!);
-        return http;
-    }
+    private Task<HttpClient> CitizenAsync(string idNumber) => _factory.CitizenClientAsync(idNumber);
 }

@@ -1,9 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CertLibrary.Identifiers;
-using CertLibrary.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -347,12 +345,13 @@ public sealed class OneNumberTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Me_DepartmentToken_403NotACitizen()
+    public async Task Me_DepartmentToken_403InsufficientScope()
     {
         using var response = await _housing.GetAsync("/api/v1/me/access-log");
 
+        // A department (client-credentials) token never carries the citizen API scopes.
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("urn:certlib:problem:not-a-citizen", (await ApiFactory.JsonAsync(response)).GetProperty("type").GetString());
+        Assert.Equal("urn:certlib:problem:insufficient-scope", (await ApiFactory.JsonAsync(response)).GetProperty("type").GetString());
     }
 
     [Fact]
@@ -455,28 +454,7 @@ public sealed class OneNumberTests : IAsyncLifetime
     private static string WithoutTraceId(JsonElement problem) =>
         string.Join("|", problem.EnumerateObject().Where(p => p.Name != "traceId").Select(p => p.Name + "=" + p.Value.GetRawText()));
 
-    private async Task<HttpClient> CitizenAsync(string idNumber)
-    {
-        var citizens = _factory.Services.GetRequiredService<CitizenManager>();
-        var citizen = await citizens.FindByCitizenIdAsync(CitizenId.Parse(idNumber)) // the demo seed may have registered it
-            ?? (await citizens.RegisterAsync(CitizenId.Parse(idNumber), "张小三", "correct horse battery")).Citizen!;
-        var token = await CitizenTokenAsync(citizen.Subject);
-        var http = _factory.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return http;
-    }
-
-    /// <summary>An access token for a citizen from the provider's own (internal) token factory: same key, issuer and audience as /connect/token.</summary>
-    private async Task<string> CitizenTokenAsync(string subject)
-    {
-        var type = typeof(CitizenManager).Assembly.GetType("CertLibrary.Identity.TokenFactory", throwOnError: true)!;
-        var tokens = _factory.Services.GetRequiredService(type);
-        var task = (Task)type.GetMethod("CreateAccessTokenAsync")!.Invoke(tokens,
-            ["http://localhost", subject, CertLibrary.Api.Infrastructure.CitizenPortal.ClientId, (IReadOnlyCollection<string>)["openid", "profile"], null, CancellationToken.None])!;
-        await task;
-        var result = task.GetType().GetProperty("Result")!.GetValue(task)!;
-        return (string)result.GetType().GetField("Item1")!.GetValue(result)!;
-    }
+    private Task<HttpClient> CitizenAsync(string idNumber) => _factory.CitizenClientAsync(idNumber);
 
     private static async Task SetConsentRequiredAsync(HttpClient citizen, bool required)
     {

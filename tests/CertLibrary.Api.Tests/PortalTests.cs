@@ -48,7 +48,8 @@ public sealed partial class PortalTests : IAsyncLifetime
         Assert.NotNull(client);
         Assert.Equal(["http://localhost/portal/callback"], client.RedirectUris);
         Assert.Equal(["http://localhost/portal/"], client.PostLogoutRedirectUris);
-        Assert.Equal(["openid", "profile"], client.Scopes);
+        Assert.Equal(["openid", "profile", "certlib.me.read", "certlib.me.manage"], client.Scopes);
+        Assert.True(client.IsFirstParty); // the citizen API scopes without the consent screen
         Assert.Null(client.DepartmentCode);
     }
 

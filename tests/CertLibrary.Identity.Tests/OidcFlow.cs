@@ -107,6 +107,16 @@ public sealed partial class OidcFlow : IDisposable
         return await Browser.PostAsync("/connect/authorize/login", new FormUrlEncodedContent(fields));
     }
 
+    /// <summary>Answers the consent screen of <paramref name="html"/>: <paramref name="decision"/> is <c>allow</c> or <c>deny</c>.</summary>
+    public async Task<HttpResponseMessage> AnswerConsentAsync(string html, string decision) =>
+        await Browser.PostAsync("/connect/authorize/consent", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Field(html, "__RequestVerificationToken"),
+            ["request"] = Field(html, "request"),
+            ["ticket"] = Field(html, "ticket"),
+            ["decision"] = decision,
+        }));
+
     public static string Field(string html, string name)
     {
         var match = Regex.Match(html, $"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"");

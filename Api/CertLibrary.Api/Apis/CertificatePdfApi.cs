@@ -32,7 +32,7 @@ public static partial class CertificatePdfApi
             .WithSummary("Printable certificate (PDF)")
             .WithDescription("One A4 page: type name, face fields, holder (identity number masked), number, identifier, issuer, dates, status and the QR of the type's qrMode. Same visibility as GET by id; recorded in the holder's access log (purpose in the CertLib-Purpose header).");
         app.MapGet("/api/v1/me/certificates/{id}/pdf", GetMineAsync).WithName("MyCertificatePdf").WithTags("Citizen")
-            .RequireAuthorization()
+            .RequireAuthorization(Policies.MeRead)
             .Produces(StatusCodes.Status200OK, contentType: "application/pdf").ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Printable copy of one of my certificates (PDF)")

@@ -8,28 +8,39 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CertLibrary.Api.Apis;
 
-/// <summary>The signed-in citizen's own data (SPEC §6): certificates, consent setting, consents and the access log.</summary>
+/// <summary>
+/// The signed-in citizen's own data (SPEC §6): certificates, consent setting, consents, the access log and the clients
+/// the citizen authorized. Reads need scope <c>certlib.me.read</c>, changes <c>certlib.me.manage</c>; a token without
+/// it answers 403 <c>insufficient_scope</c>.
+/// </summary>
 public static class MeApi
 {
     public static RouteGroupBuilder MapMeApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/me").WithTags("Citizen").RequireAuthorization();
         group.MapGet("/certificates", CertificatesAsync).WithName("MyCertificates")
+            .RequireAuthorization(Policies.MeRead)
             .WithSummary("My certificates").WithDescription("Every current certificate of the signed-in citizen, with live status.");
-        group.MapGet("/settings", GetSettingsAsync).WithName("MySettings")
+        group.MapGet("/settings", GetSettingsAsync).WithName("MySettings").RequireAuthorization(Policies.MeRead)
             .WithSummary("My settings").WithDescription("Whether departments need my consent before they may read my certificates.");
-        group.MapPut("/settings", PutSettingsAsync).WithName("UpdateMySettings")
+        group.MapPut("/settings", PutSettingsAsync).WithName("UpdateMySettings").RequireAuthorization(Policies.MeManage)
             .WithSummary("Change my settings").WithDescription("Body {consentRequired}. Takes effect for the next lookup.");
-        group.MapGet("/consents", ListConsentsAsync).WithName("MyConsents")
+        group.MapGet("/consents", ListConsentsAsync).WithName("MyConsents").RequireAuthorization(Policies.MeRead)
             .WithSummary("My consents").WithDescription("Every consent I granted, newest first, with its state (active, withdrawn, expired).");
-        group.MapPost("/consents", GrantAsync).WithName("GrantConsent")
+        group.MapPost("/consents", GrantAsync).WithName("GrantConsent").RequireAuthorization(Policies.MeManage)
             .WithSummary("Grant a consent")
             .WithDescription("Body {department, typeCodes | serviceItem, expiresAt} (at most 366 days ahead). Lets one department read those types, or the materials of that item.");
-        group.MapPost("/consents/{id}/withdraw", WithdrawAsync).WithName("WithdrawConsent")
+        group.MapPost("/consents/{id}/withdraw", WithdrawAsync).WithName("WithdrawConsent").RequireAuthorization(Policies.MeManage)
             .WithSummary("Withdraw a consent").WithDescription("Immediate: the next lookup the consent covered is refused.");
-        group.MapGet("/access-log", AccessLogAsync).WithName("MyAccessLog")
+        group.MapGet("/access-log", AccessLogAsync).WithName("MyAccessLog").RequireAuthorization(Policies.MeRead)
             .WithSummary("Who used my certificates")
             .WithDescription("Every lookup and read of my certificates (department, client, purpose, service item, certificates, time, result), newest first; page from 1, pageSize 1–100 (default 20).");
+        group.MapGet("/authorized-clients", AuthorizedClientsAsync).WithName("MyAuthorizedClients").RequireAuthorization(Policies.MeRead)
+            .WithSummary("Applications I authorized")
+            .WithDescription("Every third-party application I allowed, on the provider's consent screen, to use my account (scopes certlib.me.read, certlib.me.manage), with the scopes and when.");
+        group.MapDelete("/authorized-clients/{clientId}", RevokeClientAsync).WithName("RevokeAuthorizedClient").RequireAuthorization(Policies.MeManage)
+            .WithSummary("Revoke an application")
+            .WithDescription("Immediate: the application's refresh tokens and the access tokens issued to it for me stop working, and its next sign-in asks me again. 404 when I never authorized it.");
         return group;
     }
 
@@ -157,9 +168,38 @@ public static class MeApi
             e.ServiceItem, e.CertificateIds, e.Result))]));
     }
 
+    private static async Task<Results<Ok<IReadOnlyList<AuthorizedClientDto>>, ProblemHttpResult>> AuthorizedClientsAsync(
+        HttpContext context, CitizenManager citizens, ClientConsentManager clientConsents, CancellationToken cancellationToken)
+    {
+        if (await CitizenPrincipal.ResolveAsync(context.User, citizens, cancellationToken) is null)
+        {
+            return CitizenPrincipal.NotACitizen();
+        }
+
+        IReadOnlyList<AuthorizedClientDto> list = [.. (await clientConsents.ListAsync(context.User.FindFirst("sub")!.Value, cancellationToken))
+            .Select(c => new AuthorizedClientDto(c.ClientId, c.ClientName, c.Scopes, c.GrantedAt, c.UpdatedAt))];
+        return TypedResults.Ok(list);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeClientAsync(
+        string clientId, HttpContext context, CitizenManager citizens, ClientConsentManager clientConsents, CancellationToken cancellationToken)
+    {
+        if (await CitizenPrincipal.ResolveAsync(context.User, citizens, cancellationToken) is null)
+        {
+            return CitizenPrincipal.NotACitizen();
+        }
+
+        return await clientConsents.RevokeAsync(context.User.FindFirst("sub")!.Value, clientId, cancellationToken)
+            ? TypedResults.NoContent()
+            : Problems.Create(StatusCodes.Status404NotFound, "not-found", "Not found.", "You have not authorized an application with this client id.");
+    }
+
     private static async Task<IReadOnlyDictionary<string, string>> DepartmentNamesAsync(ICertificateStore store, CancellationToken cancellationToken) =>
         (await store.ListDepartmentsAsync(cancellationToken)).ToDictionary(d => d.Code, d => d.Name, StringComparer.Ordinal);
 
     /// <summary>Body of <c>PUT /api/v1/me/settings</c>.</summary>
     public sealed record SettingsRequest(bool? ConsentRequired);
+
+    /// <summary>An application the citizen authorized (an item of <c>GET /api/v1/me/authorized-clients</c>).</summary>
+    public sealed record AuthorizedClientDto(string ClientId, string Name, IReadOnlyList<string> Scopes, DateTimeOffset GrantedAt, DateTimeOffset UpdatedAt);
 }

@@ -83,7 +83,10 @@ public static partial class CertLibraryHost
             .AddPolicy(Policies.Issue, p => p.RequireAssertion(c => c.User.HasScope(CallerExtensions.IssueScope) || c.User.HasScope(CallerExtensions.AdminScope)))
             .AddPolicy(Policies.Read, p => p.RequireAssertion(c =>
                 c.User.HasScope(CallerExtensions.UseScope) || c.User.HasScope(CallerExtensions.IssueScope) || c.User.HasScope(CallerExtensions.AdminScope)))
-            .AddPolicy(Policies.Verify, p => p.RequireAssertion(c => c.User.HasScope(CallerExtensions.VerifyScope)));
+            .AddPolicy(Policies.Verify, p => p.RequireAssertion(c => c.User.HasScope(CallerExtensions.VerifyScope)))
+            .AddPolicy(Policies.MeRead, p => p.AddRequirements(new ScopeRequirement(CertLibrary.Identity.IdentityConstants.MeReadScope)))
+            .AddPolicy(Policies.MeManage, p => p.AddRequirements(new ScopeRequirement(CertLibrary.Identity.IdentityConstants.MeManageScope)));
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, InsufficientScopeResultHandler>();
 
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(o =>

@@ -29,8 +29,12 @@ public sealed class CitizenPortal
     /// </summary>
     public const string RequestHeader = "X-CertLib-Portal";
 
-    /// <summary>Scopes the portal asks for: no <c>certlib.citizen_id</c>, the portal never needs the identity number.</summary>
-    public static readonly IReadOnlyList<string> Scopes = [IdentityConstants.OpenIdScope, IdentityConstants.ProfileScope];
+    /// <summary>
+    /// Scopes the portal asks for: the citizen API (read and manage; a first-party client, so without the consent screen),
+    /// no <c>certlib.citizen_id</c>: the portal never needs the identity number in a token.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Scopes =
+        [IdentityConstants.OpenIdScope, IdentityConstants.ProfileScope, IdentityConstants.MeReadScope, IdentityConstants.MeManageScope];
 
     private static readonly TimeSpan AuthRequestLifetime = TimeSpan.FromMinutes(10);
     private readonly byte[] _sealKey;

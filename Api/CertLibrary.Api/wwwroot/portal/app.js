@@ -55,8 +55,9 @@ async function api(path, options = {}) {
     credentials: 'same-origin',
     cache: 'no-store',
   });
-  if (response.status === 401) {
-    // The session ended (or the access token expired): sign in again; with a live SSO session this is silent.
+  if (response.status === 401 || (response.status === 403 && /insufficient_scope/.test(response.headers.get('WWW-Authenticate') || ''))) {
+    // The session ended (or the access token expired, or predates the scopes the portal now needs): sign in again; with a
+    // live SSO session this is silent.
     location.assign('/portal/login');
     throw new ApiError('请重新登录。');
   }
@@ -192,7 +193,7 @@ function closeQr() {
 
 async function loadConsents() {
   await loadDirectory();
-  const [settings, consents] = await Promise.all([json('/api/v1/me/settings'), json('/api/v1/me/consents')]);
+  const [settings, consents, apps] = await Promise.all([json('/api/v1/me/settings'), json('/api/v1/me/consents'), json('/api/v1/me/authorized-clients')]);
   $('consent-required').checked = settings.consentRequired;
   const departments = $('grant-department');
   if (departments.options.length === 0) {
@@ -209,6 +210,27 @@ async function loadConsents() {
   }
   $('consents').replaceChildren(...consents.map(consentCard));
   $('consents-empty').hidden = consents.length > 0;
+  $('apps').replaceChildren(...apps.map(appCard));
+  $('apps-empty').hidden = apps.length > 0;
+}
+
+const APP_SCOPE = { 'certlib.me.read': '查看我的证照和记录', 'certlib.me.manage': '管理我的授权设置' };
+
+function appCard(a) {
+  return el('li', { class: 'card app', dataset: { clientId: a.clientId } },
+    el('div', { class: 'title' }, el('span', null, a.name)),
+    details([['权限', a.scopes.map(s => APP_SCOPE[s] || s).join('、')], ['授权时间', dateTime(a.grantedAt)]]),
+    el('div', { class: 'actions' }, el('button', { type: 'button', class: 'revoke', onclick: () => revokeApp(a) }, '撤销')));
+}
+
+async function revokeApp(a) {
+  showError('');
+  try {
+    await api(`/api/v1/me/authorized-clients/${encodeURIComponent(a.clientId)}`, { method: 'DELETE' });
+    await loadConsents();
+  } catch (e) {
+    showError(e.message);
+  }
 }
 
 function consentCard(c) {
