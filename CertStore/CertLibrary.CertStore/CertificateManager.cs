@@ -528,6 +528,7 @@ public sealed class CertificateManager(
             "string" when kind != JsonValueKind.String => "Expected a string.",
             "string" when value.GetValue<string>().Length > 1000 => "At most 1000 characters.",
             "number" when kind != JsonValueKind.Number => "Expected a number.",
+            "number" when !FieldNumber.IsValid(value.ToJsonString()) => $"Expected {FieldNumber.Rule}.",
             "boolean" when kind is not (JsonValueKind.True or JsonValueKind.False) => "Expected true or false.",
             "date" when kind != JsonValueKind.String
                 || !DateOnly.TryParseExact(value.GetValue<string>(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)

@@ -81,6 +81,67 @@ public sealed class CertificatesApiTests : IAsyncLifetime
         Assert.True(errors.TryGetProperty("fields.registeredOn", out _));
     }
 
+    /// <summary>Number literals other languages' parsers reject or read as another number (and strings that only look like numbers).</summary>
+    public static TheoryData<string> UnboundedNumbers => new()
+    {
+        "1e400", "-1e400", "1E+309", new string('9', 5000), "9007199254740993", "-9007199254740992", "1e16", "1e-400",
+        "0.00000000000000000000000000000000001", "\"NaN\"", "\"Infinity\"", "\"-Infinity\"", "\"1e400\"",
+    };
+
+    [Theory]
+    [MemberData(nameof(UnboundedNumbers))]
+    public async Task IssueBatchAndNewVersion_UnboundedNumberField_400NamingField_NothingIssued(string literal)
+    {
+        var http = await CivilAffairsAsync();
+        var valid = DisabilityRequest("2");
+        using var issuedValid = await http.PostAsync("/api/v1/certificates", Json(valid));
+        Assert.Equal(HttpStatusCode.Created, issuedValid.StatusCode);
+        var id = (await ApiFactory.JsonAsync(issuedValid)).GetProperty("id").GetString();
+        var store = (CertLibrary.CertStore.Stores.ICertificateStore)_factory.Services.GetService(typeof(CertLibrary.CertStore.Stores.ICertificateStore))!;
+
+        using var issue = await http.PostAsync("/api/v1/certificates", Json(DisabilityRequest(literal)));
+        using var batch = await http.PostAsync("/api/v1/certificates/batch", Json($"{{\"items\":[{DisabilityRequest(literal)}]}}"));
+        using var version = await http.PostAsync($"/api/v1/certificates/{id}/versions", Json($"{{\"fields\":{{\"category\":\"肢体残疾\",\"grade\":{literal}}}}}"));
+
+        foreach (var response in new[] { issue, version })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var problem = await ApiFactory.JsonAsync(response);
+            Assert.True(problem.GetProperty("errors").TryGetProperty("fields.grade", out _), problem.ToString());
+        }
+
+        var item = (await ApiFactory.JsonAsync(batch)).GetProperty("items")[0];
+        Assert.Equal(400, item.GetProperty("status").GetInt32());
+        Assert.True(item.GetProperty("problem").GetProperty("errors").TryGetProperty("fields.grade", out _), item.ToString());
+        Assert.Equal(1, await store.CountCertificatesAsync(default));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-0")]
+    [InlineData("2")]
+    [InlineData("-3.25")]
+    [InlineData("9007199254740991")]
+    [InlineData("-9007199254740991")]
+    [InlineData("1.5e3")]
+    [InlineData("1E-300")]
+    [InlineData("0.1234567890123456789")]
+    public async Task Issue_BoundedNumberField_Issued_WithTheLiteralSigned(string literal)
+    {
+        var http = await CivilAffairsAsync();
+
+        using var response = await http.PostAsync("/api/v1/certificates", Json(DisabilityRequest(literal)));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var payload = (await ApiFactory.JsonAsync(response)).GetProperty("signature").GetProperty("payload").GetString()!;
+        Assert.Contains($"\"grade\":{literal}", Encoding.UTF8.GetString(CertLibrary.Signing.Base64Url.Decode(payload)), StringComparison.Ordinal);
+    }
+
+    private static string DisabilityRequest(string gradeLiteral) =>
+        $"{{\"typeCode\":\"{ApiFactory.CivilAffairs}002\",\"holder\":{{\"idNumber\":\"{ApiFactory.HolderNumber}\",\"name\":\"张小三\"}},\"number\":\"C{Guid.NewGuid():N}\",\"fields\":{{\"category\":\"肢体残疾\",\"grade\":{gradeLiteral}}}}}";
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
     [Fact]
     public async Task Issue_MalformedJsonOrOversizeBody_ProblemAndNothingStored()
     {

@@ -175,6 +175,49 @@ public sealed class HostileInputTests : IAsyncLifetime
         return type == "application/json" && JsonDocument.Parse(text).RootElement.GetProperty("error").GetString() == "invalid_request"
             ? []
             : [$"{request}: not an OAuth invalid_request ({type}): {text}"];
+
+    /// <summary>Bodies whose members repeat in another case: bound case-insensitively, the last one would win.</summary>
+    public static TheoryData<string, string, string> CaseDuplicates
+    {
+        get
+        {
+            const string Other = "110105194912310029";
+            var type = ApiFactory.MarriageType;
+            var holder = $$"""{"idNumber":"{{ApiFactory.HolderNumber}}","name":"张小三"}""";
+            var fields = """{"spouseName":"李四","registeredOn":"2020-05-20","registrationOffice":"北京市西城区民政局"}""";
+            string Issue(string holderJson, string fieldsJson, string extra = "") =>
+                $$"""{"typeCode":"{{type}}","holder":{{holderJson}},"number":"J{{Guid.NewGuid().ToString("N")[..10]}}"{{extra}},"fields":{{fieldsJson}}}""";
+            var holderTwice = $$"""{"idNumber":"{{ApiFactory.HolderNumber}}","IdNumber":"{{Other}}","name":"张小三"}""";
+            return new()
+            {
+                { "/api/v1/holders/lookup", $$"""{"idNumber":"{{ApiFactory.HolderNumber}}","IdNumber":"{{Other}}","purpose":"办理住房公积金提取"}""", "IdNumber" },
+                { "/api/v1/certificates", Issue(holder, fields, ""","Number":"K0000000001" """), "Number" },
+                { "/api/v1/certificates", Issue(holderTwice, fields), "holder.IdNumber" },
+                { "/api/v1/certificates", Issue(holder, """{"spouseName":"李四","SpouseName":"王五","registeredOn":"2020-05-20","registrationOffice":"北京市西城区民政局"}"""), "fields.SpouseName" },
+                { "/api/v1/certificates/batch", $$"""{"items":[{{Issue(holder, fields)}},{{Issue(holderTwice, fields)}}]}""", "items[1].holder.IdNumber" },
+                { "/api/v1/admin/citizens", $$"""{"idNumber":"{{ApiFactory.HolderNumber}}","IdNumber":"{{Other}}","name":"张三","password":"counter password 1"}""", "IdNumber" },
+                { "/api/v1/admin/citizens/unlock", $$"""{"idNumber":"{{ApiFactory.HolderNumber}}","IDNUMBER":"{{Other}}"}""", "IDNUMBER" },
+            };
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseDuplicates))]
+    public async Task CaseDuplicateMembers_AnyJsonEndpoint_400NamingTheMember_NothingChanges(string path, string body, string member)
+    {
+        var http = path.StartsWith("/api/v1/admin/", StringComparison.Ordinal) ? await _factory.ClientForAsync(null, "certlib.admin") : _civil;
+        var before = Snapshot();
+
+        using var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal("urn:certlib:problem:validation", problem.RootElement.GetProperty("type").GetString());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty(member, out _), text);
+        var after = Snapshot();
+        Assert.Equal((before.Certificates, before.LogSize, before.AccessLogRows, before.Citizens), (after.Certificates, after.LogSize, after.AccessLogRows, after.Citizens));
     }
 
     private async Task<(int Status, Outcome Outcome)> SendAsync(FuzzCase fuzzCase)
@@ -626,12 +669,12 @@ public sealed class HostileInputTests : IAsyncLifetime
             }
         }
 
-        return new StoredState(Count("certificates"), Count("log_entries"), Count("access_log"), statuses);
+        return new StoredState(Count("certificates"), Count("log_entries"), Count("access_log"), Count("identity_citizens"), statuses);
     }
 
     private sealed record FuzzCase(int Number, string Method, string Path, byte[] Body, string? ContentType, string Mutation);
 
     private sealed record Outcome(string? Failure, long Created, bool LookupOk);
 
-    private sealed record StoredState(long Certificates, long LogSize, long AccessLogRows, IReadOnlyDictionary<string, string> Statuses);
+    private sealed record StoredState(long Certificates, long LogSize, long AccessLogRows, long Citizens, IReadOnlyDictionary<string, string> Statuses);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.Identity.Tests;
 using Microsoft.AspNetCore.Hosting;
@@ -47,6 +48,34 @@ public sealed class RequestLoggingTests : IDisposable
         Assert.Contains(lines, l => l.Contains("HTTP GET /v/{token} answered", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("Information ", StringComparison.Ordinal) && l.Contains("HTTP GET /api/v1/me/certificates answered 401", StringComparison.Ordinal));
         Assert.DoesNotContain(token, _logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RateLimitedRequests_LogRouteTemplate_NeverTheToken()
+    {
+        // Every category at Debug, as an operator chasing a problem would switch on: no line may carry the token either.
+        using var limited = new ApiFactory { Settings = new Dictionary<string, string> { ["CERTLIB_VERIFY_PER_MINUTE"] = "2" } };
+        using var app = limited.WithWebHostBuilder(b => b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Debug).AddProvider(_logs)));
+        using var http = app.CreateClient();
+        var token = "rl" + Guid.NewGuid().ToString("N");
+        var statuses = new List<HttpStatusCode>();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var page = await http.GetAsync("/v/" + token);
+            statuses.Add(page.StatusCode);
+        }
+
+        using (var verify = await http.PostAsJsonAsync("/api/v1/verify", new { qr = "http://localhost/v/" + token }))
+        {
+            statuses.Add(verify.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^2]);
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+        Assert.Contains(_logs.Messages, l => l.Contains("Rate limit reached on /v/{token}; answered 429", StringComparison.Ordinal));
+        Assert.Contains(_logs.Messages, l => l.Contains("Rate limit reached on /api/v1/verify; answered 429", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.Messages, l => l.Contains(token, StringComparison.Ordinal));
     }
 
     [Theory]

@@ -52,6 +52,41 @@ public sealed class TrustedProxyTests : IDisposable
     }
 
     [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task Verify_LoopbackSenderWithoutSetting_CountedUnderItsOwnAddress(string loopback)
+    {
+        // A local process, not a proxy anyone named: its X-Forwarded-For must not move it to a fresh limit.
+        using var factory = new ApiFactory { Settings = new Dictionary<string, string> { ["CERTLIB_VERIFY_PER_MINUTE"] = "2" } };
+        var statuses = new List<HttpStatusCode>();
+        foreach (var claimed in new[] { "203.0.113.30", "203.0.113.31", "203.0.113.32" })
+        {
+            statuses.AddRange(await VerifyStatusesAsync(factory, loopback, claimed, 1));
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task Verify_LoopbackNamedInSetting_LimitCountsEachForwardedClient()
+    {
+        using var factory = new ApiFactory
+        {
+            Settings = new Dictionary<string, string> { ["CERTLIB_TRUSTED_PROXIES"] = "127.0.0.1", ["CERTLIB_VERIFY_PER_MINUTE"] = "2" },
+        };
+        var statuses = new List<HttpStatusCode>();
+        foreach (var claimed in new[] { "203.0.113.40", "203.0.113.41", "203.0.113.42" })
+        {
+            statuses.AddRange(await VerifyStatusesAsync(factory, "127.0.0.1", claimed, 1));
+        }
+
+        var sameClient = await VerifyStatusesAsync(factory, "127.0.0.1", "203.0.113.40", 2);
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], statuses);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], sameClient);
+    }
+
+    [Theory]
     [InlineData("proxy.example.gov.cn")]
     [InlineData("10.0.0.0/33")]
     [InlineData("2001:db8::/129")]
@@ -69,12 +104,14 @@ public sealed class TrustedProxyTests : IDisposable
     }
 
     /// <summary>Sends <paramref name="count"/> verifications over a connection from <paramref name="sender"/> carrying X-Forwarded-For <paramref name="client"/>.</summary>
-    private async Task<List<HttpStatusCode>> VerifyStatusesAsync(string sender, string client, int count)
+    private Task<List<HttpStatusCode>> VerifyStatusesAsync(string sender, string client, int count) => VerifyStatusesAsync(_factory, sender, client, count);
+
+    private static async Task<List<HttpStatusCode>> VerifyStatusesAsync(ApiFactory factory, string sender, string client, int count)
     {
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < count; i++)
         {
-            var context = await _factory.Server.SendAsync(c =>
+            var context = await factory.Server.SendAsync(c =>
             {
                 c.Connection.RemoteIpAddress = IPAddress.Parse(sender);
                 c.Request.Method = HttpMethods.Post;

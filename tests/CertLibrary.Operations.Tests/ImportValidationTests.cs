@@ -60,6 +60,30 @@ public sealed class ImportValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task Import_NumberOtherParsersReadDifferently_RowInvalidNamingTheField()
+    {
+        var csv = Write("numbers.csv",
+            "typeCode,idNumber,name,number,fields.grade:number\n" +
+            $"{Deployment.MarriageType},{Deployment.Holder(1)},甲,N-1,9007199254740993\n" +
+            $"{Deployment.MarriageType},{Deployment.Holder(2)},乙,N-2,2\n");
+        var jsonl = Write("numbers.jsonl",
+            $"{{\"typeCode\":\"{Deployment.MarriageType}\",\"holder\":{{\"idNumber\":\"{Deployment.Holder(1)}\",\"name\":\"甲\"}},\"number\":\"N-1\",\"fields\":{{\"grade\":1e400}}}}\n" +
+            $"{{\"typeCode\":\"{Deployment.MarriageType}\",\"holder\":{{\"idNumber\":\"{Deployment.Holder(2)}\",\"name\":\"乙\"}},\"number\":\"N-2\",\"fields\":{{\"grade\":{new string('9', 5000)}}}}}\n" +
+            $"{{\"typeCode\":\"{Deployment.MarriageType}\",\"holder\":{{\"idNumber\":\"{Deployment.Holder(3)}\",\"name\":\"丙\"}},\"number\":\"N-3\",\"fields\":{{\"grade\":-9007199254740991}}}}\n");
+
+        var (csvExit, csvOutput) = await Cli.RunAsync("import", csv, "--api", NoServer, "--client-id", "c", "--validate-only");
+        var (jsonExit, jsonOutput) = await Cli.RunAsync("import", jsonl, "--api", NoServer, "--client-id", "c", "--validate-only");
+
+        Assert.Equal(1, csvExit);
+        Assert.Contains("1 invalid rows (1 valid)", csvOutput, StringComparison.Ordinal);
+        Assert.Matches("line 2 .*fields.grade expected a finite number within ±9007199254740991", csvOutput);
+        Assert.Equal(1, jsonExit);
+        Assert.Contains("2 invalid rows (1 valid)", jsonOutput, StringComparison.Ordinal);
+        Assert.Matches("line 1 .*fields.grade expected a finite number", jsonOutput);
+        Assert.Matches("line 2 .*fields.grade expected a finite number", jsonOutput);
+    }
+
+    [Fact]
     public async Task Import_BadHeader_NamesTheColumns()
     {
         var file = Write("header.csv", "typeCode,idNumber,name,fields.a:money,colour\nx,y,z,1,2\n");

@@ -47,6 +47,10 @@ public static partial class CertLibraryHost
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+
+            // ASP.NET Core trusts loopback by default, which lets any local process choose the address it is counted under.
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
             foreach (var network in settings.TrustedProxies)
             {
                 o.KnownIPNetworks.Add(network);
@@ -103,7 +107,12 @@ public static partial class CertLibraryHost
 
     public static WebApplication UseCertLibrary(this WebApplication app)
     {
-        app.UseForwardedHeaders();
+        if (app.Services.GetRequiredService<CertLibrarySettings>().TrustedProxies.Count > 0)
+        {
+            // Only then: with both lists empty the middleware would believe every sender.
+            app.UseForwardedHeaders();
+        }
+
         app.UseRequestLogging();
         app.UseEdgeSecurity();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledAsync));

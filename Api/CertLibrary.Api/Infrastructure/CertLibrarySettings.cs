@@ -30,7 +30,7 @@ public sealed record CertLibrarySettings
 
     /// <summary>
     /// Reverse proxies whose <c>X-Forwarded-For/-Proto/-Host</c> are believed (<c>CERTLIB_TRUSTED_PROXIES</c>: comma-separated
-    /// addresses or CIDR networks); empty trusts loopback only. The client address behind a trusted proxy is what the
+    /// addresses or CIDR networks); empty trusts none, loopback included. The client address behind a trusted proxy is what the
     /// per-address limits (sign-in attempts, verification) count.
     /// </summary>
     public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];

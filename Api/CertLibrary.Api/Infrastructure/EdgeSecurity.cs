@@ -101,7 +101,7 @@ public static partial class EdgeSecurity
             : 60;
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        LogRateLimited(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CertLibrary.Api.RateLimit"), context.Request.Path);
+        LogRateLimited(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CertLibrary.Api.RateLimit"), RequestLogging.RouteOf(context));
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
@@ -115,6 +115,6 @@ public static partial class EdgeSecurity
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit reached on {Path}; answered 429")]
-    private static partial void LogRateLimited(ILogger logger, PathString path);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limit reached on {Route}; answered 429")]
+    private static partial void LogRateLimited(ILogger logger, string route);
 }

@@ -83,8 +83,11 @@ public static class JsonBody
 
     /// <summary>
     /// Walks the whole document once and names the first thing the lazy JSON DOM would only trip over later, as a
-    /// 500: bytes that are not UTF-8, escaped lone surrogates, duplicate member names, nesting deeper than
-    /// <paramref name="maxDepth"/>, or malformed JSON. Null when the document is sound.
+    /// 500, or that would bind silently to the wrong value: bytes that are not UTF-8, escaped lone surrogates, member
+    /// names that repeat within an object (also when they differ only in case: members bind without regard to case, so
+    /// <c>idNumber</c> and <c>IdNumber</c> would both fill one property and the last would win), nesting deeper than
+    /// <paramref name="maxDepth"/>, or malformed JSON. The field is the member's path, e.g. <c>holder.IdNumber</c> or
+    /// <c>items[0].fields.grade</c>. Null when the document is sound.
     /// </summary>
     public static (string Field, string Message)? Check(ReadOnlySpan<byte> utf8, int maxDepth)
     {
@@ -94,7 +97,7 @@ public static class JsonBody
         }
 
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = maxDepth });
-        var members = new Stack<HashSet<string>?>();
+        var containers = new Stack<Container>();
         try
         {
             while (reader.Read())
@@ -102,24 +105,38 @@ public static class JsonBody
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.StartObject:
-                        members.Push(new HashSet<string>(StringComparer.Ordinal));
+                        containers.Push(new Container(PathOfValue(containers), new HashSet<string>(StringComparer.OrdinalIgnoreCase)));
                         break;
                     case JsonTokenType.StartArray:
-                        members.Push(null);
+                        containers.Push(new Container(PathOfValue(containers), null));
                         break;
                     case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                        members.Pop();
+                        containers.Pop();
                         break;
                     case JsonTokenType.PropertyName:
                         var name = reader.GetString()!;
-                        if (members.Peek() is { } seen && !seen.Add(name))
+                        var parent = containers.Peek();
+                        if (!parent.Members!.Add(name))
                         {
-                            return (name.Length <= 64 ? name : "body", "Member '" + (name.Length <= 64 ? name : name[..64] + "…") + "' appears more than once.");
+                            parent.Members.TryGetValue(name, out var first);
+                            return (PathOf(parent.Path, name), first == name
+                                ? $"Member '{Shown(name)}' appears more than once."
+                                : $"Member '{Shown(name)}' repeats '{Shown(first!)}' in another case; member names are matched without regard to case, so send each once.");
                         }
 
+                        parent.Member = name;
                         break;
-                    case JsonTokenType.String:
-                        _ = reader.GetString();
+                    default:
+                        if (containers.TryPeek(out var array) && array.Members is null)
+                        {
+                            array.Items++;
+                        }
+
+                        if (reader.TokenType == JsonTokenType.String)
+                        {
+                            _ = reader.GetString();
+                        }
+
                         break;
                 }
             }
@@ -134,6 +151,39 @@ public static class JsonBody
         {
             return ("body", "A string holds an invalid escape (a lone UTF-16 surrogate).");
         }
+    }
+
+    /// <summary>The path of the value that starts now: <c>a.b</c> in an object, <c>a[2]</c> as the third item of an array.</summary>
+    private static string PathOfValue(Stack<Container> containers)
+    {
+        if (!containers.TryPeek(out var parent))
+        {
+            return string.Empty;
+        }
+
+        if (parent.Members is null)
+        {
+            return $"{parent.Path}[{++parent.Items}]";
+        }
+
+        return PathOf(parent.Path, parent.Member!);
+    }
+
+    private static string PathOf(string parent, string member) => parent.Length == 0 ? Shown(member) : parent + "." + Shown(member);
+
+    /// <summary>A member name as a message shows it: at most 64 characters.</summary>
+    private static string Shown(string name) => name.Length <= 64 ? name : name[..64] + "…";
+
+    /// <summary>An open object (with the member names seen so far) or array (with the items seen so far) on the way to the current token.</summary>
+    private sealed class Container(string path, HashSet<string>? members)
+    {
+        public string Path { get; } = path;
+
+        public HashSet<string>? Members { get; } = members;
+
+        public string? Member { get; set; }
+
+        public int Items { get; set; } = -1;
     }
 
     private static ProblemHttpResult TooLarge(int limit) =>

@@ -29,6 +29,12 @@ public static partial class RequestLogging
 
         // Logs the redirect URL, which carries the authorization code of /connect/authorize.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result.RedirectResult", LogLevel.Warning);
+
+        // Its Debug lines ("candidate(s) found for the request path '/v/…'") name the raw path.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing.Matching.DfaMatcher", LogLevel.Information);
+
+        // Its Debug lines can quote a malformed request line, target included.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information);
         return builder;
     }
 
@@ -49,13 +55,15 @@ public static partial class RequestLogging
                 var level = LevelOf(status, elapsed);
                 if (logger.IsEnabled(level))
                 {
-                    var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
-                    LogRequest(logger, level, context.Request.Method, route, status, elapsed.TotalMilliseconds);
+                    LogRequest(logger, level, context.Request.Method, RouteOf(context), status, elapsed.TotalMilliseconds);
                 }
             }
         });
         return app;
     }
+
+    /// <summary>What a log line names a request by: its route template (<c>/v/{token}</c>), never the path it was sent to.</summary>
+    public static string RouteOf(HttpContext context) => (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
 
     /// <summary>The level a request line is written at.</summary>
     public static LogLevel LevelOf(int statusCode, TimeSpan elapsed) => statusCode switch

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CertLibrary.Identifiers;
 
 namespace CertLibrary.Cli.Import;
 
@@ -131,7 +132,7 @@ internal static partial class ImportFileReader
                 {
                     errors.Add(new RowError($"fields.{name}", type switch
                     {
-                        "number" => "expected a number",
+                        "number" => "expected " + FieldNumber.Rule,
                         "boolean" => "expected true/false (or 是/否, 1/0)",
                         _ => "expected a date as yyyy-MM-dd",
                     }));
@@ -146,7 +147,8 @@ internal static partial class ImportFileReader
 
     private static JsonNode? ConvertField(string raw, string type) => type switch
     {
-        "number" => decimal.TryParse(raw, NumberStyles.Number & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : null,
+        "number" => FieldNumber.IsValid(raw) && decimal.TryParse(raw, NumberStyles.Number & ~NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var number)
+            ? JsonValue.Create(number) : null,
         "boolean" => raw.ToLowerInvariant() switch
         {
             "true" or "1" or "是" => JsonValue.Create(true),
@@ -210,6 +212,10 @@ internal static partial class ImportFileReader
         {
             errors.Add(new RowError("fields", "must be an object"));
         }
+
+        // Which fields are numbers is the type's to say, on the server; a number no field may hold is refused here already.
+        errors.AddRange((fields ?? []).Where(f => f.Value is JsonValue v && v.GetValueKind() == JsonValueKind.Number && !FieldNumber.IsValid(v.ToJsonString()))
+            .Select(f => new RowError($"fields.{f.Key}", "expected " + FieldNumber.Rule)));
 
         return new SourceRow(lineNumber, Text(request, "typeCode", errors), Text(holder, "idNumber", errors, "holder."), Text(holder, "name", errors, "holder."),
             Text(request, "number", errors), Text(request, "validFrom", errors), Text(request, "validUntil", errors),
