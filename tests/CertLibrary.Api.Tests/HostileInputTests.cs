@@ -175,6 +175,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         return type == "application/json" && JsonDocument.Parse(text).RootElement.GetProperty("error").GetString() == "invalid_request"
             ? []
             : [$"{request}: not an OAuth invalid_request ({type}): {text}"];
+    }
 
     /// <summary>Bodies whose members repeat in another case: bound case-insensitively, the last one would win.</summary>
     public static TheoryData<string, string, string> CaseDuplicates
