@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Encodings.Web;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using CertLibrary.Signing;
 using CertLibrary.Verification;
 using Dapper;

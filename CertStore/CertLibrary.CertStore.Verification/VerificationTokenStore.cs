@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 
 namespace CertLibrary.CertStore.Verification;

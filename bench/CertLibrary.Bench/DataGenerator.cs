@@ -8,6 +8,7 @@ using Bogus;
 using CertLibrary.CertStore;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using CertLibrary.TransparencyLog;
 using Microsoft.Extensions.DependencyInjection;

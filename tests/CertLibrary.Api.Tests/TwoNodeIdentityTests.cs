@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
-using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.Tests;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using CertLibrary.Identity;
 using Dapper;

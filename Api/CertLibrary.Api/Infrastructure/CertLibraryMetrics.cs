@@ -83,7 +83,7 @@ public static class CertLibraryMetrics
             {
                 Interlocked.Exchange(ref _logSize, await services.GetRequiredService<ILogReader>().GetTreeSizeAsync(cancellationToken));
             }
-            catch (Exception e) when (services.GetRequiredService<CertStore.Data.ICertLibraryDatabase>().IsTransientFailure(e))
+            catch (Exception e) when (services.GetRequiredService<Data.ICertLibraryDatabase>().IsTransientFailure(e))
             {
                 // Database unreachable: the gauge keeps its last value; readiness reports the outage.
             }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 
 namespace CertLibrary.CertStore.OneNumber;

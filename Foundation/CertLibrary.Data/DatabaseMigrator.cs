@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace CertLibrary.CertStore.Data;
+namespace CertLibrary.Data;
 
 /// <summary>
 /// Applies every registered <see cref="MigrationSource"/> at start-up, once per version, each script in its

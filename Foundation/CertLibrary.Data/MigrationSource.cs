@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace CertLibrary.CertStore.Data;
+namespace CertLibrary.Data;
 
 /// <summary>
 /// A module's SQL migrations, embedded as <c>Migrations/{sqlite|postgresql}/V###_name.sql</c> in

@@ -1,7 +1,7 @@
-namespace CertLibrary.CertStore;
+namespace CertLibrary.Data;
 
-/// <summary>Options of the certificate store.</summary>
-public sealed class CertStoreOptions
+/// <summary>Options of the shared data layer (every store: certificates, identity, keys, log).</summary>
+public sealed class CertLibraryDataOptions
 {
     /// <summary>
     /// 32-byte master key (from <c>CERTLIB_MASTER_KEY</c>, base64). The holder index, sealed personal data and

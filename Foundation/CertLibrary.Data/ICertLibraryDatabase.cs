@@ -1,6 +1,6 @@
 using System.Data.Common;
 
-namespace CertLibrary.CertStore.Data;
+namespace CertLibrary.Data;
 
 /// <summary>
 /// The relational database behind every store (certificates, identity, keys, log). Backends

@@ -1,4 +1,4 @@
-namespace CertLibrary.CertStore.Data;
+namespace CertLibrary.Data;
 
 /// <summary>The SQL dialect of a configured database; the only difference store code may branch on.</summary>
 public enum SqlDialect

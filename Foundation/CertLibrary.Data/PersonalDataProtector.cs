@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CertLibrary.Identifiers;
 
-namespace CertLibrary.CertStore;
+namespace CertLibrary.Data;
 
 /// <summary>
 /// Keeps identity numbers out of the database in clear (SPEC §2): the holder index is an HMAC-SHA-256 of the
