@@ -3,26 +3,30 @@ using System.Reflection;
 namespace CertLibrary.Data;
 
 /// <summary>
-/// A module's SQL migrations, embedded as <c>Migrations/{sqlite|postgresql}/V###_name.sql</c> in
+/// A module's SQL migrations, embedded as <c>{Folder}/{sqlite|postgresql}/V###_name.sql</c> in
 /// <paramref name="Assembly"/>. Register one per module with
-/// <c>services.AddSingleton(new MigrationSource(...))</c>; the runner applies them in version order.
+/// <c>services.AddMigrations(new MigrationSource(...))</c>; the runner applies them in version order.
 /// </summary>
 /// <param name="Module">Module name recorded in <c>schema_migrations</c>.</param>
-/// <param name="Assembly">Assembly holding the embedded scripts.</param>
-public sealed record MigrationSource(string Module, Assembly Assembly)
+/// <param name="Assembly">Assembly holding the embedded scripts; its root namespace is its name.</param>
+/// <param name="Folder">
+/// Project folder of the scripts. Only that folder counts, not a sub-folder, so two modules can share an assembly
+/// (<c>certstore</c> in <c>Migrations</c>, <c>verification</c> in <c>OnlineVerification/Migrations</c>).
+/// </param>
+public sealed record MigrationSource(string Module, Assembly Assembly, string Folder = "Migrations")
 {
     internal IEnumerable<(int Version, string Name, string Sql)> Scripts(SqlDialect dialect)
     {
-        var folder = dialect == SqlDialect.PostgreSql ? ".Migrations.postgresql." : ".Migrations.sqlite.";
+        // Embedded resource names are {root namespace}.{folder, '/' as '.'}.{dialect}.{file}.
+        var prefix = $"{Assembly.GetName().Name}.{Folder.Replace('/', '.')}.{(dialect == SqlDialect.PostgreSql ? "postgresql" : "sqlite")}.";
         foreach (var resource in Assembly.GetManifestResourceNames())
         {
-            var at = resource.IndexOf(folder, StringComparison.Ordinal);
-            if (at < 0 || !resource.EndsWith(".sql", StringComparison.Ordinal))
+            if (!resource.StartsWith(prefix, StringComparison.Ordinal) || !resource.EndsWith(".sql", StringComparison.Ordinal))
             {
                 continue;
             }
 
-            var name = resource[(at + folder.Length)..^4];
+            var name = resource[prefix.Length..^4];
             if (name.Length < 5 || name[0] != 'V' || !int.TryParse(name.AsSpan(1, 3), out var version))
             {
                 throw new InvalidOperationException($"Migration '{resource}' is not named V###_name.sql.");

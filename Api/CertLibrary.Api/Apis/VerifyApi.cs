@@ -4,8 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.RateLimiting;
 using CertLibrary.CertStore;
+using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.CertStore.Stores;
-using CertLibrary.CertStore.Verification;
 using CertLibrary.Verification;
 using Microsoft.AspNetCore.Http.Features;
 

@@ -6,7 +6,7 @@ using CertLibrary.Signing;
 using CertLibrary.Verification;
 using Dapper;
 
-namespace CertLibrary.CertStore.Verification;
+namespace CertLibrary.CertStore.OnlineVerification;
 
 /// <summary>
 /// Builds signed W3C Bitstring Status Lists from the database on every request (one indexed query for the

@@ -5,7 +5,7 @@ using CertLibrary.Signing;
 using CertLibrary.Verification;
 using Microsoft.Extensions.Caching.Memory;
 
-namespace CertLibrary.CertStore.Verification;
+namespace CertLibrary.CertStore.OnlineVerification;
 
 /// <summary>
 /// Verifiers over the live store: every key the platform ever had and each certificate's current status. Serves many

@@ -3,7 +3,7 @@ using System.Text;
 using CertLibrary.Data;
 using Dapper;
 
-namespace CertLibrary.CertStore.Verification;
+namespace CertLibrary.CertStore.OnlineVerification;
 
 /// <summary>Online QR tokens: random 128-bit, purpose-bound, expiring. Only their SHA-256 is stored.</summary>
 public sealed class VerificationTokenStore(ICertLibraryDatabase database, TimeProvider time)

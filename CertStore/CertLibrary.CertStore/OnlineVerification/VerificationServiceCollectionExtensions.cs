@@ -2,7 +2,7 @@ using CertLibrary.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace CertLibrary.CertStore.Verification;
+namespace CertLibrary.CertStore.OnlineVerification;
 
 /// <summary>Registers online QR tokens, status lists, the trust list and live verification.</summary>
 public static class VerificationServiceCollectionExtensions
@@ -15,7 +15,7 @@ public static class VerificationServiceCollectionExtensions
         services.TryAddSingleton<StatusListService>();
         services.TryAddSingleton<TrustListService>();
         services.TryAddSingleton<LiveVerification>();
-        services.AddMigrations(new MigrationSource("verification", typeof(VerificationTokenStore).Assembly));
+        services.AddMigrations(new MigrationSource("verification", typeof(VerificationTokenStore).Assembly, "OnlineVerification/Migrations"));
         return services;
     }
 }
