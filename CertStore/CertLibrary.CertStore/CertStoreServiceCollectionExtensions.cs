@@ -1,5 +1,5 @@
 using CertLibrary.CertStore.Caching;
-using CertLibrary.CertStore.OneNumber;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.CertStore.Transparency;
 using CertLibrary.Data;

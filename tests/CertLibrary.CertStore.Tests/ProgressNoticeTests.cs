@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 using Dapper;
 using Microsoft.AspNetCore.Builder;

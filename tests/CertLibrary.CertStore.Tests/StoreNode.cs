@@ -1,4 +1,5 @@
 using CertLibrary.CertStore.Caching;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.PostgreSql;
 using CertLibrary.CertStore.Redis;
 using CertLibrary.CertStore.Sqlite;

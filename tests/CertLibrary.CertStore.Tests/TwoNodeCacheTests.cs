@@ -1,4 +1,5 @@
 using CertLibrary.CertStore.Caching;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.Identifiers;

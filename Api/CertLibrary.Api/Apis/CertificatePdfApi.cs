@@ -1,6 +1,6 @@
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.Api.Pdf;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.Identity;

@@ -1,5 +1,5 @@
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.CertStore.Stores;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
-using CertLibrary.CertStore;
 using CertLibrary.CertStore.Caching;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Transparency;
 using OpenTelemetry.Metrics;
 

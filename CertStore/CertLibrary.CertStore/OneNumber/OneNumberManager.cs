@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Data;

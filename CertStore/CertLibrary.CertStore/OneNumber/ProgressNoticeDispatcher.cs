@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Data;
 using CertLibrary.TransparencyLog;
@@ -108,7 +110,7 @@ internal sealed partial class ProgressNoticeDispatcher(
                 var body = JsonSerializer.Serialize(new ProgressNotice(
                     index.ToString(CultureInfo.InvariantCulture), entry.EventType, id, row.TypeCode, type?.Name,
                     new NoticeParty(row.IssuerCode, certificate.Payload.Issuer.Name), row.HolderKey, Mask(certificate.Payload.Holder.Name),
-                    certificate.Status, entry.Reason, entry.Time), CertificateManager.JsonOptions);
+                    certificate.Status, entry.Reason, entry.Time), CertStoreJson.Options);
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO notice_outbox (id, holder_key, body, attempts, next_attempt_ms, created_at) VALUES (@id, @holderKey, @body, 0, @due, @now) " +
                     "ON CONFLICT (id) DO NOTHING",

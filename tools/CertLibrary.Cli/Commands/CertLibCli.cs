@@ -3,7 +3,7 @@ using CertLibrary.Cli.Backup;
 using CertLibrary.Cli.Import;
 using Spectre.Console;
 
-namespace CertLibrary.Cli;
+namespace CertLibrary.Cli.Commands;
 
 /// <summary>The <c>certlib</c> command tree: <c>import</c> (补录 of paper certificates) and <c>backup</c>.</summary>
 internal static class CertLibCli

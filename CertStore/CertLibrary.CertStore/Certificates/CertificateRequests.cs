@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
+using CertLibrary.CertStore.Model;
 
-namespace CertLibrary.CertStore;
-
-/// <summary>Who is calling: the OAuth client, its department (null for administrators without one) and whether it is an administrator.</summary>
-public sealed record Caller(string ClientId, string? DepartmentCode, bool IsAdmin);
+namespace CertLibrary.CertStore.Certificates;
 
 /// <summary>Body of <c>POST /api/v1/certificates</c> (SPEC §8). Raw strings: validated by the manager.</summary>
 public sealed record IssueRequest

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace CertLibrary.CertStore;
+namespace CertLibrary.CertStore.Model;
 
 /// <summary>Writes times as RFC 3339 UTC (<c>2026-11-23T08:00:00Z</c>); reads any RFC 3339 offset.</summary>
 public sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CertLibrary.Signing;
 
-namespace CertLibrary.CertStore;
+namespace CertLibrary.CertStore.Certificates;
 
 /// <summary>Signs with the issuing department's active key of every suite (created on first use).</summary>
 internal sealed class KeyManagerCertificateSigner(KeyManager keys) : ICertificateSigner

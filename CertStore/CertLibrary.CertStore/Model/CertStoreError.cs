@@ -1,4 +1,4 @@
-namespace CertLibrary.CertStore;
+namespace CertLibrary.CertStore.Model;
 
 /// <summary>Kinds of refusal, mapped by hosts to HTTP status codes and Problem Details types.</summary>
 public enum CertStoreErrorKind

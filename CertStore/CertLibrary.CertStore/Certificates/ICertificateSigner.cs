@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace CertLibrary.CertStore;
+namespace CertLibrary.CertStore.Certificates;
 
 /// <summary>Signs certificate payloads with every suite of the issuing department (SPEC §4).</summary>
 public interface ICertificateSigner

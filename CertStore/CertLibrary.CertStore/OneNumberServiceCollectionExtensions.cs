@@ -1,9 +1,10 @@
 using CertLibrary.CertStore.Caching;
+using CertLibrary.CertStore.OneNumber;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace CertLibrary.CertStore.OneNumber;
+namespace CertLibrary.CertStore;
 
 /// <summary>Registers the one-number service (service items, consents, access log). Its tables come with the certstore migrations.</summary>
 public static class OneNumberServiceCollectionExtensions

@@ -9,7 +9,7 @@ using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using CertLibrary.TransparencyLog;
 
-namespace CertLibrary.CertStore;
+namespace CertLibrary.CertStore.Certificates;
 
 /// <summary>
 /// The business rules of certificates: who may issue, see and change what (谁发证、谁管理), schema validation,
@@ -27,9 +27,6 @@ public sealed class CertificateManager(
 
     /// <summary>Below this many certificates a write signs on the calling thread; above, on every core.</summary>
     private const int ParallelSigningThreshold = 8;
-
-    /// <summary>JSON options of payloads and stored documents: camelCase, RFC 3339 UTC times.</summary>
-    public static readonly JsonSerializerOptions JsonOptions = CreateJsonOptions();
 
     private readonly ConditionalWeakTable<StoredCertificate, Unsealed> _unsealed = new();
 
@@ -79,7 +76,7 @@ public sealed class CertificateManager(
         }
 
         // Only an idempotent retry compares requests: without a key there is nothing to hash.
-        var requestHash = idempotencyKey is null ? null : Hash(JsonSerializer.SerializeToUtf8Bytes(requests, JsonOptions));
+        var requestHash = idempotencyKey is null ? null : Hash(JsonSerializer.SerializeToUtf8Bytes(requests, CertStoreJson.Options));
         var scope = $"{caller.ClientId}:issue";
         var signers = new Dictionary<string, IIssuerSigner>(StringComparer.Ordinal);
         var issuerNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -124,7 +121,7 @@ public sealed class CertificateManager(
 
         if (idempotencyKey is not null)
         {
-            var record = new IdempotencyRecord(requestHash!, 200, JsonSerializer.Serialize(results.Select(ToReplay), JsonOptions));
+            var record = new IdempotencyRecord(requestHash!, 200, JsonSerializer.Serialize(results.Select(ToReplay), CertStoreJson.Options));
             await tx.SaveIdempotencyAsync(scope, idempotencyKey, record, now, cancellationToken);
         }
 
@@ -372,7 +369,7 @@ public sealed class CertificateManager(
             StatusList = slot,
             LogIndex = logIndex,
         };
-        var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload, JsonOptions);
+        var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload, CertStoreJson.Options);
         var signature = issuerSigner.Sign(payloadBytes);
         var entry = new LogEntry(eventType, payload.Id, null, Convert.ToBase64String(SHA256.HashData(payloadBytes)), payload.Issuer.Code, now, null);
         var row = new StoredCertificate
@@ -390,7 +387,7 @@ public sealed class CertificateManager(
             StatusListId = slot.ListId,
             StatusIndex = slot.Index,
             LogIndex = logIndex,
-            SealedDocument = protector.Seal(JsonSerializer.SerializeToUtf8Bytes(signature, JsonOptions), payload.Id),
+            SealedDocument = protector.Seal(JsonSerializer.SerializeToUtf8Bytes(signature, CertStoreJson.Options), payload.Id),
             UpdatedAt = now,
         };
         var certificate = new Certificate { Payload = payload, Status = ToCertificateStatus(row, now), Signature = signature, HolderKey = row.HolderKey };
@@ -412,7 +409,7 @@ public sealed class CertificateManager(
             var document = protector.Open(row.SealedDocument, row.Id);
             var signature = JsonNode.Parse(document)!.AsObject();
             var payloadBytes = System.Buffers.Text.Base64Url.DecodeFromChars(signature["payload"]!.GetValue<string>());
-            opened = new Unsealed(JsonSerializer.Deserialize<CertificatePayload>(payloadBytes, JsonOptions)!, payloadBytes, signature);
+            opened = new Unsealed(JsonSerializer.Deserialize<CertificatePayload>(payloadBytes, CertStoreJson.Options)!, payloadBytes, signature);
             opened = _unsealed.GetValue(row, _ => opened);
         }
 
@@ -544,7 +541,7 @@ public sealed class CertificateManager(
 
     private async Task<CertStoreResult<IReadOnlyList<BatchItemResult>>> ReplayAsync(IdempotencyRecord record, CancellationToken cancellationToken)
     {
-        var items = JsonSerializer.Deserialize<ReplayItem[]>(record.ResponseJson, JsonOptions)!;
+        var items = JsonSerializer.Deserialize<ReplayItem[]>(record.ResponseJson, CertStoreJson.Options)!;
         var now = Now();
         var results = new List<BatchItemResult>(items.Length);
         foreach (var item in items)
@@ -564,17 +561,6 @@ public sealed class CertificateManager(
         new(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
-
-    private static JsonSerializerOptions CreateJsonOptions()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        };
-        options.Converters.Add(new UtcTimeConverter());
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
-    }
 
     /// <summary>An opened sealed document; shared read-only by every read of the same row instance.</summary>
     private sealed record Unsealed(CertificatePayload Payload, byte[] PayloadBytes, JsonObject Signature);
