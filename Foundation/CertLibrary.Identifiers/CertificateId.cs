@@ -16,8 +16,8 @@ namespace CertLibrary.Identifiers;
 /// concatenated without the root and without dots.</para>
 /// <para>Identifiers are case-sensitive: every letter must be upper case.</para>
 /// </remarks>
-[JsonConverter(typeof(CertificateIdJsonConverter))]
-public readonly record struct CertificateId : IParsable<CertificateId>
+[JsonConverter(typeof(IdentifierJsonConverter<CertificateId>))]
+public readonly record struct CertificateId : IParsable<CertificateId>, IIdentifier<CertificateId>
 {
     /// <summary>The object identifier arc every certificate identifier starts with, including the trailing dot.</summary>
     public const string Root = "1.2.156.3005.2.";

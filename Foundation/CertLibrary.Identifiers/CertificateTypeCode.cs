@@ -8,8 +8,8 @@ namespace CertLibrary.Identifiers;
 /// the certificate type followed by a 3-digit suffix, 21 characters in all, e.g. <c>11100000000013338W032</c>.
 /// </summary>
 /// <remarks>Lower-case input is accepted and normalised to upper case.</remarks>
-[JsonConverter(typeof(CertificateTypeCodeJsonConverter))]
-public readonly record struct CertificateTypeCode : IParsable<CertificateTypeCode>
+[JsonConverter(typeof(IdentifierJsonConverter<CertificateTypeCode>))]
+public readonly record struct CertificateTypeCode : IParsable<CertificateTypeCode>, IIdentifier<CertificateTypeCode>
 {
     /// <summary>The number of characters in a certificate type code.</summary>
     public const int Length = CreditCode.Length + 3;

@@ -15,8 +15,8 @@ namespace CertLibrary.Identifiers;
 /// <para>"Today", for the rule that a birth date is not in the future, is the calendar date in China
 /// Standard Time (UTC+8), the time zone in which the birth dates are recorded.</para>
 /// </remarks>
-[JsonConverter(typeof(CitizenIdJsonConverter))]
-public readonly record struct CitizenId : IParsable<CitizenId>
+[JsonConverter(typeof(IdentifierJsonConverter<CitizenId>))]
+public readonly record struct CitizenId : IParsable<CitizenId>, IIdentifier<CitizenId>
 {
     /// <summary>The number of characters in a citizen identity number.</summary>
     public const int Length = 18;

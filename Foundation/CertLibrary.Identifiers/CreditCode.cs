@@ -9,8 +9,8 @@ namespace CertLibrary.Identifiers;
 /// department that defines certificate types or issues certificates.
 /// </summary>
 /// <remarks>Lower-case input is accepted and normalised to upper case.</remarks>
-[JsonConverter(typeof(CreditCodeJsonConverter))]
-public readonly record struct CreditCode : IParsable<CreditCode>
+[JsonConverter(typeof(IdentifierJsonConverter<CreditCode>))]
+public readonly record struct CreditCode : IParsable<CreditCode>, IIdentifier<CreditCode>
 {
     /// <summary>The number of characters in a credit code.</summary>
     public const int Length = 18;

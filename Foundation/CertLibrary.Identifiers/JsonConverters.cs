@@ -1,86 +1,38 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace CertLibrary.Identifiers;
 
-/// <summary>Reads and writes a <see cref="CitizenId"/> as its string form; bad input throws <see cref="JsonException"/> naming the failed rule.</summary>
-public sealed class CitizenIdJsonConverter : JsonConverter<CitizenId>
+/// <summary>An identifier value type that parses with the reason it was refused (<see cref="CitizenId"/>, <see cref="CreditCode"/>, ...).</summary>
+/// <typeparam name="TSelf">The identifier type.</typeparam>
+public interface IIdentifier<TSelf>
+    where TSelf : struct, IIdentifier<TSelf>
 {
-    /// <inheritdoc/>
-    public override CitizenId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        CitizenId.TryParse(JsonText.Read(ref reader), out var value, out var error) ? value : throw new JsonException(error);
-
-    /// <inheritdoc/>
-    public override void Write(Utf8JsonWriter writer, CitizenId value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.ToString());
-
-    /// <inheritdoc/>
-    public override CitizenId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        Read(ref reader, typeToConvert, options);
-
-    /// <inheritdoc/>
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, CitizenId value, JsonSerializerOptions options) =>
-        writer.WritePropertyName(value.ToString());
+    /// <summary>Tries to parse <paramref name="s"/>; on failure <paramref name="error"/> names the rule that failed.</summary>
+    static abstract bool TryParse([NotNullWhen(true)] string? s, out TSelf value, [NotNullWhen(false)] out string? error);
 }
 
-/// <summary>Reads and writes a <see cref="CreditCode"/> as its string form; bad input throws <see cref="JsonException"/> naming the failed rule.</summary>
-public sealed class CreditCodeJsonConverter : JsonConverter<CreditCode>
+/// <summary>Reads and writes an identifier as its string form; bad input throws <see cref="JsonException"/> naming the failed rule.</summary>
+/// <typeparam name="T">The identifier type.</typeparam>
+public sealed class IdentifierJsonConverter<T> : JsonConverter<T>
+    where T : struct, IIdentifier<T>
 {
     /// <inheritdoc/>
-    public override CreditCode Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        CreditCode.TryParse(JsonText.Read(ref reader), out var value, out var error) ? value : throw new JsonException(error);
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        T.TryParse(JsonText.Read(ref reader), out var value, out var error) ? value : throw new JsonException(error);
 
     /// <inheritdoc/>
-    public override void Write(Utf8JsonWriter writer, CreditCode value, JsonSerializerOptions options) =>
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.ToString());
 
     /// <inheritdoc/>
-    public override CreditCode ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+    public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         Read(ref reader, typeToConvert, options);
 
     /// <inheritdoc/>
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, CreditCode value, JsonSerializerOptions options) =>
-        writer.WritePropertyName(value.ToString());
-}
-
-/// <summary>Reads and writes a <see cref="CertificateTypeCode"/> as its string form; bad input throws <see cref="JsonException"/> naming the failed rule.</summary>
-public sealed class CertificateTypeCodeJsonConverter : JsonConverter<CertificateTypeCode>
-{
-    /// <inheritdoc/>
-    public override CertificateTypeCode Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        CertificateTypeCode.TryParse(JsonText.Read(ref reader), out var value, out var error) ? value : throw new JsonException(error);
-
-    /// <inheritdoc/>
-    public override void Write(Utf8JsonWriter writer, CertificateTypeCode value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.ToString());
-
-    /// <inheritdoc/>
-    public override CertificateTypeCode ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        Read(ref reader, typeToConvert, options);
-
-    /// <inheritdoc/>
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, CertificateTypeCode value, JsonSerializerOptions options) =>
-        writer.WritePropertyName(value.ToString());
-}
-
-/// <summary>Reads and writes a <see cref="CertificateId"/> as its string form; bad input throws <see cref="JsonException"/> naming the failed rule.</summary>
-public sealed class CertificateIdJsonConverter : JsonConverter<CertificateId>
-{
-    /// <inheritdoc/>
-    public override CertificateId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        CertificateId.TryParse(JsonText.Read(ref reader), out var value, out var error) ? value : throw new JsonException(error);
-
-    /// <inheritdoc/>
-    public override void Write(Utf8JsonWriter writer, CertificateId value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.ToString());
-
-    /// <inheritdoc/>
-    public override CertificateId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        Read(ref reader, typeToConvert, options);
-
-    /// <inheritdoc/>
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, CertificateId value, JsonSerializerOptions options) =>
-        writer.WritePropertyName(value.ToString());
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
+        writer.WritePropertyName(value.ToString()!);
 }
 
 internal static class JsonText
