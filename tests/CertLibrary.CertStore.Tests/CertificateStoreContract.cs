@@ -3,6 +3,7 @@ using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.Identifiers;
 using CertLibrary.Signing;
+using CertLibrary.Testing;
 using CertLibrary.TransparencyLog;
 using Dapper;
 

@@ -2,6 +2,7 @@ using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.CertStore.PostgreSql;
 using CertLibrary.CertStore.Sqlite;
 using CertLibrary.Data;
+using CertLibrary.Testing;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 

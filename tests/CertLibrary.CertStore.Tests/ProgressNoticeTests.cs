@@ -3,6 +3,7 @@ using System.Text.Json;
 using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
+using CertLibrary.Testing;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text;
 using CertLibrary.TransparencyLog;
 using Microsoft.Data.Sqlite;
-using TransparencyLogBench;
+using CertLibrary.TransparencyLogBench;
 
-// TransparencyLogBench [--smoke]: appends/s and proof generation time at growing log sizes, in memory and on SQLite.
+// CertLibrary.TransparencyLogBench [--smoke]: appends/s and proof generation time at growing log sizes, in memory and on SQLite.
 var smoke = args.Contains("--smoke");
 long[] sizes = smoke ? [1_000, 10_000] : [10_000, 100_000, 1_000_000];
 var proofs = smoke ? 200 : 1_000;

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace CertLibrary.CertStore.Tests;
+namespace CertLibrary.Testing;
 
 /// <summary>
 /// Captures every log line of every test host (message, scopes, exception) so scripts/scan-test-logs.sh can check,

@@ -3,7 +3,7 @@ using System.Text;
 using CertLibrary.TransparencyLog;
 using Microsoft.Data.Sqlite;
 
-namespace TransparencyLogBench;
+namespace CertLibrary.TransparencyLogBench;
 
 /// <summary>
 /// The log tables of the certificate store (log_entries, log_nodes, log_state) on a SQLite file, written and read

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace CertLibrary.CertStore.Tests;
+namespace CertLibrary.Testing;
 
 /// <summary>A private redis-server process on a free loopback port, which a test can stop and start again.</summary>
 public sealed class RedisServer : IDisposable

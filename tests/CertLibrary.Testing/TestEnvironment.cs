@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Npgsql;
 
-namespace CertLibrary.CertStore.Tests;
+namespace CertLibrary.Testing;
 
 /// <summary>Where the real servers started by scripts/test.sh are. A missing variable fails the test: these tests never pretend.</summary>
 public static class TestEnvironment

@@ -5,7 +5,7 @@ using CertLibrary.Signing.Sm2;
 using CertLibrary.Verification;
 
 // Offline QR verifications per second against the raw signature-verify rate of the same algorithm, same run.
-// Usage: dotnet run -c Release --project samples/CertLibrary.VerificationBench [-- seconds-per-measurement]
+// Usage: dotnet run -c Release --project bench/CertLibrary.VerificationBench [-- seconds-per-measurement]
 var seconds = args.Length > 0 && double.TryParse(args[0], System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 2.0;
 const string Department = "11100000000013338W";
 const string Type = Department + "001";
