@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Net.Sockets;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Npgsql;
 
 namespace CertLibrary.CertStore.PostgreSql;

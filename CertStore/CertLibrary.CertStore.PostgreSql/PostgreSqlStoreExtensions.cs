@@ -1,4 +1,4 @@
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;

@@ -1,5 +1,5 @@
 using System.Data.Common;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Microsoft.Data.Sqlite;
 
 namespace CertLibrary.CertStore.Sqlite;

@@ -1,12 +1,11 @@
 using CertLibrary.CertStore.Caching;
-using CertLibrary.CertStore.Data;
-using CertLibrary.CertStore.OneNumber;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.CertStore.Transparency;
+using CertLibrary.Data;
 using CertLibrary.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace CertLibrary.CertStore;
 
@@ -14,11 +13,9 @@ namespace CertLibrary.CertStore;
 public static class CertStoreServiceCollectionExtensions
 {
     /// <summary>Adds the store (backend chosen by <c>UseSqlite</c>/<c>UsePostgreSql</c>) with the caching decorator; safe to call twice.</summary>
-    public static CertStoreBuilder AddCertStore(this IServiceCollection services, Action<CertStoreOptions> configure)
+    public static CertStoreBuilder AddCertStore(this IServiceCollection services, Action<CertLibraryDataOptions> configure)
     {
-        services.Configure(configure);
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new PersonalDataProtector(sp.GetRequiredService<IOptions<CertStoreOptions>>().Value.MasterKey));
+        services.AddCertLibraryData(configure);
         services.TryAddSingleton<ICacheCoordinator, LocalCacheCoordinator>();
         services.TryAddSingleton<CacheMetrics>();
         services.TryAddSingleton<SqlCertificateStore>();
@@ -33,23 +30,6 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ILogReader, SqlLogReader>();
         services.TryAddSingleton<TransparencyLogService>();
         services.AddMigrations(new MigrationSource("certstore", typeof(CertStoreBuilder).Assembly));
-        if (!services.Any(d => d.ServiceType == typeof(DatabaseMigrator)))
-        {
-            services.AddSingleton<DatabaseMigrator>();
-            services.AddHostedService(sp => sp.GetRequiredService<DatabaseMigrator>());
-        }
-
         return new CertStoreBuilder(services);
-    }
-
-    /// <summary>Registers a module's migrations once (by module name).</summary>
-    public static IServiceCollection AddMigrations(this IServiceCollection services, MigrationSource source)
-    {
-        if (!services.Any(d => d.ImplementationInstance is MigrationSource existing && existing.Module == source.Module))
-        {
-            services.AddSingleton(source);
-        }
-
-        return services;
     }
 }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text;
-using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using Dapper;
 using Microsoft.AspNetCore.Identity;

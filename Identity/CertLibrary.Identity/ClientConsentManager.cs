@@ -1,4 +1,4 @@
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

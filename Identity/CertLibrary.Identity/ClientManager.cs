@@ -1,5 +1,5 @@
 using System.Data.Common;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using Dapper;
 using Microsoft.Extensions.Logging;

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
-using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -64,7 +63,7 @@ internal sealed class MasterKeyXmlDecryptor(IServiceProvider services) : IXmlDec
 {
     public XElement Decrypt(XElement encryptedElement)
     {
-        var key = DataProtectionKeyCipher.DeriveKey(services.GetRequiredService<IOptions<CertStoreOptions>>().Value.MasterKey);
+        var key = DataProtectionKeyCipher.DeriveKey(services.GetRequiredService<IOptions<CertLibraryDataOptions>>().Value.MasterKey);
         var plaintext = DataProtectionKeyCipher.Open(key, Convert.FromBase64String(encryptedElement.Value));
         try
         {
@@ -113,7 +112,7 @@ internal static class DataProtectionKeyCipher
 }
 
 /// <summary>Points Data Protection at the database key ring and the master-key encryptor.</summary>
-internal sealed class ConfigureDataProtectionKeys(DatabaseXmlRepository repository, IOptions<CertStoreOptions> store) : IConfigureOptions<KeyManagementOptions>
+internal sealed class ConfigureDataProtectionKeys(DatabaseXmlRepository repository, IOptions<CertLibraryDataOptions> store) : IConfigureOptions<KeyManagementOptions>
 {
     public void Configure(KeyManagementOptions options)
     {

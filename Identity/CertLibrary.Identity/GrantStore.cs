@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 
 namespace CertLibrary.Identity;

@@ -1,5 +1,4 @@
-using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -16,7 +15,8 @@ public static class IdentityServiceCollectionExtensions
     /// <summary>
     /// Adds the provider's services, migrations and start-up bootstrap (administrator client). Reads
     /// <c>Identity:*</c>, <c>CERTLIB_ISSUER</c>, <c>CERTLIB_ADMIN_CLIENT_ID</c> and <c>CERTLIB_ADMIN_CLIENT_SECRET</c>.
-    /// Needs the certificate store (<c>AddCertStore</c>) for the database and the personal-data protector. Safe to call twice.
+    /// Needs a database backend (<c>UseSqlite</c>/<c>UsePostgreSql</c>) and the master key
+    /// (<see cref="DataServiceCollectionExtensions.AddCertLibraryData"/>, which <c>AddCertStore</c> also calls). Safe to call twice.
     /// </summary>
     public static IServiceCollection AddCertLibraryIdentity(this IServiceCollection services, IConfiguration configuration, Action<IdentityOptions>? configure = null)
     {
@@ -47,7 +47,7 @@ public static class IdentityServiceCollectionExtensions
         }
 
         services.AddSingleton<IdentityMarker>();
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddCertLibraryData();
         services.TryAddSingleton<ClientManager>();
         services.TryAddSingleton<ClientConsentManager>();
         services.TryAddSingleton<CitizenManager>();

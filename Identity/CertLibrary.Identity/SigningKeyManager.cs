@@ -1,8 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
-using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
-using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,7 +29,7 @@ internal sealed record TotpEnrolment(byte[] Secret, string KeyUri);
 internal sealed partial class TotpManager(
     ICertLibraryDatabase database,
     PersonalDataProtector protector,
-    IOptions<CertStoreOptions> store,
+    IOptions<CertLibraryDataOptions> store,
     CitizenManager citizens,
     IOptions<IdentityOptions> options,
     TimeProvider time,

@@ -2,8 +2,8 @@ using System.Text.Json.Nodes;
 
 namespace CertLibrary.Signing;
 
-/// <summary>Reads and writes public EC JWKs (RFC 7518 §6.2.1) with 32-byte coordinates.</summary>
-internal static class EcJwk
+/// <summary>Reads and writes public EC JWKs (RFC 7518 §6.2.1) with 32-byte coordinates (public for signature-suite plug-ins).</summary>
+public static class EcJwk
 {
     public const int CoordinateSize = 32;
 

@@ -11,8 +11,9 @@ namespace CertLibrary.Signing;
 /// call pays neither the algorithm fetch nor the context set-up that a fresh EVP_PKEY_CTX costs in OpenSSL 3.
 /// Signatures cross this boundary as r‖s; libcrypto sees DER. Callers check their keys before handing them here and
 /// keep a managed path for machines where <see cref="IsLoaded"/> is false or their own self-test fails.
+/// Public for signature-suite plug-ins (CertLibrary.Signing.Sm2); an algorithm or key handle is only ever made here.
 /// </summary>
-internal static class LibCrypto
+public static class LibCrypto
 {
     private const string Library = "libcrypto.so.3";
 
@@ -215,15 +216,26 @@ internal static class LibCrypto
         return der[(2 + der[1])..];
     }
 
-    /// <summary>A digest fetched once and the optional distinguishing identifier (SM2).</summary>
-    internal sealed record EvpAlgorithm(nint Digest, byte[]? DistinguishingId);
+    /// <summary>A digest fetched once and the optional distinguishing identifier (SM2); made by <see cref="Algorithm"/>.</summary>
+    public sealed class EvpAlgorithm
+    {
+        internal EvpAlgorithm(nint digest, byte[]? distinguishingId)
+        {
+            Digest = digest;
+            DistinguishingId = distinguishingId;
+        }
+
+        internal nint Digest { get; }
+
+        internal byte[]? DistinguishingId { get; }
+    }
 
     /// <summary>
     /// Parsed public keys by SubjectPublicKeyInfo: a deployment verifies against a handful of department keys, and
     /// OpenSSL 3's decoder costs more than the verification itself. <c>check</c> validates a key the first time it is
     /// seen (throwing <see cref="CryptographicException"/> for a key of the wrong kind); nothing invalid is kept.
     /// </summary>
-    internal sealed class PublicKeyCache(Action<ReadOnlySpan<byte>> check)
+    public sealed class PublicKeyCache(Action<ReadOnlySpan<byte>> check)
     {
         private const int MaxKeys = 1024;
         private const int RecentSlots = 4;
@@ -358,14 +370,14 @@ internal static class LibCrypto
     }
 
     /// <summary>An EVP_PKEY, freed when the last holder lets go.</summary>
-    internal sealed class EvpPkeyHandle : SafeHandle
+    public sealed class EvpPkeyHandle : SafeHandle
     {
-        public EvpPkeyHandle()
+        internal EvpPkeyHandle()
             : base(0, ownsHandle: true)
         {
         }
 
-        public EvpPkeyHandle(nint handle)
+        internal EvpPkeyHandle(nint handle)
             : base(0, ownsHandle: true) => SetHandle(handle);
 
         public override bool IsInvalid => handle == 0;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CertLibrary.Identifiers;
 
 namespace CertLibrary.Signing;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CertLibrary.Identifiers;
 using CertLibrary.Signing;
 
 namespace CertLibrary.Verification;

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CertLibrary.Identifiers;
 using CertLibrary.Signing;
 
 namespace CertLibrary.Verification;

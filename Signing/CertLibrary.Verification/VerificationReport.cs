@@ -1,3 +1,5 @@
+using CertLibrary.Identifiers;
+
 namespace CertLibrary.Verification;
 
 /// <summary>Result kinds of a verification (SPEC §5), with their wire names.</summary>

@@ -5,9 +5,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Collections.Concurrent;
 using Bogus;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using CertLibrary.TransparencyLog;
 using Microsoft.Extensions.DependencyInjection;
@@ -211,7 +212,7 @@ internal static class DataGenerator
                     StatusList = lists.SlotOf(k),
                     LogIndex = firstLogIndex + k,
                 };
-                var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload, CertificateManager.JsonOptions);
+                var payloadBytes = JsonSerializer.SerializeToUtf8Bytes(payload, CertStoreJson.Options);
                 var signature = signer.Sign(payloadBytes);
                 var leafInput = new LogEntry(LogEventTypes.Issue, certificateId, null, Convert.ToBase64String(SHA256.HashData(payloadBytes)), issuerCode, now, null).ToLeafInput();
                 rows[k - first] = new Row(
@@ -229,7 +230,7 @@ internal static class DataGenerator
                         StatusListId = payload.StatusList.ListId,
                         StatusIndex = payload.StatusList.Index,
                         LogIndex = payload.LogIndex,
-                        SealedDocument = protector.Seal(JsonSerializer.SerializeToUtf8Bytes(signature, CertificateManager.JsonOptions), certificateId),
+                        SealedDocument = protector.Seal(JsonSerializer.SerializeToUtf8Bytes(signature, CertStoreJson.Options), certificateId),
                         UpdatedAt = now,
                     },
                     leafInput,

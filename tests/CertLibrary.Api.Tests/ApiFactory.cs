@@ -40,7 +40,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         Directory.CreateDirectory(_directory);
-        CertLibrary.CertStore.Tests.TestLogSink.AttachTo(builder);
+        CertLibrary.Testing.TestLogSink.AttachTo(builder);
         builder.UseEnvironment("Testing");
         builder.UseSetting("CERTLIB_STORE", "sqlite");
         builder.UseSetting("CERTLIB_SQLITE_PATH", DatabasePath);
@@ -142,7 +142,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            CertLibrary.CertStore.Tests.TestEnvironment.DeleteSqliteDirectory(_directory);
+            CertLibrary.Testing.TestEnvironment.DeleteSqliteDirectory(_directory);
         }
     }
 }

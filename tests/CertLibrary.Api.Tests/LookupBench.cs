@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using CertLibrary.Identity;
 using Dapper;
 using Microsoft.AspNetCore.Builder;

@@ -4,8 +4,8 @@ using System.Text.Json;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
-using CertLibrary.CertStore.Tests;
 using CertLibrary.Identifiers;
+using CertLibrary.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;

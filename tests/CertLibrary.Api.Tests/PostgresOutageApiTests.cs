@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using CertLibrary.CertStore.Tests;
+using CertLibrary.Testing;
 using Npgsql;
 
 namespace CertLibrary.Api.Tests;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using CertLibrary.CertStore.Tests;
+using CertLibrary.Testing;
 
 namespace CertLibrary.Api.Tests;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using CertLibrary.CertStore.Tests;
+using CertLibrary.Testing;
 
 namespace CertLibrary.Api.Tests;
 

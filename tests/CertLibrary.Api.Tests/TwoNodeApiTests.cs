@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using CertLibrary.CertStore.Tests;
 using CertLibrary.Signing;
+using CertLibrary.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
-using CertLibrary.CertStore.Data;
-using CertLibrary.CertStore.Tests;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using CertLibrary.Identity;
+using CertLibrary.Testing;
 using Dapper;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using CertLibrary.Testing;
 using Npgsql;
 
 namespace CertLibrary.CertStore.Tests;

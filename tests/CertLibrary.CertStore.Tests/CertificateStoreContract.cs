@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.Identifiers;
 using CertLibrary.Signing;
+using CertLibrary.Testing;
 using CertLibrary.TransparencyLog;
 using Dapper;
 

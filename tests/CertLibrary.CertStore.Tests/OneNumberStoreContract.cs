@@ -1,5 +1,6 @@
 using System.Data.Common;
 using CertLibrary.CertStore.OneNumber;
+using CertLibrary.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.CertStore.Tests;

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
+using CertLibrary.Testing;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

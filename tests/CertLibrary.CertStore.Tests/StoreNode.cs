@@ -1,9 +1,10 @@
 using CertLibrary.CertStore.Caching;
-using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.PostgreSql;
 using CertLibrary.CertStore.Redis;
 using CertLibrary.CertStore.Sqlite;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Data;
 using CertLibrary.Signing;
 using CertLibrary.Signing.Sm2;
 using Microsoft.Extensions.DependencyInjection;

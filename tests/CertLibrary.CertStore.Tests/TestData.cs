@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 
 namespace CertLibrary.CertStore.Tests;

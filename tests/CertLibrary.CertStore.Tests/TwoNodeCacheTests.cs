@@ -1,7 +1,9 @@
 using CertLibrary.CertStore.Caching;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.Identifiers;
+using CertLibrary.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;

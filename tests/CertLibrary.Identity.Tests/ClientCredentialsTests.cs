@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;

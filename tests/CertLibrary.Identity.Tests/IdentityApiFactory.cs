@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.Sqlite;
+using CertLibrary.Data;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -62,7 +62,7 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         Directory.CreateDirectory(_directory);
-        CertLibrary.CertStore.Tests.TestLogSink.AttachTo(builder);
+        CertLibrary.Testing.TestLogSink.AttachTo(builder);
         builder.UseEnvironment("Testing");
         builder.UseSetting("CERTLIB_STORE", "sqlite");
         builder.UseSetting("CERTLIB_SQLITE_PATH", DatabasePath);
@@ -113,7 +113,7 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing && !KeepDatabaseOnDispose)
         {
-            CertLibrary.CertStore.Tests.TestEnvironment.DeleteSqliteDirectory(_directory);
+            CertLibrary.Testing.TestEnvironment.DeleteSqliteDirectory(_directory);
         }
     }
 
@@ -121,7 +121,7 @@ public sealed class IdentityApiFactory : WebApplicationFactory<Program>
     public static async Task<Dictionary<string, string>> PostgresSettingsAsync() => new()
     {
         ["CERTLIB_STORE"] = "postgresql",
-        ["CERTLIB_POSTGRES"] = await CertLibrary.CertStore.Tests.TestEnvironment.CreatePostgresDatabaseAsync(),
+        ["CERTLIB_POSTGRES"] = await CertLibrary.Testing.TestEnvironment.CreatePostgresDatabaseAsync(),
     };
 
     public ClientManager Clients => Services.GetRequiredService<ClientManager>();

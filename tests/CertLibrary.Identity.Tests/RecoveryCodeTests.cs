@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
-using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -42,7 +41,7 @@ public sealed partial class RecoveryCodeTests(TotpFixture fixture) : IClassFixtu
         using var flow = await OidcFlow.CreateAsync(Factory);
         var (_, codes) = await TotpFlow.EnrolWithRecoveryCodesAsync(flow, Time);
         var (holderKey, stored) = await StoredCodesAsync(flow.Subject);
-        var masterKey = Factory.Services.GetRequiredService<IOptions<CertStoreOptions>>().Value.MasterKey;
+        var masterKey = Factory.Services.GetRequiredService<IOptions<CertLibraryDataOptions>>().Value.MasterKey;
 
         // What the database holds is recomputable from the code only with the master-key-derived key: neither the
         // unkeyed form (everything it needs is in the database) nor the same HMAC under another key matches.
@@ -61,7 +60,7 @@ public sealed partial class RecoveryCodeTests(TotpFixture fixture) : IClassFixtu
         using var flow = await OidcFlow.CreateAsync(Factory);
         var (_, codes) = await TotpFlow.EnrolWithRecoveryCodesAsync(flow, Time);
         var (holderKey, stored) = await StoredCodesAsync(flow.Subject);
-        var masterKey = Factory.Services.GetRequiredService<IOptions<CertStoreOptions>>().Value.MasterKey;
+        var masterKey = Factory.Services.GetRequiredService<IOptions<CertLibraryDataOptions>>().Value.MasterKey;
         await using (var connection = await Factory.Services.GetRequiredService<ICertLibraryDatabase>().OpenConnectionAsync(default))
         {
             // The row as an earlier version wrote it: SHA-256 over the holder key and the code, no prefix.

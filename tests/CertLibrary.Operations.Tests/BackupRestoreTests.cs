@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using CertLibrary.CertStore.Tests;
+using CertLibrary.Testing;
 using CertLibrary.TransparencyLog;
 using Npgsql;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using CertLibrary.Cli;
+using CertLibrary.Cli.Commands;
 using Spectre.Console;
 
 namespace CertLibrary.Operations.Tests;

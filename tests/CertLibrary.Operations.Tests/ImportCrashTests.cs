@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using CertLibrary.CertStore.Tests;
 using CertLibrary.Cli.Import;
+using CertLibrary.Testing;
 
 namespace CertLibrary.Operations.Tests;
 

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Identifiers;
 using CertLibrary.Identity;

@@ -1,5 +1,4 @@
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Identifiers;

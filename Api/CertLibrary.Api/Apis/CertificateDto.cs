@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using CertLibrary.CertStore;
 using CertLibrary.CertStore.Model;
 
 namespace CertLibrary.Api.Apis;
@@ -13,7 +12,7 @@ public static class CertificateDto
 {
     public static JsonObject From(Certificate certificate)
     {
-        var json = JsonSerializer.SerializeToNode(certificate.Payload, CertificateManager.JsonOptions)!.AsObject();
+        var json = JsonSerializer.SerializeToNode(certificate.Payload, CertStoreJson.Options)!.AsObject();
         json["status"] = certificate.Status;
         json["statusReason"] = certificate.StatusReason;
         if (certificate.SupersededBy is not null)
@@ -42,7 +41,7 @@ internal sealed class CertificateJsonConverter : JsonConverter<CertificateJson>
 {
     private static readonly ConditionalWeakTable<CertificatePayload, byte[]> Payloads = new();
     private static readonly ConditionalWeakTable<JsonObject, byte[]> Signatures = new();
-    private static readonly JsonWriterOptions MemberOptions = new() { Encoder = CertificateManager.JsonOptions.Encoder, SkipValidation = true };
+    private static readonly JsonWriterOptions MemberOptions = new() { Encoder = CertStoreJson.Options.Encoder, SkipValidation = true };
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
@@ -56,8 +55,8 @@ internal sealed class CertificateJsonConverter : JsonConverter<CertificateJson>
     public override void Write(Utf8JsonWriter writer, CertificateJson value, JsonSerializerOptions options)
     {
         var certificate = value.Certificate;
-        var payload = Payloads.GetValue(certificate.Payload, p => JsonSerializer.SerializeToUtf8Bytes(p, CertificateManager.JsonOptions));
-        var signature = Signatures.GetValue(certificate.Signature, s => JsonSerializer.SerializeToUtf8Bytes(s, CertificateManager.JsonOptions));
+        var payload = Payloads.GetValue(certificate.Payload, p => JsonSerializer.SerializeToUtf8Bytes(p, CertStoreJson.Options));
+        var signature = Signatures.GetValue(certificate.Signature, s => JsonSerializer.SerializeToUtf8Bytes(s, CertStoreJson.Options));
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
         buffer.Write(payload.AsSpan(0, payload.Length - 1)); // the payload object without its closing brace

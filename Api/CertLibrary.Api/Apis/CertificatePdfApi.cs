@@ -1,8 +1,8 @@
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.Api.Pdf;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
-using CertLibrary.CertStore.Verification;
+using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.Identity;
 
 namespace CertLibrary.Api.Apis;

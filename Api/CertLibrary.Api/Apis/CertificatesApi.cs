@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 

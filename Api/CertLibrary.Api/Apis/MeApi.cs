@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Identity;

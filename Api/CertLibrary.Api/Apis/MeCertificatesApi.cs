@@ -1,5 +1,5 @@
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,8 +1,8 @@
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
+using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.CertStore.Stores;
-using CertLibrary.CertStore.Verification;
 using CertLibrary.Signing;
 using CertLibrary.Verification;
 using QRCoder;

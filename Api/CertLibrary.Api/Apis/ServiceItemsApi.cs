@@ -1,5 +1,5 @@
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.CertStore.Stores;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CertLibrary.Api.Infrastructure;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Transparency;
 using Microsoft.AspNetCore.Http.HttpResults;
 

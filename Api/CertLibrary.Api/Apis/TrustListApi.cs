@@ -1,4 +1,4 @@
-using CertLibrary.CertStore.Verification;
+using CertLibrary.CertStore.OnlineVerification;
 using Microsoft.Net.Http.Headers;
 
 namespace CertLibrary.Api.Apis;

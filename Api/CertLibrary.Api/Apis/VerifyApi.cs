@@ -3,9 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.RateLimiting;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.CertStore.Stores;
-using CertLibrary.CertStore.Verification;
 using CertLibrary.Verification;
 using Microsoft.AspNetCore.Http.Features;
 

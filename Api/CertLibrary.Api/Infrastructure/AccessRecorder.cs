@@ -1,4 +1,3 @@
-using CertLibrary.CertStore;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 

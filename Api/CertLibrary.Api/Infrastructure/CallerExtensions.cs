@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Model;
 
 namespace CertLibrary.Api.Infrastructure;
 

@@ -1,8 +1,8 @@
 using CertLibrary.CertStore;
-using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.PostgreSql;
 using CertLibrary.CertStore.Redis;
 using CertLibrary.CertStore.Sqlite;
+using CertLibrary.Data;
 using CertLibrary.Signing;
 using CertLibrary.Signing.Sm2;
 using System.Security.Cryptography;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
-using CertLibrary.CertStore;
 using CertLibrary.CertStore.Caching;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Transparency;
 using OpenTelemetry.Metrics;
 
@@ -83,7 +83,7 @@ public static class CertLibraryMetrics
             {
                 Interlocked.Exchange(ref _logSize, await services.GetRequiredService<ILogReader>().GetTreeSizeAsync(cancellationToken));
             }
-            catch (Exception e) when (services.GetRequiredService<CertStore.Data.ICertLibraryDatabase>().IsTransientFailure(e))
+            catch (Exception e) when (services.GetRequiredService<Data.ICertLibraryDatabase>().IsTransientFailure(e))
             {
                 // Database unreachable: the gauge keeps its last value; readiness reports the outage.
             }

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Model;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -18,7 +18,7 @@ public static class JsonBody
     /// <summary>Cap for batch bodies (1,000 certificates).</summary>
     public const int BatchLimit = 4 * 1024 * 1024;
 
-    private static readonly JsonSerializerOptions Options = new(CertificateManager.JsonOptions) { MaxDepth = 32 };
+    private static readonly JsonSerializerOptions Options = new(CertStoreJson.Options) { MaxDepth = 32 };
 
     public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request, int limit, CancellationToken cancellationToken)
         where T : class

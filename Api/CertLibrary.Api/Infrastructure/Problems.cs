@@ -1,4 +1,4 @@
-using CertLibrary.CertStore;
+using CertLibrary.CertStore.Model;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 

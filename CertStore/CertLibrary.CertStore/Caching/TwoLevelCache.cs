@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CertLibrary.CertStore.Model;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace CertLibrary.CertStore.Caching;
@@ -39,7 +40,7 @@ internal sealed class TwoLevelCache : IDisposable
         }
 
         var bytes = await _coordinator.GetAsync(key, generation, cancellationToken);
-        if (bytes is not null && JsonSerializer.Deserialize<T>(bytes, CertificateManager.JsonOptions) is { } cached)
+        if (bytes is not null && JsonSerializer.Deserialize<T>(bytes, CertStoreJson.Options) is { } cached)
         {
             _metrics.Hit(2);
             _l1.Set(key, new Entry(generation, cached), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = L1Lifetime });
@@ -53,7 +54,7 @@ internal sealed class TwoLevelCache : IDisposable
             // Stored under the generation read BEFORE the load: if a change happened meanwhile, the generation
             // moved on and this entry is never served.
             _l1.Set(key, new Entry(generation, value), new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = L1Lifetime });
-            await _coordinator.SetAsync(key, generation, JsonSerializer.SerializeToUtf8Bytes(value, CertificateManager.JsonOptions), cancellationToken);
+            await _coordinator.SetAsync(key, generation, JsonSerializer.SerializeToUtf8Bytes(value, CertStoreJson.Options), cancellationToken);
         }
 
         return value;

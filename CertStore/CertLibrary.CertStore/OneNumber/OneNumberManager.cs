@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
+using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Data;
 using CertLibrary.Identifiers;
 
 namespace CertLibrary.CertStore.OneNumber;

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.Stores;
+using CertLibrary.Data;
 using CertLibrary.TransparencyLog;
 using Dapper;
 using Microsoft.Extensions.Hosting;
@@ -108,7 +110,7 @@ internal sealed partial class ProgressNoticeDispatcher(
                 var body = JsonSerializer.Serialize(new ProgressNotice(
                     index.ToString(CultureInfo.InvariantCulture), entry.EventType, id, row.TypeCode, type?.Name,
                     new NoticeParty(row.IssuerCode, certificate.Payload.Issuer.Name), row.HolderKey, Mask(certificate.Payload.Holder.Name),
-                    certificate.Status, entry.Reason, entry.Time), CertificateManager.JsonOptions);
+                    certificate.Status, entry.Reason, entry.Time), CertStoreJson.Options);
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO notice_outbox (id, holder_key, body, attempts, next_attempt_ms, created_at) VALUES (@id, @holderKey, @body, 0, @due, @now) " +
                     "ON CONFLICT (id) DO NOTHING",

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
-using CertLibrary.CertStore.Data;
+using CertLibrary.CertStore.Model;
+using CertLibrary.Data;
 using Dapper;
 
 namespace CertLibrary.CertStore.OneNumber;
@@ -205,7 +206,7 @@ internal sealed class SqlOneNumberStore(ICertLibraryDatabase database) : IServic
         Deserialize<string[]>(reader.GetString(7)),
         reader.GetString(8));
 
-    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CertificateManager.JsonOptions);
+    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, CertStoreJson.Options);
 
-    private static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, CertificateManager.JsonOptions)!;
+    private static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, CertStoreJson.Options)!;
 }

@@ -2,7 +2,7 @@ using CertLibrary.CertStore.Model;
 
 namespace CertLibrary.CertStore.Stores;
 
-/// <summary>Reads and writes certificates, certificate types and departments. Business rules live in <see cref="CertificateManager"/>.</summary>
+/// <summary>Reads and writes certificates, certificate types and departments. Business rules live in <c>CertificateManager</c>.</summary>
 public interface ICertificateStore
 {
     Task<StoredCertificate?> FindAsync(string id, CancellationToken cancellationToken);

@@ -1,8 +1,8 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text.Json;
-using CertLibrary.CertStore.Data;
 using CertLibrary.CertStore.Model;
+using CertLibrary.Data;
 using CertLibrary.TransparencyLog;
 using Dapper;
 

@@ -1,4 +1,4 @@
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using CertLibrary.Signing;
 using CertLibrary.TransparencyLog;
 using Dapper;

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using CertLibrary.CertStore.Data;
+using CertLibrary.Data;
 using Dapper;
 
 namespace CertLibrary.CertStore.Transparency;

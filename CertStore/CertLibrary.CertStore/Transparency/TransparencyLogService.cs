@@ -1,3 +1,4 @@
+using CertLibrary.CertStore.Model;
 using CertLibrary.Signing;
 using CertLibrary.TransparencyLog;
 
