@@ -8,6 +8,7 @@
 #   scripts/ha.sh failover [postgres] kill -9 the PostgreSQL primary node; return once the standby, promoted,
 #                                     accepts writes; then restart the killed node, which rejoins as standby
 #   scripts/ha.sh failover redis     the same for the Redis master (Sentinel promotes the replica)
+#   scripts/ha.sh wait               until PostgreSQL has a primary and a secondary and Redis a master with its replica
 #   scripts/ha.sh state              pg_autoctl show state, and Sentinel's view of the master
 #   scripts/ha.sh down               stop everything and delete the state directory
 #
@@ -201,8 +202,8 @@ failover_postgres() {
   old=$(pg_primary_port)
   old_name=$(monitor_sql "SELECT nodename FROM pgautofailover.node WHERE nodeport = $old")
   started=$(now)
-  log "kill -9 of PostgreSQL primary $old_name (port $old)"
   kill_pg_node "$old_name"
+  log "kill -9 of PostgreSQL primary $old_name (port $old): done"
   local deadline=$((SECONDS + 90))
   while :; do
     new=$(monitor_sql "SELECT nodeport FROM pgautofailover.node WHERE nodeport <> $old AND reportedstate IN ('wait_primary', 'primary')" 2>/dev/null || true)
@@ -222,8 +223,8 @@ failover_redis() {
   old=$(redis_master_port)
   pid=$(cat "$dir/redis-$old.pid")
   started=$(now)
-  log "kill -9 of Redis master (port $old)"
   kill -9 "$pid"
+  log "kill -9 of Redis master (port $old): done"
   local deadline=$((SECONDS + 60))
   while :; do
     new=$(redis_master_port)
@@ -272,7 +273,12 @@ case "${1:-}" in
       *) die "usage: ha.sh failover [postgres|redis]" ;;
     esac
     ;;
+  wait)
+    wait_for 120 "PostgreSQL primary + secondary" pg_settled
+    wait_for 30 "synchronous replication" pg_sync "$(pg_primary_port)"
+    wait_for 60 "Redis master, replica and Sentinels" redis_synced
+    ;;
   state) state ;;
   down) down ;;
-  *) die "usage: ha.sh up|env|failover [postgres|redis]|state|down" ;;
+  *) die "usage: ha.sh up|env|failover [postgres|redis]|wait|state|down" ;;
 esac
