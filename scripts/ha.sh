@@ -90,7 +90,7 @@ print_env() {
   local hosts="127.0.0.1:${pg_ports[0]},127.0.0.1:${pg_ports[1]}"
   local sentinels="127.0.0.1:${sentinel_ports[0]},127.0.0.1:${sentinel_ports[1]},127.0.0.1:${sentinel_ports[2]}"
   echo "export CERTLIB_STORE=postgresql"
-  echo "export CERTLIB_POSTGRES='Host=$hosts;Target Session Attributes=primary;Username=$pg_user;Database=postgres;Pooling=true;Maximum Pool Size=50;Timeout=3'"
+  echo "export CERTLIB_POSTGRES='Host=$hosts;Target Session Attributes=primary;Host Recheck Seconds=1;Username=$pg_user;Database=postgres;Pooling=true;Maximum Pool Size=50;Timeout=3'"
   echo "export CERTLIB_REDIS='$sentinels,serviceName=$service'"
 }
 

@@ -97,6 +97,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
     private static async Task AssertNothingLostAsync(HttpClient http, ApiProcess.Settings settings, IssuanceLoad load, (long Size, byte[] Root) before)
     {
         Assert.True(load.WrongAnswers.IsEmpty, "answers other than 201 or 503 with Retry-After:\n" + string.Join('\n', load.WrongAnswers.Take(5)));
+        Npgsql.NpgsqlConnection.ClearAllPools(); // the test's own pooled connections to the killed primary
         var stored = await Stores.CertificatesAsync(settings);
         foreach (var (number, seen) in load.Created)
         {
