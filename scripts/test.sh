@@ -17,6 +17,9 @@ command -v pdftoppm >/dev/null || extra+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || extra+=(fonts-droid-fallback)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || extra+=(fonts-dejavu-core)
 command -v chromium >/dev/null || extra+=(chromium)
+# high availability (HighAvailabilityTests drive scripts/ha.sh): pg_auto_failover and Redis Sentinel
+command -v pg_autoctl >/dev/null || extra+=(postgresql-15-auto-failover)
+command -v redis-sentinel >/dev/null || extra+=(redis-sentinel)
 certlib_install_missing "${extra[@]}"
 
 if [ -f tests/interop/package.json ]; then

@@ -187,19 +187,25 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The checkout this test runs from (the folder of CertLibrary.sln).</summary>
+    public static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "CertLibrary.sln")))
+        {
+            root = root.Parent;
+        }
+
+        return root?.FullName ?? throw new DirectoryNotFoundException("CertLibrary.sln not found above " + AppContext.BaseDirectory);
+    }
+
     // The API project is built with this one (a non-referencing project reference), in the same configuration.
     private static string ApiDll()
     {
         var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testBin.Name;
         var configuration = testBin.Parent!.Name;
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "CertLibrary.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var dll = Path.Combine(root!.FullName, "Api", "CertLibrary.Api", "bin", configuration, framework, "CertLibrary.Api.dll");
+        var dll = Path.Combine(RepositoryRoot(), "Api", "CertLibrary.Api", "bin", configuration, framework, "CertLibrary.Api.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the API first (it is a build dependency of this test project).", dll);
     }
 }
