@@ -1,4 +1,5 @@
 using CertLibrary.CertStore.PostgreSql;
+using CertLibrary.Testing;
 using Dapper;
 using Npgsql;
 

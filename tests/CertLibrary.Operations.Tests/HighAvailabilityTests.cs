@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using CertLibrary.CertStore.Tests;
+using CertLibrary.Testing;
 using CertLibrary.TransparencyLog;
 using Xunit.Abstractions;
 
