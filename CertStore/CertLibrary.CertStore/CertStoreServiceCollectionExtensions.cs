@@ -39,6 +39,13 @@ public static class CertStoreServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<DatabaseMigrator>());
         }
 
+        // Seals the reasons that rows changed before migration V002 keep in clear.
+        if (!services.Any(d => d.ServiceType == typeof(LegacyStatusReasonSealer)))
+        {
+            services.AddSingleton<LegacyStatusReasonSealer>();
+            services.AddHostedService(sp => sp.GetRequiredService<LegacyStatusReasonSealer>());
+        }
+
         return new CertStoreBuilder(services);
     }
 
