@@ -30,6 +30,13 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ILogReader, SqlLogReader>();
         services.TryAddSingleton<TransparencyLogService>();
         services.AddMigrations(new MigrationSource("certstore", typeof(CertStoreBuilder).Assembly));
+        // Seals the reasons that rows changed before migration V002 keep in clear.
+        if (!services.Any(d => d.ServiceType == typeof(LegacyStatusReasonSealer)))
+        {
+            services.AddSingleton<LegacyStatusReasonSealer>();
+            services.AddHostedService(sp => sp.GetRequiredService<LegacyStatusReasonSealer>());
+        }
+
         return new CertStoreBuilder(services);
     }
 }

@@ -6,15 +6,17 @@ namespace CertLibrary.TransparencyLog;
 
 /// <summary>
 /// One transparency log entry (SPEC §7). It holds no personal data: only the event, the ids it concerns, the
-/// hash of the signed payload, the department, the time and the reason.
+/// hash of the signed payload, the department, the time and a reason code.
 /// </summary>
 /// <remarks>
-/// The leaf input hashed into the tree is the canonical UTF-8 JSON of the entry (<see cref="ToLeafInput"/>):
-/// members in the order <c>eventType, certificateId, kid, payloadHash, departmentCode, time, reason</c>,
-/// camelCase, no whitespace, null members omitted, strings escaped as RFC 8785 does (only <c>"</c>,
-/// <c>\</c> and control characters; everything else, including non-ASCII text, as raw UTF-8), and
-/// <c>time</c> as RFC 3339 UTC with a <c>Z</c> suffix and the fractional seconds without trailing zeros
-/// (none at all for a whole second). Equal entries give equal bytes.
+/// The leaf input hashed into the tree is the canonical UTF-8 JSON of the entry (<see cref="ToLeafInput"/>). Version 2
+/// (written now): members in the order <c>v, eventType, certificateId, kid, payloadHash, departmentCode, time,
+/// reasonCode</c> with <c>v</c> the number <c>2</c> and <c>reasonCode</c> a code such as <c>holderRequest</c> (ASCII
+/// letters only, never free text). Version 1 (entries written before): no <c>v</c>, and <c>reason</c>, a free text, in
+/// place of <c>reasonCode</c>; such entries still decode and verify, and are never rewritten. Both: camelCase, no
+/// whitespace, null members omitted, strings escaped as RFC 8785 does (only <c>"</c>, <c>\</c> and control characters;
+/// everything else, including non-ASCII text, as raw UTF-8), and <c>time</c> as RFC 3339 UTC with a <c>Z</c> suffix
+/// and the fractional seconds without trailing zeros (none at all for a whole second). Equal entries give equal bytes.
 /// </remarks>
 /// <param name="EventType">One of <see cref="LogEventTypes"/>.</param>
 /// <param name="CertificateId">The certificate concerned; required for certificate events, null for key events.</param>
@@ -22,7 +24,7 @@ namespace CertLibrary.TransparencyLog;
 /// <param name="PayloadHash">Base64 of the SHA-256 of the signed payload (32 bytes), or null.</param>
 /// <param name="DepartmentCode">The code of the department that caused the event.</param>
 /// <param name="Time">When the event happened; written in UTC.</param>
-/// <param name="Reason">The reason given for the event, or null.</param>
+/// <param name="ReasonCode">The reason code of the event (version 2), or null.</param>
 public sealed record LogEntry(
     string EventType,
     string? CertificateId,
@@ -30,11 +32,23 @@ public sealed record LogEntry(
     string? PayloadHash,
     string DepartmentCode,
     DateTimeOffset Time,
-    string? Reason)
+    string? ReasonCode)
 {
+    /// <summary>The entry format written by <see cref="ToLeafInput"/> unless <see cref="Version"/> says otherwise.</summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>Longest reason code a version 2 entry accepts.</summary>
+    public const int MaxReasonCodeLength = 40;
+
     private const string TimeFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFF'Z'";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The entry format: 2 (with <see cref="ReasonCode"/>) or 1 (entries written before, with <see cref="Reason"/>).</summary>
+    public int Version { get; init; } = CurrentVersion;
+
+    /// <summary>The free-text reason of a version 1 entry; always null in version 2.</summary>
+    public string? Reason { get; init; }
 
     /// <summary>Encodes the entry as the canonical UTF-8 JSON that is hashed into the leaf.</summary>
     /// <returns>The leaf input bytes.</returns>
@@ -44,6 +58,11 @@ public sealed record LogEntry(
         Validate();
         var json = new StringBuilder(256);
         json.Append('{');
+        if (Version != 1)
+        {
+            json.Append("\"v\":").Append(Version.ToString(CultureInfo.InvariantCulture));
+        }
+
         Member(json, "eventType", EventType);
         Member(json, "certificateId", CertificateId);
         Member(json, "kid", Kid);
@@ -51,6 +70,7 @@ public sealed record LogEntry(
         Member(json, "departmentCode", DepartmentCode);
         Member(json, "time", FormatTime(Time));
         Member(json, "reason", Reason);
+        Member(json, "reasonCode", ReasonCode);
         json.Append('}');
         try
         {
@@ -82,6 +102,15 @@ public sealed record LogEntry(
                 throw new FormatException("A log entry must be a JSON object.");
             }
 
+            var version = 1;
+            if (root.TryGetProperty("v", out var v))
+            {
+                if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out version) || version != CurrentVersion)
+                {
+                    throw new FormatException($"The log entry version must be {CurrentVersion} (or absent, for version 1).");
+                }
+            }
+
             var time = Required(root, "time");
             if (!time.EndsWith('Z')
                 || !DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsedTime))
@@ -96,7 +125,11 @@ public sealed record LogEntry(
                 Optional(root, "payloadHash"),
                 Required(root, "departmentCode"),
                 parsedTime,
-                Optional(root, "reason"));
+                Optional(root, "reasonCode"))
+            {
+                Version = version,
+                Reason = Optional(root, "reason"),
+            };
         }
         catch (JsonException ex)
         {
@@ -123,6 +156,26 @@ public sealed record LogEntry(
 
     private void Validate()
     {
+        if (Version is not (1 or CurrentVersion))
+        {
+            throw new InvalidOperationException($"Log entry version {Version} is not known.");
+        }
+
+        if (Version == 1 && ReasonCode is not null)
+        {
+            throw new InvalidOperationException("A version 1 log entry has no reason code.");
+        }
+
+        if (Version != 1 && Reason is not null)
+        {
+            throw new InvalidOperationException("A version 2 log entry carries a reason code, never a free-text reason.");
+        }
+
+        if (ReasonCode is not null && (ReasonCode.Length is 0 or > MaxReasonCodeLength || !ReasonCode.All(char.IsAsciiLetter)))
+        {
+            throw new InvalidOperationException($"A reason code is 1 to {MaxReasonCodeLength} ASCII letters.");
+        }
+
         if (!LogEventTypes.IsCertificateEvent(EventType) && !LogEventTypes.IsKeyEvent(EventType))
         {
             throw new InvalidOperationException($"'{EventType}' is not a log event type.");

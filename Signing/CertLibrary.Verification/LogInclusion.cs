@@ -9,7 +9,8 @@ namespace CertLibrary.Verification;
 /// <summary>
 /// Checks, with no network, that a certificate was logged: its issuance entry (rebuilt from the signed payload:
 /// event <c>issue</c> or <c>supersede</c>, id, SHA-256 of the payload, issuer, <c>issuedAt</c>) is included, at the
-/// certificate's <c>logIndex</c>, in a tree head signed by the platform keys (SPEC §7).
+/// certificate's <c>logIndex</c>, in a tree head signed by the platform keys (SPEC §7). The entry is in format
+/// version 2, or version 1 for a certificate issued before version 2 existed; either one included is proof.
 /// </summary>
 public static class LogInclusion
 {
@@ -54,6 +55,7 @@ public static class LogInclusion
 
             var path = auditPath.Select(Convert.FromBase64String).ToList();
             return MerkleVerifier.VerifyInclusion(MerkleHash.Leaf(entry.ToLeafInput()), logIndex, head.TreeSize, path, root)
+                || MerkleVerifier.VerifyInclusion(MerkleHash.Leaf((entry with { Version = 1 }).ToLeafInput()), logIndex, head.TreeSize, path, root)
                 ? null
                 : "the certificate's log entry is not included at its logIndex in this tree";
         }

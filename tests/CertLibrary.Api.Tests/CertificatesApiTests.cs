@@ -185,13 +185,13 @@ public sealed class CertificatesApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Revoke_Twice_SameReasonOk_DifferentReason409()
+    public async Task Revoke_Twice_SameReasonCodeOk_DifferentReasonCode409()
     {
         var http = await CivilAffairsAsync();
         var id = await IssueAsync(http);
 
-        using var first = await ApiFactory.PostJsonAsync(http, $"/api/v1/certificates/{id}/revoke", new { reason = "证件遗失" });
-        using var same = await ApiFactory.PostJsonAsync(http, $"/api/v1/certificates/{id}/revoke", new { reason = "证件遗失" });
+        using var first = await ApiFactory.PostJsonAsync(http, $"/api/v1/certificates/{id}/revoke", new { reasonCode = "keyCompromise", reason = "证件遗失" });
+        using var same = await ApiFactory.PostJsonAsync(http, $"/api/v1/certificates/{id}/revoke", new { reasonCode = "keyCompromise", reason = "证件被盗" });
         using var other = await ApiFactory.PostJsonAsync(http, $"/api/v1/certificates/{id}/revoke", new { reason = "其他" });
         using var noReason = await ApiFactory.PostJsonAsync(http, $"/api/v1/certificates/{id}/suspend", new { });
 

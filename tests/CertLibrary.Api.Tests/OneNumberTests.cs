@@ -366,6 +366,67 @@ public sealed class OneNumberTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StatusReason_FreeTextWithIdentityNumber_PublicSurfacesCarryOnlyTheCode_IssuerHolderAdminSeeText()
+    {
+        const string Number = "110101198001010053";
+        const string Text = "持证人" + Number + "申请暂停";
+        var id = await IssueAsync(_civil, ApiFactory.MarriageRequest());
+        var citizen = await CitizenAsync(ApiFactory.HolderNumber);
+        var admin = await _factory.ClientForAsync(null, "certlib.admin");
+        using var anonymous = _factory.CreateClient();
+
+        using var suspended = await _civil.PostAsJsonAsync($"/api/v1/certificates/{id}/suspend", new { reasonCode = "holderRequest", reason = Text });
+
+        Assert.True(suspended.StatusCode == HttpStatusCode.OK, await suspended.Content.ReadAsStringAsync());
+        var signature = (await ApiFactory.JsonAsync(suspended)).GetProperty("signature");
+        var size = (await ApiFactory.JsonAsync(await anonymous.GetAsync("/api/v1/log/tree-head"))).GetProperty("treeSize").GetInt64();
+        var log = await (await anonymous.GetAsync($"/api/v1/log/entries?start=0&end={size}")).Content.ReadAsStringAsync();
+        var leaves = string.Concat(JsonDocument.Parse(log).RootElement.GetProperty("entries").EnumerateArray()
+            .Select(e => System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(e.GetProperty("leafInput").GetString()!))));
+        var last = JsonDocument.Parse(log).RootElement.GetProperty("entries").EnumerateArray().Last().GetProperty("entry");
+        using var verify = await anonymous.PostAsJsonAsync("/api/v1/verify", new { jws = signature });
+        var verifyText = await verify.Content.ReadAsStringAsync();
+        foreach (var exposed in new[] { log, leaves, verifyText })
+        {
+            Assert.DoesNotContain(Number, exposed, StringComparison.Ordinal);
+            Assert.DoesNotContain("申请暂停", exposed, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(("suspend", 2, "holderRequest"), (last.GetProperty("eventType").GetString(), last.GetProperty("v").GetInt32(), last.GetProperty("reasonCode").GetString()));
+        Assert.False(last.TryGetProperty("reason", out _));
+        var verified = JsonDocument.Parse(verifyText).RootElement;
+        Assert.Equal("suspended", verified.GetProperty("result").GetString());
+        Assert.Contains("reasonCode: holderRequest", verified.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()));
+        foreach (var (reader, sees) in new[] { (_civil, true), (admin, true), (_housing, false) })
+        {
+            var read = await ApiFactory.JsonAsync(await reader.GetAsync($"/api/v1/certificates/{id}"));
+            Assert.Equal("holderRequest", read.GetProperty("statusReasonCode").GetString());
+            Assert.Equal(sees ? Text : null, read.GetProperty("statusReason").GetString());
+        }
+
+        var lookedUp = (await LookupOkAsync(_housing, new { idNumber = ApiFactory.HolderNumber, purpose = "婚姻状况核查" })).GetProperty("certificates").EnumerateArray().Single();
+        Assert.Equal(("holderRequest", JsonValueKind.Null), (lookedUp.GetProperty("statusReasonCode").GetString(), lookedUp.GetProperty("statusReason").ValueKind));
+        var mine = Assert.Single((await ApiFactory.JsonAsync(await citizen.GetAsync("/api/v1/me/certificates"))).EnumerateArray());
+        Assert.Equal(("holderRequest", Text), (mine.GetProperty("statusReasonCode").GetString(), mine.GetProperty("statusReason").GetString()));
+    }
+
+    [Theory]
+    [InlineData("{\"reasonCode\":\"lost\",\"reason\":\"证件遗失\"}")]
+    [InlineData("{\"reasonCode\":\"superseded\"}")]
+    [InlineData("{}")]
+    public async Task StatusChange_UnknownReservedOrMissingReasonCode_400NamingReasonCode_NothingChanged(string body)
+    {
+        var id = await IssueAsync(_civil, ApiFactory.MarriageRequest());
+        var size = (await ApiFactory.JsonAsync(await _civil.GetAsync("/api/v1/log/tree-head"))).GetProperty("treeSize").GetInt64();
+
+        using var response = await _civil.PostAsync($"/api/v1/certificates/{id}/revoke", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        await AssertValidationAsync(response, "reasonCode");
+        Assert.Equal("valid", (await ApiFactory.JsonAsync(await _civil.GetAsync($"/api/v1/certificates/{id}"))).GetProperty("status").GetString());
+        Assert.Equal(size, (await ApiFactory.JsonAsync(await _civil.GetAsync("/api/v1/log/tree-head"))).GetProperty("treeSize").GetInt64());
+    }
+
+    [Fact]
     public async Task ServiceItems_AdminCreates_PublicCatalogueLists_ValidationAndRights()
     {
         var admin = await _factory.ClientForAsync(null, "certlib.admin");

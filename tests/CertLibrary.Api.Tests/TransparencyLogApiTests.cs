@@ -193,6 +193,48 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Auditor_Version1EntriesFromBeforeReasonCodesBesideVersion2_ConsistentAndProofsVerify()
+    {
+        var http = await IssuerAsync();
+        var issued = await IssueManyAsync(http, 2);
+        var store = _factory.Services.GetRequiredService<CertLibrary.CertStore.Stores.ICertificateStore>();
+        long legacyIndex;
+        await using (var tx = await store.BeginWriteAsync(default))
+        {
+            // An entry as a release before reason codes wrote it: version 1, free text in "reason".
+            var legacy = new LogEntry(LogEventTypes.Suspend, issued[0].Id, null, issued[0].PayloadHash, ApiFactory.CivilAffairs, DateTimeOffset.UtcNow, null)
+            {
+                Version = 1,
+                Reason = "核查中",
+            };
+            legacyIndex = await tx.AppendLogAsync(legacy.ToLeafInput(), DateTimeOffset.UtcNow, default);
+            await tx.CommitAsync(default);
+        }
+
+        var auditorHttp = AuditorClient();
+        var first = await new LogAuditor(auditorHttp, VerifyHead).AuditAsync(null, default);
+        await ChangeStatusesAsync(http, issued);
+        var second = await new LogAuditor(auditorHttp, VerifyHead) { PageSize = 3 }.AuditAsync(first.NewHead, default);
+        var head = await TreeHeadAsync(http);
+        var entries = await EntriesAsync(http, 0, head.TreeSize);
+
+        Assert.Equal((AuditOutcome.Consistent, AuditOutcome.Consistent), (first.Outcome, second.Outcome));
+        Assert.Empty(second.Problems);
+        Assert.Equal("核查中", entries[(int)legacyIndex].GetProperty("entry").GetProperty("reason").GetString());
+        Assert.False(entries[(int)legacyIndex].GetProperty("entry").TryGetProperty("v", out _));
+        Assert.Equal(1, entries.Count(e => !e.GetProperty("entry").TryGetProperty("v", out _)));
+        Assert.All(entries.Skip((int)legacyIndex + 1), e => Assert.Equal(2, e.GetProperty("entry").GetProperty("v").GetInt32()));
+        Assert.True(head.TryGetRootHash(out var root));
+        foreach (var index in new[] { legacyIndex, legacyIndex + 1, head.TreeSize - 1 })
+        {
+            var proof = await GetJsonAsync(http, $"/api/v1/log/proof/inclusion?index={index}&treeSize={head.TreeSize}");
+            var leafInput = Convert.FromBase64String(entries[(int)index].GetProperty("leafInput").GetString()!);
+            Assert.Equal(leafInput, LogEntry.FromLeafInput(leafInput).ToLeafInput());
+            Assert.True(MerkleVerifier.VerifyInclusion(MerkleHash.Leaf(leafInput), index, head.TreeSize, Hashes(proof.GetProperty("auditPath")), root));
+        }
+    }
+
+    [Fact]
     public async Task Database_UpdateOfLogEntry_RefusedByAppendOnlyTrigger()
     {
         var http = await IssuerAsync();
@@ -242,7 +284,7 @@ public sealed class TransparencyLogApiTests : IAsyncLifetime
 
         // A thorough insider rewrites entry 0 and recomputes every stored node; the log then grows over the forged tree.
         var entry = LogEntry.FromLeafInput(Convert.FromBase64String((await EntriesAsync(http, 0, 1))[0].GetProperty("leafInput").GetString()!));
-        var forged = (entry with { Reason = "forged" }).ToLeafInput();
+        var forged = (entry with { ReasonCode = "forged" }).ToLeafInput();
         var store = new InMemoryMerkleNodeStore();
         store.Append(forged);
         var size = honest.NewHead!.TreeSize;

@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
 using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
+using CertLibrary.CertStore.Stores;
 using CertLibrary.Identifiers;
 using CertLibrary.Signing;
 using CertLibrary.Testing;
 using CertLibrary.TransparencyLog;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.CertStore.Tests;
 
@@ -138,8 +140,8 @@ public abstract class CertificateStoreContract : IAsyncLifetime
     {
         var id = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
 
-        Assert.Equal(CertStoreErrorKind.Forbidden, (await Node.Manager.ChangeStatusAsync(DepartmentC, id, StatusAction.Revoke, "x", default)).Error?.Kind);
-        Assert.Equal(CertStoreErrorKind.NotFound, (await Node.Manager.ChangeStatusAsync(DepartmentB, id, StatusAction.Revoke, "x", default)).Error?.Kind);
+        Assert.Equal(CertStoreErrorKind.Forbidden, (await Node.Manager.ChangeStatusAsync(DepartmentC, id, StatusAction.Revoke, null, "x", default)).Error?.Kind);
+        Assert.Equal(CertStoreErrorKind.NotFound, (await Node.Manager.ChangeStatusAsync(DepartmentB, id, StatusAction.Revoke, null, "x", default)).Error?.Kind);
         Assert.Equal(CertificateStatus.Valid, (await Node.Manager.GetAsync(DepartmentA, id, default)).Value!.Status);
     }
 
@@ -148,18 +150,21 @@ public abstract class CertificateStoreContract : IAsyncLifetime
     {
         var id = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
 
-        Assert.Equal(CertificateStatus.Suspended, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Suspend, "调查中", default)).Value!.Status);
-        Assert.Equal(CertificateStatus.Valid, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, "调查结束", default)).Value!.Status);
-        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, "again", default)).Error?.Kind);
-        var revoked = await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, "证件遗失", default);
+        Assert.Equal(CertificateStatus.Suspended, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Suspend, null, "调查中", default)).Value!.Status);
+        Assert.Equal(CertificateStatus.Valid, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, null, "调查结束", default)).Value!.Status);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, null, "again", default)).Error?.Kind);
+        var revoked = await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, StatusReasonCodes.KeyCompromise, "证件遗失", default);
         Assert.Equal(CertificateStatus.Revoked, revoked.Value!.Status);
+        Assert.Equal(StatusReasonCodes.KeyCompromise, revoked.Value.StatusReasonCode);
         Assert.Equal("证件遗失", revoked.Value.StatusReason);
-        Assert.True((await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, "证件遗失", default)).Succeeded);
-        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, "another reason", default)).Error?.Kind);
-        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, "undo", default)).Error?.Kind);
+        Assert.True((await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, StatusReasonCodes.KeyCompromise, "另一说明", default)).Succeeded);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, null, "another reason", default)).Error?.Kind);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Reinstate, null, "undo", default)).Error?.Kind);
+        Assert.Equal("证件遗失", (await Node.Manager.GetAsync(DepartmentA, id, default)).Value!.StatusReason);
 
         var log = await ReadLogAsync();
         Assert.Equal(["issue", "suspend", "reinstate", "revoke"], log.Where(e => e.CertificateId == id).Select(e => e.EventType));
+        Assert.Equal([null, "other", "other", "keyCompromise"], log.Where(e => e.CertificateId == id).Select(e => e.ReasonCode));
         Assert.Equal(["key-added", "key-added"], log.Where(e => e.CertificateId is null).Select(e => e.EventType));
         Assert.All(log.Where(e => e.Kid is not null), e => Assert.Equal(IssuerA, e.DepartmentCode));
     }
@@ -282,7 +287,7 @@ public abstract class CertificateStoreContract : IAsyncLifetime
 
         var entries = await ReadLogAsync();
         Assert.Equal(24, entries.Count(e => e.EventType == "issue"));
-        var certificates = await Node.Manager.ListByHolderAsync(CitizenId.Parse(HolderNumber), default);
+        var certificates = await Node.Manager.ListByHolderAsync(CitizenId.Parse(HolderNumber), reader: null, default);
         Assert.All(certificates, c => Assert.Equal(c.Payload.Id, entries[(int)c.Payload.LogIndex].CertificateId));
         Assert.Equal(24, certificates.Select(c => c.Payload.LogIndex).Distinct().Count());
 
@@ -308,6 +313,84 @@ public abstract class CertificateStoreContract : IAsyncLifetime
         Assert.Equal(Node.Protector.HolderKey(CitizenId.Parse(HolderNumber)), holderKey);
         Assert.DoesNotContain("19491231", holderKey, StringComparison.Ordinal);
         Assert.DoesNotContain(HolderNumber, await DumpAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChangeStatus_FreeTextWithIdentityNumber_LogAndOtherDepartmentsGetOnlyTheCode_TextSealed()
+    {
+        const string Number = "110101198001010053";
+        const string Text = "持证人" + Number + "申请暂停";
+        var id = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
+
+        var suspended = await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Suspend, StatusReasonCodes.HolderRequest, Text, default);
+
+        Assert.True(suspended.Succeeded, suspended.Error?.Detail);
+        Assert.Equal(Text, suspended.Value!.StatusReason);
+        var entry = (await ReadLogAsync()).Last();
+        Assert.Equal((LogEventTypes.Suspend, 2, StatusReasonCodes.HolderRequest, (string?)null), (entry.EventType, entry.Version, entry.ReasonCode, entry.Reason));
+        await using var other = await StoreNode.StartAsync(Backend, Location, MasterKey);
+        var admin = new Caller("admin", null, true);
+        foreach (var (caller, sees) in new[] { (DepartmentA, true), (admin, true), (DepartmentC, false) })
+        {
+            var read = (await other.Manager.GetAsync(caller, id, default)).Value!;
+            Assert.Equal(StatusReasonCodes.HolderRequest, read.StatusReasonCode);
+            Assert.Equal(sees ? Text : null, read.StatusReason);
+        }
+
+        Assert.Equal(Text, (await other.Manager.ListByHolderAsync(CitizenId.Parse(HolderNumber), reader: null, default)).Single().StatusReason);
+        Assert.Null((await other.Manager.ListByHolderAsync(CitizenId.Parse(HolderNumber), DepartmentC, default)).Single().StatusReason);
+        Assert.DoesNotContain(Number, await DumpAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("lost")]
+    [InlineData("HolderRequest")]
+    [InlineData("superseded")]
+    [InlineData(null)]
+    public async Task ChangeStatus_UnknownReservedOrMissingCode_ValidationNamingReasonCode_NothingChanged(string? code)
+    {
+        var id = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
+        var logSize = (await ReadLogAsync()).Count;
+
+        var result = await Node.Manager.ChangeStatusAsync(DepartmentA, id, StatusAction.Revoke, code, code is null ? "  " : "证件遗失", default);
+
+        Assert.Equal(CertStoreErrorKind.Validation, result.Error?.Kind);
+        Assert.Equal(["reasonCode"], result.Error!.Errors!.Keys);
+        Assert.Equal(CertificateStatus.Valid, (await Node.Manager.GetAsync(DepartmentA, id, default)).Value!.Status);
+        Assert.Equal(logSize, (await ReadLogAsync()).Count);
+    }
+
+    [Fact]
+    public async Task LegacyClearTextReasons_ReadAsOtherOrSuperseded_SealedAtStartUp()
+    {
+        var first = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
+        var second = (await Node.Manager.NewVersionAsync(DepartmentA, first, new NewVersionRequest { Number = "J-2" }, default)).Value!.Payload.Id;
+        Assert.True((await Node.Manager.ChangeStatusAsync(DepartmentA, second, StatusAction.Suspend, StatusReasonCodes.DataChanged, null, default)).Succeeded);
+        await using (var connection = await Node.Database.OpenConnectionAsync(default))
+        {
+            // Rows as a release before reason codes left them: the text in clear, no code, nothing sealed.
+            await connection.ExecuteAsync(
+                "UPDATE certificates SET status_reason = CASE WHEN id = @first THEN @superseded ELSE '旧说明：核查中' END, " +
+                "status_reason_code = NULL, status_reason_sealed = NULL",
+                new { first, superseded = "superseded by " + second });
+        }
+
+        await using var other = await StoreNode.StartAsync(Backend, Location, MasterKey);
+        var before = (await other.Manager.GetAsync(DepartmentA, second, default)).Value!;
+        var sealedRows = await other.Services.GetRequiredService<LegacyStatusReasonSealer>().SealAsync(default);
+        await using var fresh = await StoreNode.StartAsync(Backend, Location, MasterKey);
+        var after = (await fresh.Manager.GetAsync(DepartmentA, second, default)).Value!;
+
+        Assert.Equal(("other", "旧说明：核查中"), (before.StatusReasonCode, before.StatusReason));
+        Assert.Equal(2, sealedRows);
+        Assert.Equal(("other", "旧说明：核查中"), (after.StatusReasonCode, after.StatusReason));
+        Assert.Null((await fresh.Manager.GetAsync(DepartmentC, second, default)).Value!.StatusReason);
+        Assert.Equal(StatusReasonCodes.Superseded, (await fresh.Manager.GetAsync(DepartmentA, first, default)).Value!.StatusReasonCode);
+        await using var check = await Node.Database.OpenConnectionAsync(default);
+        var rows = (await check.QueryAsync<(string Id, string? Clear, string? Code)>("SELECT id, status_reason, status_reason_code FROM certificates")).ToList();
+        Assert.All(rows, r => Assert.Null(r.Clear));
+        Assert.Equal([(first, "superseded"), (second, "other")], rows.OrderBy(r => r.Id, StringComparer.Ordinal).Select(r => (r.Id, r.Code!)));
+        Assert.Equal(0, await fresh.Services.GetRequiredService<LegacyStatusReasonSealer>().SealAsync(default));
     }
 
     /// <summary>A full dump of the database as text (SQLite file bytes, or pg_dump output).</summary>

@@ -57,7 +57,7 @@ public sealed class ProgressNoticeTests : IAsyncLifetime
         var issued = await _node.Manager.IssueAsync(caller, TestData.Request(), null, default);
         Assert.True(issued.Succeeded);
         var id = issued.Value!.Payload.Id;
-        await _node.Manager.ChangeStatusAsync(caller, id, StatusAction.Suspend, "核查中", default);
+        await _node.Manager.ChangeStatusAsync(caller, id, StatusAction.Suspend, null, "核查中", default);
         _failuresLeft = 2;
 
         var firstRun = await dispatcher.RunOnceAsync(default);
@@ -77,7 +77,8 @@ public sealed class ProgressNoticeTests : IAsyncLifetime
         Assert.Equal(["issue", "suspend"], bodies.Select(b => b.GetProperty("event").GetString()));
         Assert.All(bodies, b => Assert.Equal(id, b.GetProperty("certificateId").GetString()));
         Assert.Equal("张*三", bodies[0].GetProperty("holderName").GetString());
-        Assert.Equal("核查中", bodies[1].GetProperty("reason").GetString());
+        Assert.Equal("other", bodies[1].GetProperty("reasonCode").GetString());
+        Assert.All(delivered, r => Assert.DoesNotContain("核查中", r.Body, StringComparison.Ordinal));
         Assert.All(delivered, r => Assert.DoesNotContain(TestData.HolderNumber, r.Body, StringComparison.Ordinal));
         foreach (var (signature, _, body) in delivered)
         {

@@ -41,16 +41,16 @@ public sealed class TwoNodeCacheTests
         for (var i = 0; i < 3; i++)
         {
             Assert.Equal(CertificateStatus.Valid, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status);
-            Assert.Equal(CertificateStatus.Valid, (await b.Manager.ListByHolderAsync(holder, default)).Single().Status);
+            Assert.Equal(CertificateStatus.Valid, (await b.Manager.ListByHolderAsync(holder, reader: null, default)).Single().Status);
         }
 
         var hitsBefore = Metrics(b).Hits;
         Assert.True(hitsBefore >= 2, $"B should serve repeated reads from cache (hits {hitsBefore}).");
 
-        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, "证件遗失", default);
+        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, null, "证件遗失", default);
 
         Assert.Equal(CertificateStatus.Revoked, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status);
-        Assert.Equal(CertificateStatus.Revoked, (await b.Manager.ListByHolderAsync(holder, default)).Single().Status);
+        Assert.Equal(CertificateStatus.Revoked, (await b.Manager.ListByHolderAsync(holder, reader: null, default)).Single().Status);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class TwoNodeCacheTests
             Assert.Equal(await onB.GetGenerationAsync(keys[i], default), before[i]);
         }
 
-        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, "证件遗失", default);
+        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, null, "证件遗失", default);
         var after = await onB.GetGenerationsAsync(keys, default);
         Assert.Equal(before[0], after[0]);
         Assert.NotEqual(before[1], after[1]);
@@ -97,7 +97,7 @@ public sealed class TwoNodeCacheTests
 
         redis.Stop();
         await WaitUntilAsync(() => Metrics(b).Bypasses > 0, async () => await b.Manager.GetAsync(IssuerCaller, id, default));
-        var suspended = await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Suspend, "核查中", default);
+        var suspended = await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Suspend, null, "核查中", default);
         Assert.True(suspended.Succeeded);
         Assert.Equal(CertificateStatus.Suspended, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status);
 
@@ -106,7 +106,7 @@ public sealed class TwoNodeCacheTests
         var hits = Metrics(b).Hits;
         await WaitUntilAsync(() => Metrics(b).Hits > hits, async () =>
             Assert.Equal(CertificateStatus.Suspended, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status));
-        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, "吊销", default);
+        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, null, "吊销", default);
         Assert.Equal(CertificateStatus.Revoked, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status);
     }
 

@@ -49,6 +49,32 @@ public sealed class LogAuditorTests
     }
 
     [Fact]
+    public async Task AuditAsync_LogWithVersion1ThenVersion2Entries_IsConsistentAcrossTheUpgrade()
+    {
+        // Entries 0–5 as written before reason codes (version 1, free text), 6–11 after (version 2, code only).
+        using var log = LogOf(6, i => (new LogEntry(LogEventTypes.Suspend, $"CERT-{i:D6}", null, null, "330100", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000 + i), null)
+        {
+            Version = 1,
+            Reason = "核查中",
+        }).ToLeafInput());
+        using var http = log.Client();
+        var auditor = new LogAuditor(http) { PageSize = 4 };
+        var before = await auditor.AuditAsync(null, CancellationToken.None);
+        for (var i = 6; i < 12; i++)
+        {
+            log.Append(new LogEntry(LogEventTypes.Suspend, $"CERT-{i:D6}", null, null, "330100", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000 + i), "holderRequest").ToLeafInput());
+        }
+
+        var after = await auditor.AuditAsync(before.NewHead, CancellationToken.None);
+        var fromScratch = await new LogAuditor(http) { PageSize = 5 }.AuditAsync(null, CancellationToken.None);
+
+        Assert.Equal(AuditOutcome.Consistent, before.Outcome);
+        Assert.Equal((AuditOutcome.Consistent, 12L), (after.Outcome, after.NewHead!.TreeSize));
+        Assert.Equal(AuditOutcome.Consistent, fromScratch.Outcome);
+        Assert.Empty(after.Problems.Concat(fromScratch.Problems));
+    }
+
+    [Fact]
     public async Task AuditAsync_EmptyLog_IsConsistent()
     {
         using var log = LogOf(0);

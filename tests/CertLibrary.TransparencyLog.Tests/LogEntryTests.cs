@@ -4,6 +4,7 @@ namespace CertLibrary.TransparencyLog.Tests;
 
 public sealed class LogEntryTests
 {
+    /// <summary>A version 1 entry, as written before reason codes: free text in <c>reason</c>.</summary>
     private static readonly LogEntry Sample = new(
         LogEventTypes.Revoke,
         "CERT-2024-000001",
@@ -11,7 +12,54 @@ public sealed class LogEntryTests
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         "330100",
         new DateTimeOffset(2024, 5, 1, 16, 30, 0, TimeSpan.FromHours(8)),
-        "证件遗失 \"lost\"\n");
+        null)
+    {
+        Version = 1,
+        Reason = "证件遗失 \"lost\"\n",
+    };
+
+    [Fact]
+    public void ToLeafInput_Version2_IsExactCanonicalJsonWithCodeFirstVersion()
+    {
+        var entry = Sample with { Version = 2, Reason = null, ReasonCode = "keyCompromise" };
+
+        Assert.Equal(
+            "{\"v\":2,\"eventType\":\"revoke\",\"certificateId\":\"CERT-2024-000001\",\"kid\":\"kZ3x9Q\","
+            + "\"payloadHash\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\",\"departmentCode\":\"330100\","
+            + "\"time\":\"2024-05-01T08:30:00Z\",\"reasonCode\":\"keyCompromise\"}",
+            Encoding.UTF8.GetString(entry.ToLeafInput()));
+        Assert.Equal(entry, LogEntry.FromLeafInput(entry.ToLeafInput()));
+        Assert.Equal(2, new LogEntry(LogEventTypes.Issue, "c", null, null, "d", Sample.Time, null).Version);
+    }
+
+    [Theory]
+    [InlineData("{\"eventType\":\"suspend\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\",\"reason\":\"核查 110101198001010053\"}", 1)]
+    [InlineData("{\"v\":2,\"eventType\":\"suspend\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\",\"reasonCode\":\"holderRequest\"}", 2)]
+    [InlineData("{\"v\":2,\"eventType\":\"issue\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\"}", 2)]
+    public void FromLeafInput_Version1And2_BothDecodeToTheSameBytes(string json, int version)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+
+        var entry = LogEntry.FromLeafInput(bytes);
+
+        Assert.Equal(version, entry.Version);
+        Assert.Equal(bytes, entry.ToLeafInput());
+    }
+
+    [Theory]
+    [InlineData("{\"v\":2,\"eventType\":\"suspend\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\",\"reason\":\"核查\"}")]
+    [InlineData("{\"eventType\":\"suspend\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\",\"reasonCode\":\"other\"}")]
+    [InlineData("{\"v\":2,\"eventType\":\"suspend\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\",\"reasonCode\":\"持证人申请\"}")]
+    [InlineData("{\"v\":2,\"eventType\":\"suspend\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\",\"reasonCode\":\"id110101198001010053\"}")]
+    [InlineData("{\"v\":1,\"eventType\":\"issue\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\"}")]
+    [InlineData("{\"v\":3,\"eventType\":\"issue\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\"}")]
+    [InlineData("{\"v\":\"2\",\"eventType\":\"issue\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\"}")]
+    [InlineData("{\"v\":2.0,\"eventType\":\"issue\",\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\"}")]
+    [InlineData("{\"eventType\":\"issue\",\"v\":2,\"certificateId\":\"c\",\"departmentCode\":\"d\",\"time\":\"2024-05-01T08:30:00Z\"}")]
+    public void FromLeafInput_MixedOrUnknownVersionsOrFreeTextCode_Rejected(string json)
+    {
+        Assert.Throws<FormatException>(() => LogEntry.FromLeafInput(Encoding.UTF8.GetBytes(json)));
+    }
 
     [Fact]
     public void ToLeafInput_Sample_IsExactCanonicalJson()
@@ -31,7 +79,7 @@ public sealed class LogEntryTests
         var entry = new LogEntry(LogEventTypes.KeyAdded, null, "k1", null, "100000", new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(1_230_000), null);
 
         Assert.Equal(
-            "{\"eventType\":\"key-added\",\"kid\":\"k1\",\"departmentCode\":\"100000\",\"time\":\"2025-01-02T03:04:05.123Z\"}",
+            "{\"v\":2,\"eventType\":\"key-added\",\"kid\":\"k1\",\"departmentCode\":\"100000\",\"time\":\"2025-01-02T03:04:05.123Z\"}",
             Encoding.UTF8.GetString(entry.ToLeafInput()));
     }
 
@@ -83,6 +131,9 @@ public sealed class LogEntryTests
         Assert.Throws<InvalidOperationException>(() => (Sample with { DepartmentCode = "" }).ToLeafInput());
         Assert.Throws<InvalidOperationException>(() => (Sample with { PayloadHash = "not base64" }).ToLeafInput());
         Assert.Throws<InvalidOperationException>(() => (Sample with { Reason = "\ud800" }).ToLeafInput());
+        Assert.Throws<InvalidOperationException>(() => (Sample with { ReasonCode = "other" }).ToLeafInput());
+        Assert.Throws<InvalidOperationException>(() => (Sample with { Version = 2 }).ToLeafInput());
+        Assert.Throws<InvalidOperationException>(() => (Sample with { Version = 2, Reason = null, ReasonCode = "证件遗失" }).ToLeafInput());
     }
 
     [Fact]
@@ -90,7 +141,7 @@ public sealed class LogEntryTests
     {
         var names = typeof(LogEntry).GetProperties().Select(p => p.Name).Order();
 
-        Assert.Equal(["CertificateId", "DepartmentCode", "EventType", "Kid", "PayloadHash", "Reason", "Time"], names);
+        Assert.Equal(["CertificateId", "DepartmentCode", "EventType", "Kid", "PayloadHash", "Reason", "ReasonCode", "Time", "Version"], names);
     }
 }
 

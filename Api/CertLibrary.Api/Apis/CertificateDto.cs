@@ -7,13 +7,17 @@ using CertLibrary.CertStore.Model;
 
 namespace CertLibrary.Api.Apis;
 
-/// <summary>The certificate as the API returns it (SPEC §3): the signed payload's members, then status, reason and signature.</summary>
+/// <summary>
+/// The certificate as the API returns it (SPEC §3): the signed payload's members, then status, reason code, reason and
+/// signature. <c>statusReason</c> (the free text) is null unless the reader may see it (issuer, holder, administrator).
+/// </summary>
 public static class CertificateDto
 {
     public static JsonObject From(Certificate certificate)
     {
         var json = JsonSerializer.SerializeToNode(certificate.Payload, CertStoreJson.Options)!.AsObject();
         json["status"] = certificate.Status;
+        json["statusReasonCode"] = certificate.StatusReasonCode;
         json["statusReason"] = certificate.StatusReason;
         if (certificate.SupersededBy is not null)
         {
@@ -64,14 +68,8 @@ internal sealed class CertificateJsonConverter : JsonConverter<CertificateJson>
         var members = t_members ??= new Utf8JsonWriter(buffer, MemberOptions);
         members.Reset(buffer);
         members.WriteString("status", certificate.Status);
-        if (certificate.StatusReason is null)
-        {
-            members.WriteNull("statusReason");
-        }
-        else
-        {
-            members.WriteString("statusReason", certificate.StatusReason);
-        }
+        WriteNullable(members, "statusReasonCode", certificate.StatusReasonCode);
+        WriteNullable(members, "statusReason", certificate.StatusReason);
 
         if (certificate.SupersededBy is not null)
         {
@@ -83,5 +81,17 @@ internal sealed class CertificateJsonConverter : JsonConverter<CertificateJson>
         members.Flush();
         buffer.Write("}"u8);
         writer.WriteRawValue(buffer.WrittenSpan, skipInputValidation: true);
+    }
+
+    private static void WriteNullable(Utf8JsonWriter members, string name, string? value)
+    {
+        if (value is null)
+        {
+            members.WriteNull(name);
+        }
+        else
+        {
+            members.WriteString(name, value);
+        }
     }
 }

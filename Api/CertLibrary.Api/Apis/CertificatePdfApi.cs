@@ -55,7 +55,7 @@ public static partial class CertificatePdfApi
             return CitizenPrincipal.NotACitizen();
         }
 
-        var certificate = (await manager.ListByHolderAsync(me, cancellationToken)).FirstOrDefault(c => string.Equals(c.Payload.Id, id, StringComparison.Ordinal));
+        var certificate = (await manager.ListByHolderAsync(me, reader: null, cancellationToken)).FirstOrDefault(c => string.Equals(c.Payload.Id, id, StringComparison.Ordinal));
         return certificate is null
             ? Problems.From(CertStoreError.NotFound("Certificate"))
             : await RenderAsync(certificate, context, cancellationToken);

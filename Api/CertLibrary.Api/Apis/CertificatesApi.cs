@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.Model;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -31,16 +32,22 @@ public static class CertificatesApi
             .RequireAuthorization(Policies.Issue);
         group.MapPost("/{id}/suspend", (string id, HttpRequest request, CertificateManager manager, CancellationToken ct) => ChangeStatusAsync(id, StatusAction.Suspend, request, manager, ct))
             .WithName("SuspendCertificate").WithSummary("Suspend a certificate")
-            .WithDescription("Only the issuing department. A reason is required.").RequireAuthorization(Policies.Issue);
+            .WithDescription(StatusChangeDescription).RequireAuthorization(Policies.Issue);
         group.MapPost("/{id}/reinstate", (string id, HttpRequest request, CertificateManager manager, CancellationToken ct) => ChangeStatusAsync(id, StatusAction.Reinstate, request, manager, ct))
             .WithName("ReinstateCertificate").WithSummary("Reinstate a suspended certificate")
-            .WithDescription("Only the issuing department. A reason is required.").RequireAuthorization(Policies.Issue);
+            .WithDescription(StatusChangeDescription).RequireAuthorization(Policies.Issue);
         group.MapPost("/{id}/revoke", (string id, HttpRequest request, CertificateManager manager, CancellationToken ct) => ChangeStatusAsync(id, StatusAction.Revoke, request, manager, ct))
             .WithName("RevokeCertificate").WithSummary("Revoke a certificate")
-            .WithDescription("Only the issuing department. Permanent. Repeating with the same reason answers the current state; another reason is a 409.")
+            .WithDescription(StatusChangeDescription + " Permanent. Repeating with the same reasonCode answers the current state; another reasonCode is a 409.")
             .RequireAuthorization(Policies.Issue);
         return group;
     }
+
+    private static readonly string StatusChangeDescription =
+        "Only the issuing department. Body {\"reasonCode\", \"reason\"?}: reasonCode is one of " +
+        string.Join(", ", StatusReasonCodes.All.Where(c => c != StatusReasonCodes.Superseded)) +
+        " (superseded is set by a new version); a reason alone counts as other. " +
+        "Only the code is public (transparency log, verification); the free text is sealed and shown only to the issuing department, the holder and administrators.";
 
     private static async Task<Results<Created<JsonObject>, ProblemHttpResult>> IssueAsync(
         HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CertificateManager manager, CancellationToken cancellationToken)
@@ -120,7 +127,7 @@ public static class CertificatesApi
             return problem;
         }
 
-        var result = await manager.ChangeStatusAsync(request.HttpContext.User.ToCaller(), id, action, body!.Reason, cancellationToken);
+        var result = await manager.ChangeStatusAsync(request.HttpContext.User.ToCaller(), id, action, body!.ReasonCode, body.Reason, cancellationToken);
         return result.Succeeded ? TypedResults.Ok(CertificateDto.From(result.Value!)) : Problems.From(result.Error!);
     }
 
@@ -137,6 +144,6 @@ public static class CertificatesApi
     /// </summary>
     public sealed record BatchItem(int Index, int Status, CertificateJson? Certificate, ProblemDetails? Problem);
 
-    /// <summary>Body of suspend / reinstate / revoke.</summary>
-    public sealed record StatusChangeRequest(string? Reason);
+    /// <summary>Body of suspend / reinstate / revoke: a reason code (<see cref="StatusReasonCodes"/>) and optional free text, sealed at rest.</summary>
+    public sealed record StatusChangeRequest(string? ReasonCode, string? Reason);
 }

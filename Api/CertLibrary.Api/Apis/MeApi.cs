@@ -52,7 +52,7 @@ public static class MeApi
             return CitizenPrincipal.NotACitizen();
         }
 
-        IReadOnlyList<JsonObject> list = [.. (await certificates.ListByHolderAsync(me, cancellationToken)).Where(c => c.SupersededBy is null).Select(CertificateDto.From)];
+        IReadOnlyList<JsonObject> list = [.. (await certificates.ListByHolderAsync(me, reader: null, cancellationToken)).Where(c => c.SupersededBy is null).Select(CertificateDto.From)];
         return TypedResults.Ok(list);
     }
 

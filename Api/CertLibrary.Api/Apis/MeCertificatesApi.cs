@@ -33,7 +33,7 @@ public static class MeCertificatesApi
         }
 
         // Only through the holder index: a certificate of somebody else is indistinguishable from one that does not exist.
-        var mine = (await certificates.ListByHolderAsync(me, cancellationToken)).FirstOrDefault(c => string.Equals(c.Payload.Id, id, StringComparison.Ordinal));
+        var mine = (await certificates.ListByHolderAsync(me, reader: null, cancellationToken)).FirstOrDefault(c => string.Equals(c.Payload.Id, id, StringComparison.Ordinal));
         if (mine is null)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "not-found", "Not found.", "You hold no certificate with this id.");

@@ -114,7 +114,8 @@ public sealed class CertificatePdfRenderer(ICertificateStore store, TimeProvider
         rows.Add(("发证机关", $"{payload.Issuer.Name}（{payload.Issuer.Code}）"));
         rows.Add(("签发日期", FormatDate(payload.IssuedAt)));
         rows.Add(("有效期", FormatDate(payload.ValidFrom) + " 至 " + (payload.ValidUntil is { } until ? FormatDate(until) : "长期")));
-        rows.Add(("状态", StatusLabel(certificate.Status) + (certificate.StatusReason is { Length: > 0 } reason ? "（" + reason + "）" : string.Empty)));
+        var reason = string.Join("：", new[] { ReasonLabel(certificate.StatusReasonCode), certificate.StatusReason }.Where(r => !string.IsNullOrEmpty(r)));
+        rows.Add(("状态", StatusLabel(certificate.Status) + (reason.Length > 0 ? "（" + reason + "）" : string.Empty)));
         rows.Add(("打印时间", time.GetUtcNow().ToOffset(Beijing).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "（北京时间）"));
 
         foreach (var (label, value) in rows)
@@ -258,6 +259,21 @@ public sealed class CertificatePdfRenderer(ICertificateStore store, TimeProvider
         CertificateStatus.Revoked => "已撤销",
         CertificateStatus.Expired => "已过期",
         _ => status,
+    };
+
+    private static string? ReasonLabel(string? code) => code switch
+    {
+        null => null,
+        StatusReasonCodes.Superseded => "已换发新版本",
+        StatusReasonCodes.HolderRequest => "持证人申请",
+        StatusReasonCodes.IssuedInError => "错误签发",
+        StatusReasonCodes.HolderDeceased => "持证人死亡或主体注销",
+        StatusReasonCodes.DataChanged => "证照信息变更",
+        StatusReasonCodes.CessationOfOperation => "停止经营",
+        StatusReasonCodes.KeyCompromise => "遗失或被冒用",
+        StatusReasonCodes.PrivilegeWithdrawn => "依法撤回",
+        StatusReasonCodes.Other => "其他",
+        _ => code,
     };
 
     /// <summary>Chooses the licence and installs the font resolver once per process (both are PDFsharp globals).</summary>

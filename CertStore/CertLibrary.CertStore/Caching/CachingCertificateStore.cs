@@ -85,11 +85,12 @@ internal sealed class CachingCertificateStore(ICertificateStore inner, TwoLevelC
             return inner.InsertAsync(certificates, cancellationToken);
         }
 
-        public Task UpdateStatusAsync(StoredCertificate certificate, string status, string? reason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken)
+        public Task UpdateStatusAsync(
+            StoredCertificate certificate, string status, string? reasonCode, byte[]? sealedReason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken)
         {
             _keys.Add(IdKey(certificate.Id));
             _keys.Add(HolderKey(certificate.HolderKey));
-            return inner.UpdateStatusAsync(certificate, status, reason, supersededBy, now, cancellationToken);
+            return inner.UpdateStatusAsync(certificate, status, reasonCode, sealedReason, supersededBy, now, cancellationToken);
         }
 
         public Task<long> AppendLogAsync(byte[] leafInput, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -173,19 +173,34 @@ public sealed class CertificateManager(
         }
 
         var newId = oldId.NextVersion();
-        var certificate = (await WriteNewAsync(tx, [new NewWrite(issuerSigner, prepared.Value! with { IssuerName = oldPayload.Issuer.Name }, newId, old.Id)], "supersede", now, cancellationToken))[0];
-        await tx.UpdateStatusAsync(locked, CertificateStatus.Revoked, $"superseded by {newId}", newId.ToString(), now, cancellationToken);
+        var certificate = (await WriteNewAsync(tx, [new NewWrite(issuerSigner, prepared.Value! with { IssuerName = oldPayload.Issuer.Name }, newId, old.Id)], LogEventTypes.Supersede, now, cancellationToken))[0];
+        await tx.UpdateStatusAsync(locked, CertificateStatus.Revoked, StatusReasonCodes.Superseded, null, newId.ToString(), now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return certificate;
     }
 
-    /// <summary>Suspends, reinstates or revokes. Repeating the same change with the same reason answers the current state.</summary>
-    public async Task<CertStoreResult<Certificate>> ChangeStatusAsync(Caller caller, string id, StatusAction action, string? reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Suspends, reinstates or revokes. <paramref name="reasonCode"/> is one of <see cref="StatusReasonCodes"/> (not
+    /// <c>superseded</c>, which only a new version sets); without it, a free-text <paramref name="reason"/> alone counts as
+    /// <c>other</c>. The code goes to the transparency log; the text is sealed. Repeating the same change with the same
+    /// code answers the current state; another code is a conflict.
+    /// </summary>
+    public async Task<CertStoreResult<Certificate>> ChangeStatusAsync(
+        Caller caller, string id, StatusAction action, string? reasonCode, string? reason, CancellationToken cancellationToken)
     {
         reason = reason?.Trim();
-        if (string.IsNullOrEmpty(reason) || reason.Length > 500)
+        if (reason?.Length > 500)
         {
-            return CertStoreError.Invalid("reason", "A reason of 1 to 500 characters is required.");
+            return CertStoreError.Invalid("reason", "The reason is at most 500 characters.");
+        }
+
+        reason = string.IsNullOrEmpty(reason) ? null : reason;
+        var code = reasonCode ?? (reason is null ? null : StatusReasonCodes.Other);
+        if (!StatusReasonCodes.IsKnown(code) || code == StatusReasonCodes.Superseded)
+        {
+            return CertStoreError.Invalid("reasonCode", code == StatusReasonCodes.Superseded
+                ? "superseded is set by issuing a new version (POST …/versions)."
+                : "A reasonCode is required, one of: " + string.Join(", ", StatusReasonCodes.All.Where(c => c != StatusReasonCodes.Superseded)) + ".");
         }
 
         var visible = await FindManagedAsync(caller, id, cancellationToken);
@@ -204,15 +219,15 @@ public sealed class CertificateManager(
             _ => CertificateStatus.Revoked,
         };
 
-        if (row.Status == target && action != StatusAction.Reinstate && row.StatusReason == reason)
+        if (row.Status == target && action != StatusAction.Reinstate && row.PublicReasonCode() == code)
         {
-            return ToCertificate(row, now); // idempotent repeat
+            return ToCertificate(row, now, withReasonText: true); // idempotent repeat
         }
 
         var conflict = (action, row.Status) switch
         {
-            (_, CertificateStatus.Revoked) => "The certificate is revoked" + (row.StatusReason is null ? "." : $" ({row.StatusReason})."),
-            (StatusAction.Suspend, CertificateStatus.Suspended) => "The certificate is already suspended with another reason.",
+            (_, CertificateStatus.Revoked) => "The certificate is revoked" + (row.PublicReasonCode() is { } current ? $" ({current})." : "."),
+            (StatusAction.Suspend, CertificateStatus.Suspended) => "The certificate is already suspended with another reason code.",
             (StatusAction.Reinstate, CertificateStatus.Valid) => "The certificate is not suspended.",
             (StatusAction.Suspend or StatusAction.Reinstate, _) when IsExpired(row, now) => "The certificate has expired.",
             _ => null,
@@ -223,42 +238,69 @@ public sealed class CertificateManager(
         }
 
         var payloadHash = Convert.ToBase64String(SHA256.HashData(Unseal(row).PayloadBytes));
-        var entry = new LogEntry(action.ToString().ToLowerInvariant(), row.Id, null, payloadHash, row.IssuerCode, now, reason);
+        var entry = new LogEntry(action.ToString().ToLowerInvariant(), row.Id, null, payloadHash, row.IssuerCode, now, code);
         await tx.AppendLogAsync(entry.ToLeafInput(), now, cancellationToken);
-        await tx.UpdateStatusAsync(row, target, action == StatusAction.Reinstate ? null : reason, null, now, cancellationToken);
+        var kept = action == StatusAction.Reinstate
+            ? row with { Status = target, StatusReason = null, StatusReasonCode = null, SealedStatusReason = null }
+            : row with { Status = target, StatusReason = null, StatusReasonCode = code, SealedStatusReason = SealReason(row.Id, reason) };
+        await tx.UpdateStatusAsync(row, target, kept.StatusReasonCode, kept.SealedStatusReason, null, now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return ToCertificate(row with { Status = target, StatusReason = action == StatusAction.Reinstate ? null : reason }, now);
+        return ToCertificate(kept, now, withReasonText: true);
     }
 
-    /// <summary>Reads a certificate the caller may see (issuer, a department allowed to use the type, or an administrator); others get not-found.</summary>
+    /// <summary>
+    /// Reads a certificate the caller may see (issuer, a department allowed to use the type, or an administrator); others
+    /// get not-found. Only the issuer and administrators get the free-text status reason.
+    /// </summary>
     public async Task<CertStoreResult<Certificate>> GetAsync(Caller caller, string id, CancellationToken cancellationToken)
     {
         var row = await FindVisibleAsync(caller, id, cancellationToken);
-        return row.Succeeded ? ToCertificate(row.Value!, Now()) : row.Error!;
+        return row.Succeeded ? ToCertificate(row.Value!, Now(), MaySeeReasonText(caller, row.Value!)) : row.Error!;
     }
 
-    /// <summary>Every certificate of a holder, unfiltered (callers filter by their rights).</summary>
-    public async Task<IReadOnlyList<Certificate>> ListByHolderAsync(CitizenId holder, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every certificate of a holder, unfiltered (callers filter by their rights). The free-text status reasons are
+    /// included for the holder (<paramref name="reader"/> null) and, per certificate, for its issuing department and
+    /// administrators; other readers get only the codes.
+    /// </summary>
+    public async Task<IReadOnlyList<Certificate>> ListByHolderAsync(CitizenId holder, Caller? reader, CancellationToken cancellationToken)
     {
         var now = Now();
         var rows = await store.ListByHolderAsync(protector.HolderKey(holder), cancellationToken);
-        return [.. rows.Select(r => ToCertificate(r, now))];
+        return [.. rows.Select(r => ToCertificate(r, now, reader is null || MaySeeReasonText(reader, r)))];
     }
 
-    /// <summary>Turns a stored row into the API certificate with its live status.</summary>
-    public Certificate ToCertificate(StoredCertificate row, DateTimeOffset now)
+    /// <summary>Turns a stored row into the API certificate with its live status and reason code, for any reader (no free text).</summary>
+    public Certificate ToCertificate(StoredCertificate row, DateTimeOffset now) => ToCertificate(row, now, withReasonText: false);
+
+    /// <summary>Turns a stored row into the API certificate; <paramref name="withReasonText"/> opens the sealed free-text reason.</summary>
+    private Certificate ToCertificate(StoredCertificate row, DateTimeOffset now, bool withReasonText)
     {
         var (payload, _, signature) = Unseal(row);
         return new Certificate
         {
             Payload = payload,
             Status = ToCertificateStatus(row, now),
-            StatusReason = row.StatusReason,
+            StatusReasonCode = row.PublicReasonCode(),
+            StatusReason = withReasonText ? OpenReason(row) : null,
             Signature = signature,
             SupersededBy = row.SupersededBy,
             HolderKey = row.HolderKey,
         };
     }
+
+    /// <summary>Departments other than the issuer see only the reason code (SPEC: 谁发证、谁管理).</summary>
+    private static bool MaySeeReasonText(Caller caller, StoredCertificate row) => caller.IsAdmin || caller.DepartmentCode == row.IssuerCode;
+
+    /// <summary>Seals a free-text status reason to its certificate; null stays null.</summary>
+    private byte[]? SealReason(string id, string? reason) =>
+        reason is null ? null : protector.Seal(System.Text.Encoding.UTF8.GetBytes(reason), StoredCertificate.ReasonAssociatedData(id));
+
+    /// <summary>The free-text reason of a row: opened from its seal, or the clear text of a row not yet sealed.</summary>
+    private string? OpenReason(StoredCertificate row) =>
+        row.SealedStatusReason is { } sealedReason
+            ? System.Text.Encoding.UTF8.GetString(protector.Open(sealedReason, StoredCertificate.ReasonAssociatedData(row.Id)))
+            : row.StatusReason;
 
     private static bool IsExpired(StoredCertificate row, DateTimeOffset now) => row.ValidUntil is { } until && until <= now;
 
@@ -548,7 +590,7 @@ public sealed class CertificateManager(
         foreach (var item in items)
         {
             var row = item.Id is null ? null : await store.FindAsync(item.Id, cancellationToken);
-            results.Add(new BatchItemResult(item.Index, row is null ? null : ToCertificate(row, now), item.Error));
+            results.Add(new BatchItemResult(item.Index, row is null ? null : ToCertificate(row, now, withReasonText: true), item.Error));
         }
 
         return results;

@@ -55,6 +55,13 @@ public sealed record Certificate
     /// <summary><c>valid</c>, <c>suspended</c>, <c>revoked</c> or <c>expired</c> (derived).</summary>
     public required string Status { get; init; }
 
+    /// <summary>The public reason code of the status (<see cref="StatusReasonCodes"/>), or null while valid.</summary>
+    public string? StatusReasonCode { get; init; }
+
+    /// <summary>
+    /// The free text given with the status change; only in reads by the issuing department, the holder or an
+    /// administrator, else null.
+    /// </summary>
     public string? StatusReason { get; init; }
 
     /// <summary>JWS JSON General Serialization with the SM2 and ES256 signatures over the payload.</summary>

@@ -177,7 +177,7 @@ public sealed partial class OneNumberManager(
             scope.IntersectWith(consented);
         }
 
-        var found = (await certificates.ListByHolderAsync(holder, cancellationToken))
+        var found = (await certificates.ListByHolderAsync(holder, caller, cancellationToken))
             .Where(c => c.SupersededBy is null && scope.Contains(c.Payload.TypeCode))
             .OrderBy(c => c.Payload.TypeCode, StringComparer.Ordinal).ThenBy(c => c.Status == CertificateStatus.Valid ? 0 : 1).ThenByDescending(c => c.Payload.IssuedAt)
             .ToList();

@@ -110,7 +110,7 @@ internal sealed partial class ProgressNoticeDispatcher(
                 var body = JsonSerializer.Serialize(new ProgressNotice(
                     index.ToString(CultureInfo.InvariantCulture), entry.EventType, id, row.TypeCode, type?.Name,
                     new NoticeParty(row.IssuerCode, certificate.Payload.Issuer.Name), row.HolderKey, Mask(certificate.Payload.Holder.Name),
-                    certificate.Status, entry.Reason, entry.Time), CertStoreJson.Options);
+                    certificate.Status, entry.ReasonCode, entry.Time), CertStoreJson.Options);
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO notice_outbox (id, holder_key, body, attempts, next_attempt_ms, created_at) VALUES (@id, @holderKey, @body, 0, @due, @now) " +
                     "ON CONFLICT (id) DO NOTHING",
@@ -204,7 +204,7 @@ internal sealed partial class ProgressNoticeDispatcher(
 
     private sealed record ProgressNotice(
         string Id, string Event, string CertificateId, string TypeCode, string? TypeName, NoticeParty Issuer, string HolderKey, string HolderName,
-        string Status, string? Reason, DateTimeOffset Time);
+        string Status, string? ReasonCode, DateTimeOffset Time);
 
     private sealed record NoticeParty(string Code, string Name);
 }

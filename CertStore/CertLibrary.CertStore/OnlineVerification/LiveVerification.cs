@@ -103,7 +103,7 @@ public sealed class LiveVerification : IDisposable
         }
 
         // Kept under the generation read before the load (see above); an absent certificate is not remembered.
-        var entry = new CertificateStatusEntry(generation ?? "", row.Status, row.StatusReason, row.StatusListId, row.StatusIndex);
+        var entry = new CertificateStatusEntry(generation ?? "", row.Status, row.PublicReasonCode(), row.StatusListId, row.StatusIndex);
         if (generation is not null)
         {
             _statuses.Set(id, entry, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = StatusLifetime });
@@ -112,9 +112,13 @@ public sealed class LiveVerification : IDisposable
         return entry;
     }
 
+    /// <summary>The reason entry of a verify answer: the public code (e.g. <c>reasonCode: holderRequest</c>), or none.</summary>
+    private static string? ReasonNote(string? reasonCode) => reasonCode is null ? null : "reasonCode: " + reasonCode;
+
     private sealed record KeySnapshot(string Generation, IJwsKeyResolver Resolver);
 
-    private sealed record CertificateStatusEntry(string Generation, string Status, string? Reason, string StatusListId, int StatusIndex);
+    // ReasonCode: only the public code; a verify answer never carries the sealed free text.
+    private sealed record CertificateStatusEntry(string Generation, string Status, string? ReasonCode, string StatusListId, int StatusIndex);
 
     /// <summary>Status of the certificate; the one whose generation was read with the key list is served from memory while current.</summary>
     private sealed class StatusSource(LiveVerification owner, string? expectedId, string? generation) : ICertificateStatusSource
@@ -136,8 +140,8 @@ public sealed class LiveVerification : IDisposable
 
             return entry.Status switch
             {
-                CertificateStatus.Revoked => (CertificateState.Revoked, entry.Reason),
-                CertificateStatus.Suspended => (CertificateState.Suspended, entry.Reason),
+                CertificateStatus.Revoked => (CertificateState.Revoked, ReasonNote(entry.ReasonCode)),
+                CertificateStatus.Suspended => (CertificateState.Suspended, ReasonNote(entry.ReasonCode)),
                 _ => (CertificateState.Valid, null),
             };
         }

@@ -58,7 +58,9 @@ public interface ICertificateWriteTransaction : IAsyncDisposable
     /// <summary>Inserts <paramref name="certificates"/> (one statement where the store allows it).</summary>
     Task InsertAsync(IReadOnlyList<StoredCertificate> certificates, CancellationToken cancellationToken);
 
-    Task UpdateStatusAsync(StoredCertificate certificate, string status, string? reason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Sets the status with its reason code and sealed free text (both null when reinstated); clears any legacy clear-text reason.</summary>
+    Task UpdateStatusAsync(
+        StoredCertificate certificate, string status, string? reasonCode, byte[]? sealedReason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Appends a transparency-log entry (leaf input bytes); returns its index.</summary>
     Task<long> AppendLogAsync(byte[] leafInput, DateTimeOffset now, CancellationToken cancellationToken);

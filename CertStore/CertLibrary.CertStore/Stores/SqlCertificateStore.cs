@@ -15,7 +15,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
 
     private const string Columns =
         "holder_key, id, type_code, issuer_code, version, status, status_reason, issued_at, valid_from, valid_until, " +
-        "supersedes, superseded_by, status_list_id, status_index, log_index, sealed_document, updated_at";
+        "supersedes, superseded_by, status_list_id, status_index, log_index, sealed_document, updated_at, status_reason_code, status_reason_sealed";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -142,6 +142,8 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                 LogIndex = reader.GetInt64(14),
                 SealedDocument = (byte[])reader.GetValue(15),
                 UpdatedAt = reader.GetFieldValue<DateTimeOffset>(16),
+                StatusReasonCode = reader.IsDBNull(17) ? null : reader.GetString(17),
+                SealedStatusReason = reader.IsDBNull(18) ? null : (byte[])reader.GetValue(18),
             });
         }
 
@@ -279,12 +281,13 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
         public Task InsertAsync(StoredCertificate c, CancellationToken cancellationToken) =>
             connection.ExecuteAsync(new CommandDefinition(
                 $"INSERT INTO certificates ({Columns}) VALUES (@HolderKey, @Id, @TypeCode, @IssuerCode, @Version, @Status, @StatusReason, @IssuedAt, " +
-                "@ValidFrom, @ValidUntil, @Supersedes, @SupersededBy, @StatusListId, @StatusIndex, @LogIndex, @SealedDocument, @UpdatedAt)",
+                "@ValidFrom, @ValidUntil, @Supersedes, @SupersededBy, @StatusListId, @StatusIndex, @LogIndex, @SealedDocument, @UpdatedAt, @StatusReasonCode, @SealedStatusReason)",
                 new
                 {
                     c.HolderKey, c.Id, c.TypeCode, c.IssuerCode, c.Version, c.Status, c.StatusReason,
                     IssuedAt = c.IssuedAt.ToUniversalTime(), ValidFrom = c.ValidFrom.ToUniversalTime(), ValidUntil = c.ValidUntil?.ToUniversalTime(),
                     c.Supersedes, c.SupersededBy, c.StatusListId, c.StatusIndex, c.LogIndex, c.SealedDocument, UpdatedAt = c.UpdatedAt.ToUniversalTime(),
+                    c.StatusReasonCode, c.SealedStatusReason,
                 },
                 transaction, cancellationToken: cancellationToken));
 
@@ -309,7 +312,8 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
             await connection.ExecuteAsync(new CommandDefinition(
                 $"INSERT INTO certificates ({Columns}) SELECT * FROM unnest(@holderKeys::text[], @ids::text[], @typeCodes::text[], @issuerCodes::text[], " +
                 "@versions::integer[], @statuses::text[], @statusReasons::text[], @issuedAt::timestamptz[], @validFrom::timestamptz[], @validUntil::timestamptz[], " +
-                "@supersedes::text[], @supersededBy::text[], @statusListIds::text[], @statusIndexes::integer[], @logIndexes::bigint[], @sealedDocuments::bytea[], @updatedAt::timestamptz[])",
+                "@supersedes::text[], @supersededBy::text[], @statusListIds::text[], @statusIndexes::integer[], @logIndexes::bigint[], @sealedDocuments::bytea[], @updatedAt::timestamptz[], " +
+                "@reasonCodes::text[], @sealedReasons::bytea[])",
                 new
                 {
                     holderKeys = certificates.Select(c => c.HolderKey).ToArray(),
@@ -329,15 +333,18 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                     logIndexes = certificates.Select(c => c.LogIndex).ToArray(),
                     sealedDocuments = certificates.Select(c => c.SealedDocument).ToArray(),
                     updatedAt = certificates.Select(c => c.UpdatedAt.ToUniversalTime()).ToArray(),
+                    reasonCodes = certificates.Select(c => c.StatusReasonCode).ToArray(),
+                    sealedReasons = certificates.Select(c => c.SealedStatusReason).ToArray(),
                 },
                 transaction, cancellationToken: cancellationToken));
         }
 
-        public Task UpdateStatusAsync(StoredCertificate certificate, string status, string? reason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken) =>
+        public Task UpdateStatusAsync(
+            StoredCertificate certificate, string status, string? reasonCode, byte[]? sealedReason, string? supersededBy, DateTimeOffset now, CancellationToken cancellationToken) =>
             connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE certificates SET status = @status, status_reason = @reason, superseded_by = COALESCE(@supersededBy, superseded_by), updated_at = @now " +
-                "WHERE holder_key = @holderKey AND id = @id",
-                new { status, reason, supersededBy, now = now.ToUniversalTime(), holderKey = certificate.HolderKey, id = certificate.Id },
+                "UPDATE certificates SET status = @status, status_reason = NULL, status_reason_code = @reasonCode, status_reason_sealed = @sealedReason, " +
+                "superseded_by = COALESCE(@supersededBy, superseded_by), updated_at = @now WHERE holder_key = @holderKey AND id = @id",
+                new { status, reasonCode, sealedReason, supersededBy, now = now.ToUniversalTime(), holderKey = certificate.HolderKey, id = certificate.Id },
                 transaction, cancellationToken: cancellationToken));
 
         public async Task<long> AppendLogAsync(byte[] leafInput, DateTimeOffset now, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using CertLibrary.Data;
 using CertLibrary.Signing;
+using CertLibrary.CertStore.Model;
 using CertLibrary.TransparencyLog;
 using Dapper;
 
@@ -28,17 +29,17 @@ internal sealed class SqlSigningKeyStore(ICertLibraryDatabase database, SqlCerti
                 CreatedAt = key.CreatedAt.ToUniversalTime(), NotBefore = key.NotBefore.ToUniversalTime(),
                 RetiredAt = key.RetiredAt?.ToUniversalTime(), RevokedAt = key.RevokedAt?.ToUniversalTime(),
             }, cancellationToken);
-        await AppendAsync(tx, LogEventTypes.KeyAdded, key.KeyId, key.OwnerCode, $"{key.Algorithm} key added", cancellationToken);
+        await AppendAsync(tx, LogEventTypes.KeyAdded, key.KeyId, key.OwnerCode, null, cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
     public Task<int> MarkRetiredAsync(string keyId, DateTimeOffset retiredAt, CancellationToken cancellationToken) =>
-        MarkAsync("retired_at", LogEventTypes.KeyRotated, "retired by rotation", keyId, retiredAt, cancellationToken);
+        MarkAsync("retired_at", LogEventTypes.KeyRotated, StatusReasonCodes.Superseded, keyId, retiredAt, cancellationToken);
 
     public Task<int> MarkRevokedAsync(string keyId, DateTimeOffset revokedAt, CancellationToken cancellationToken) =>
-        MarkAsync("revoked_at", LogEventTypes.KeyRevoked, "revoked", keyId, revokedAt, cancellationToken);
+        MarkAsync("revoked_at", LogEventTypes.KeyRevoked, null, keyId, revokedAt, cancellationToken);
 
-    private async Task<int> MarkAsync(string column, string eventType, string reason, string keyId, DateTimeOffset at, CancellationToken cancellationToken)
+    private async Task<int> MarkAsync(string column, string eventType, string? reasonCode, string keyId, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var tx = await certificates.BeginLoggedWriteAsync(cancellationToken);
         var owners = (await tx.QueryAsync<string>($"SELECT DISTINCT owner_code FROM signing_keys WHERE kid = @keyId AND {column} IS NULL",
@@ -47,17 +48,17 @@ internal sealed class SqlSigningKeyStore(ICertLibraryDatabase database, SqlCerti
             new { keyId, at = at.ToUniversalTime() }, cancellationToken);
         foreach (var owner in owners)
         {
-            await AppendAsync(tx, eventType, keyId, owner, reason, cancellationToken);
+            await AppendAsync(tx, eventType, keyId, owner, reasonCode, cancellationToken);
         }
 
         await tx.CommitAsync(cancellationToken);
         return rows;
     }
 
-    private async Task AppendAsync(SqlCertificateStore.WriteTransaction tx, string eventType, string keyId, string owner, string reason, CancellationToken cancellationToken)
+    private async Task AppendAsync(SqlCertificateStore.WriteTransaction tx, string eventType, string keyId, string owner, string? reasonCode, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var entry = new LogEntry(eventType, null, keyId, null, owner, now, reason);
+        var entry = new LogEntry(eventType, null, keyId, null, owner, now, reasonCode);
         await tx.AppendLogAsync(entry.ToLeafInput(), now, cancellationToken);
     }
 

@@ -18,7 +18,17 @@ public sealed record StoredCertificate
 
     public required string Status { get; init; }
 
+    /// <summary>
+    /// Free-text reason in clear, as written before reason codes existed; <see cref="LegacyStatusReasonSealer"/> seals it
+    /// into <see cref="SealedStatusReason"/> at start-up. New writes leave it null.
+    /// </summary>
     public string? StatusReason { get; init; }
+
+    /// <summary>The public reason code of the current status (<see cref="Model.StatusReasonCodes"/>), or null.</summary>
+    public string? StatusReasonCode { get; init; }
+
+    /// <summary>The free-text reason sealed (AES-GCM, associated data = <see cref="ReasonAssociatedData"/>), or null.</summary>
+    public byte[]? SealedStatusReason { get; init; }
 
     public required DateTimeOffset IssuedAt { get; init; }
 
@@ -40,4 +50,14 @@ public sealed record StoredCertificate
     public required byte[] SealedDocument { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The associated data that binds a sealed reason to certificate <paramref name="id"/>.</summary>
+    public static string ReasonAssociatedData(string id) => id + "#statusReason";
+
+    /// <summary>
+    /// The reason code to show: the stored one, or for a row changed before reason codes existed, <c>superseded</c> when
+    /// it has a successor and <c>other</c> when it has a reason.
+    /// </summary>
+    public string? PublicReasonCode() =>
+        StatusReasonCode ?? (StatusReason is null ? null : SupersededBy is not null ? Model.StatusReasonCodes.Superseded : Model.StatusReasonCodes.Other);
 }

@@ -3,6 +3,10 @@
 // this script cannot read; every call carries the X-CertLib-Portal header, without which the cookie authorises nothing.
 
 const STATUS = { valid: '有效', revoked: '已吊销', suspended: '已暂停', expired: '已过期' };
+const REASON = {
+  superseded: '已换发新版本', holderRequest: '持证人申请', issuedInError: '错误签发', holderDeceased: '持证人死亡或主体注销',
+  dataChanged: '证照信息变更', cessationOfOperation: '停止经营', keyCompromise: '遗失或被冒用', privilegeWithdrawn: '依法撤回', other: '其他',
+};
 const CONSENT_STATE = { active: '有效', withdrawn: '已撤回', expired: '已过期' };
 const ACTION = { lookup: '一号查询', read: '读取证照', qr: '获取二维码', pdf: '下载 PDF' };
 const RESULT = { ok: '成功', 'consent-required': '未经授权，已拒绝' };
@@ -115,7 +119,7 @@ function certificateCard(c) {
       ['发证机关', c.issuer?.name || c.issuer?.code],
       ['签发日期', date(c.issuedAt)],
       ['有效期至', c.validUntil ? date(c.validUntil) : '长期'],
-      ['状态说明', c.status === 'valid' ? '' : c.statusReason],
+      ['状态说明', c.status === 'valid' ? '' : [REASON[c.statusReasonCode] || c.statusReasonCode, c.statusReason].filter(Boolean).join('：')],
     ]),
     el('div', { class: 'actions' },
       el('button', { type: 'button', class: 'primary show-qr', onclick: () => openQr(c) }, '出示二维码'),
