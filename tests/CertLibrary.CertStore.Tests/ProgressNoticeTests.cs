@@ -122,13 +122,4 @@ public sealed class ProgressNoticeTests : IAsyncLifetime
         };
         return new ProgressNoticeDispatcher(_node.Database, _node.Store, _node.Manager, Options.Create(options), _time, NullLogger<ProgressNoticeDispatcher>.Instance);
     }
-
-    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }
