@@ -48,8 +48,9 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private static readonly TimeSpan InvalidationWait = TimeSpan.FromSeconds(2);
     private readonly ConnectionMultiplexer _redis;
     private readonly RedisCacheOptions _options;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _channel;
+    private readonly RedisChannel _channel;
     private readonly string _nodeId = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private readonly Lock _readLock = new();
@@ -59,8 +60,16 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private int _replaying;
     private long _bypassUntilTicks;
 
-    /// <summary>How long one Redis call may take, synchronous or not (see <see cref="Bounded{T}"/>).</summary>
+    /// <summary>
+    /// How long one Redis call may take, synchronous or not (the client's SyncTimeout and AsyncTimeout). A late answer
+    /// fails the call with a <see cref="RedisTimeoutException"/>, which every caller here handles the safe way: a read
+    /// falls back to the database, an invalidation stays pending (bypassing the cache) and is retried.
+    /// </summary>
     private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(1);
+
+    // The client looks for calls past their timeout on each heartbeat (every second by default): a quarter of the
+    // timeout makes a late call fail within 1.25 s.
+    private static readonly TimeSpan Heartbeat = OperationTimeout / 4;
 
     // Generation leases (see the class remarks).
     private const int MaxKnown = 200_000;
@@ -73,17 +82,23 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private long _leaseUntil;
     private string? _lastChange;
 
-    public RedisCacheCoordinator(RedisCacheOptions options, ILogger<RedisCacheCoordinator> logger)
+    public RedisCacheCoordinator(RedisCacheOptions options, TimeProvider time, ILogger<RedisCacheCoordinator> logger)
     {
         _options = options;
+        _time = time;
         _logger = logger;
-        _channel = options.Prefix + ":evict";
+        _channel = RedisChannel.Literal(options.Prefix + ":evict");
         var configuration = ConfigurationOptions.Parse(options.Configuration);
-        configuration.AbortOnConnectFail = false;
+        configuration.AbortOnConnectFail = false; // reconnects in the background (the client's ReconnectRetryPolicy)
         configuration.ConnectTimeout = 2000;
         configuration.SyncTimeout = (int)OperationTimeout.TotalMilliseconds;
-        configuration.ResponseTimeout = 1000;
+        configuration.AsyncTimeout = (int)OperationTimeout.TotalMilliseconds;
+        configuration.HeartbeatInterval = Heartbeat;
         configuration.KeepAlive = 5;
+
+        // While disconnected a call fails at once (no backlog waiting for the reconnect): reads go to the database and
+        // invalidations stay pending until ConnectionRestored replays them.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
         _redis = ConnectionMultiplexer.Connect(configuration);
         _redis.ConnectionFailed += (_, _) =>
         {
@@ -94,7 +109,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         _redis.ConnectionRestored += (_, _) =>
         {
             LogConnection(_logger, "restored");
-            Interlocked.Exchange(ref _bypassUntilTicks, DateTime.UtcNow.Add(ReconnectGrace).Ticks);
+            Interlocked.Exchange(ref _bypassUntilTicks, _time.GetUtcNow().Add(ReconnectGrace).UtcTicks);
             _cluster = null;
             ForgetKnown();
             Evicted?.Invoke(null);
@@ -150,7 +165,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     {
         try
         {
-            var value = (byte[]?)await Bounded(_redis.GetDatabase().StringGetAsync(ValueKey(key)));
+            var value = (byte[]?)await _redis.GetDatabase().StringGetAsync(ValueKey(key));
             var prefix = Encoding.ASCII.GetBytes(generation + "|");
             return value is not null && value.AsSpan().StartsWith(prefix) ? value[prefix.Length..] : null;
         }
@@ -165,7 +180,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         try
         {
             var stored = Encoding.ASCII.GetBytes(generation + "|").Concat(value).ToArray();
-            await Bounded(_redis.GetDatabase().StringSetAsync(ValueKey(key), stored, _options.ValueLifetime));
+            await _redis.GetDatabase().StringSetAsync(ValueKey(key), stored, _options.ValueLifetime);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -183,7 +198,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         // The change is committed; wait (bounded) until its invalidation is in Redis, so that a node that is
         // connected while this one reconnects cannot serve the old value. Past the wait the keys stay pending
         // and are replayed in the background; this node bypasses its cache meanwhile.
-        var deadline = DateTime.UtcNow + InvalidationWait;
+        var deadline = _time.GetUtcNow() + InvalidationWait;
         while (true)
         {
             await ReplayPendingAsync();
@@ -195,12 +210,12 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 return;
             }
 
-            if (DateTime.UtcNow >= deadline)
+            if (_time.GetUtcNow() >= deadline)
             {
                 return;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, CancellationToken.None);
         }
     }
 
@@ -305,11 +320,11 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 if (_redis.IsConnected && !IsCluster())
                 {
                     var db = _redis.GetDatabase();
-                    var token = (string?)await Bounded(db.StringGetAsync(ChangeKey));
+                    var token = (string?)await db.StringGetAsync(ChangeKey);
                     if (token is null)
                     {
                         // First node, or the key was lost: create it; a lease starts from the next read.
-                        await Bounded(db.StringSetAsync(ChangeKey, NewToken(), when: When.NotExists));
+                        await db.StringSetAsync(ChangeKey, NewToken(), when: When.NotExists);
                     }
 
                     lock (_knownLock)
@@ -345,7 +360,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     }
 
     private bool CanServeFromCache() =>
-        _redis.IsConnected && _pending.IsEmpty && DateTime.UtcNow.Ticks >= Interlocked.Read(ref _bypassUntilTicks);
+        _redis.IsConnected && _pending.IsEmpty && _time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _bypassUntilTicks);
 
     /// <summary>Adds reads to the group that goes out next (starting the reader when none runs); each task completes with the key's generation, or null when Redis failed.</summary>
     private Task<string?>[] QueueReads(ReadOnlySpan<string> keys)
@@ -416,7 +431,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             {
                 // A key never read, or expired: created atomically (another node may be creating it at the same time).
                 var generation = values[i].IsNull
-                    ? (string?)await Bounded(_redis.GetDatabase().ScriptEvaluateAsync(GenerationScript, [redisKeys[i]], [NewToken(), (long)GenerationLifetime.TotalSeconds]))
+                    ? (string?)await _redis.GetDatabase().ScriptEvaluateAsync(GenerationScript, [redisKeys[i]], [NewToken(), (long)GenerationLifetime.TotalSeconds])
                     : (string?)values[i];
                 group[keys[i]].TrySetResult(generation);
             }
@@ -449,22 +464,26 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         var slots = cluster ? Array.ConvertAll(keys, _redis.HashSlot) : new int[keys.Length];
         if (slots.All(s => s == slots[0]))
         {
-            return await Bounded(db.StringGetAsync(keys));
+            return await db.StringGetAsync(keys);
         }
 
         var values = new RedisValue[keys.Length];
         var batch = db.CreateBatch();
-        var reads = slots.Select((slot, i) => (slot, i)).GroupBy(x => x.slot, x => x.i).Select(async indexes =>
+        var reads = slots.Select((slot, i) => (slot, i)).GroupBy(x => x.slot, x => x.i).Select(indexes =>
         {
             var positions = indexes.ToArray();
-            var read = await Bounded(batch.StringGetAsync(Array.ConvertAll(positions, p => keys[p])));
-            for (var j = 0; j < positions.Length; j++)
-            {
-                values[positions[j]] = read[j];
-            }
+            return (Positions: positions, Read: batch.StringGetAsync(Array.ConvertAll(positions, p => keys[p])));
         }).ToList();
         batch.Execute();
-        await Task.WhenAll(reads);
+        foreach (var (positions, read) in reads)
+        {
+            var answer = await read;
+            for (var j = 0; j < positions.Length; j++)
+            {
+                values[positions[j]] = answer[j];
+            }
+        }
+
         return values;
     }
 
@@ -494,7 +513,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 AddGenerationWrites(batch, keys, writes);
                 writes.Add(batch.PublishAsync(_channel, eviction));
                 batch.Execute();
-                await Bounded(Task.WhenAll(writes));
+                await Task.WhenAll(writes);
             }
             else
             {
@@ -503,7 +522,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 var transaction = db.CreateTransaction();
                 AddGenerationWrites(transaction, keys, writes);
                 writes.Add(transaction.StringSetAsync(ChangeKey, NewToken()));
-                if (!await Bounded(transaction.ExecuteAsync()))
+                if (!await transaction.ExecuteAsync())
                 {
                     // Not committed (no condition can fail it, but Redis may refuse): kept pending and retried.
                     LogInvalidationDeferred(_logger, _pending.Count);
@@ -511,8 +530,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                     return;
                 }
 
-                await Bounded(Task.WhenAll(writes));
-                await Bounded(db.PublishAsync(_channel, eviction));
+                await Task.WhenAll(writes);
+                await db.PublishAsync(_channel, eviction);
             }
 
             foreach (var key in keys)
@@ -539,16 +558,6 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             writes.Add(batch.KeyDeleteAsync(ValueKey(key)));
         }
     }
-
-    /// <summary>
-    /// Every Redis call is awaited at most <see cref="OperationTimeout"/>: StackExchange.Redis 1.2.6 does not time out
-    /// asynchronous calls, and a call lost while the connection is (re)established would otherwise never finish. A
-    /// late answer counts as a failed one (<see cref="TimeoutException"/>), which every caller here already handles the
-    /// safe way: a read falls back to the database, an invalidation stays pending (bypassing the cache) and is retried.
-    /// </summary>
-    private static Task<T> Bounded<T>(Task<T> call) => call.WaitAsync(OperationTimeout);
-
-    private static Task Bounded(Task call) => call.WaitAsync(OperationTimeout);
 
     private bool IsCluster() => _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
 

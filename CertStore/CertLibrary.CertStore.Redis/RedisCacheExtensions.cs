@@ -19,7 +19,7 @@ public static class RedisCacheExtensions
         }
 
         builder.Services.RemoveAll<ICacheCoordinator>();
-        builder.Services.AddSingleton(sp => new RedisCacheCoordinator(options, sp.GetRequiredService<ILogger<RedisCacheCoordinator>>()));
+        builder.Services.AddSingleton(sp => new RedisCacheCoordinator(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RedisCacheCoordinator>>()));
         builder.Services.AddSingleton<ICacheCoordinator>(sp => sp.GetRequiredService<RedisCacheCoordinator>());
         builder.Services.AddSingleton<IRedisHealth>(sp => new RedisHealth(sp.GetRequiredService<RedisCacheCoordinator>()));
         return builder;

@@ -7,7 +7,6 @@ using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Crypto.Prng;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Utilities;
 using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
@@ -49,7 +48,7 @@ public sealed class Sm2Suite : ISignatureSuite
         do
         {
             RandomNumberGenerator.Fill(random);
-            d = new BigInteger(1, random.ToArray());
+            d = new BigInteger(1, random);
         }
         while (d.SignValue == 0 || d.CompareTo(upper) > 0);
 
@@ -104,14 +103,14 @@ public sealed class Sm2Suite : ISignatureSuite
     /// <summary>Throws <see cref="CryptographicException"/> unless the key is a valid SM2 SubjectPublicKeyInfo.</summary>
     internal static void CheckSubjectPublicKeyInfo(ReadOnlySpan<byte> subjectPublicKeyInfo) => _ = ReadSpki(subjectPublicKeyInfo);
 
-    /// <summary>The Portable.BouncyCastle signer, used where libcrypto 3 with SM2 is unavailable.</summary>
+    /// <summary>The BouncyCastle signer, used where libcrypto 3 with SM2 is unavailable.</summary>
     internal static ISigner CreateManagedSigner(ReadOnlySpan<byte> pkcs8PrivateKey)
     {
         var d = ReadPkcs8(pkcs8PrivateKey);
         return new Sm2Signer(new ECPrivateKeyParameters(d, Domain));
     }
 
-    /// <summary>The Portable.BouncyCastle verification, used where libcrypto 3 with SM2 is unavailable.</summary>
+    /// <summary>The BouncyCastle verification, used where libcrypto 3 with SM2 is unavailable.</summary>
     internal static bool VerifyManaged(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
         if (signature.Length != SignatureSize)
@@ -124,8 +123,7 @@ public sealed class Sm2Suite : ISignatureSuite
             var q = ReadSpki(subjectPublicKeyInfo);
             var signer = new SM2Signer(PlainDsaEncoding.Instance, new SM3Digest());
             signer.Init(false, new ParametersWithID(new ECPublicKeyParameters(q, Domain), UserId));
-            var bytes = data.ToArray();
-            signer.BlockUpdate(bytes, 0, bytes.Length);
+            signer.BlockUpdate(data);
             return signer.VerifySignature(signature.ToArray());
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException or InvalidOperationException or FormatException or AsnContentException or Org.BouncyCastle.Crypto.CryptoException)
@@ -305,14 +303,13 @@ public sealed class Sm2Suite : ISignatureSuite
     /// <summary>Holds the parsed private key; each call uses its own BouncyCastle signer, so it is thread-safe.</summary>
     private sealed class Sm2Signer(ECPrivateKeyParameters key) : ISigner
     {
-        private static readonly SecureRandom Random = new(new CryptoApiRandomGenerator());
+        private static readonly SecureRandom Random = new();
 
         public byte[] Sign(ReadOnlySpan<byte> data)
         {
             var signer = new SM2Signer(PlainDsaEncoding.Instance, new SM3Digest());
             signer.Init(true, new ParametersWithID(new ParametersWithRandom(key, Random), UserId));
-            var bytes = data.ToArray();
-            signer.BlockUpdate(bytes, 0, bytes.Length);
+            signer.BlockUpdate(data);
             return signer.GenerateSignature();
         }
     }

@@ -21,7 +21,7 @@ internal static partial class CryptoBench
     }
 
     /// <summary>
-    /// SM2 through Portable.BouncyCastle, the path <see cref="Sm2Suite"/> falls back to without libcrypto 3; kept as a
+    /// SM2 through BouncyCastle.Cryptography, the path <see cref="Sm2Suite"/> falls back to without libcrypto 3; kept as a
     /// figure so that the gain of the native path stays visible.
     /// </summary>
     public static (double Sign, double Verify) MeasureManagedSm2(BenchOptions options)
@@ -33,7 +33,7 @@ internal static partial class CryptoBench
 
     public static string Sm2Path => LibCryptoSm2.IsAvailable
         ? "Sm2Suite on system libcrypto.so.3 (P/Invoke, EVP + distid)"
-        : "Sm2Suite on Portable.BouncyCastle (libcrypto.so.3 unavailable)";
+        : "Sm2Suite on BouncyCastle.Cryptography (libcrypto.so.3 unavailable)";
 
     public static string Es256Path => Es256Suite.Native.IsAvailable
         ? "Es256Suite: signing on the BCL ECDsa (OpenSSL underneath), verification on system libcrypto.so.3 (P/Invoke, EVP, prepared context per key)"

@@ -40,7 +40,7 @@ if (options.Runs("crypto"))
     var sm2Speed = await CryptoBench.OpenSslSpeedAsync("sm2", "SM2 (CurveSM2)", options.OpenSslSeconds, Log);
     var es256Speed = await (es256SpeedTask ?? CryptoBench.OpenSslSpeedAsync("ecdsap256", "(nistp256)", options.OpenSslSeconds, Log));
     Report(CryptoBench.Figures("SM2", sm2, sm2Speed, "≥ 1.0× OpenSSL", CryptoBench.Sm2Path));
-    Report(CryptoBench.Figures("SM2 (Portable.BouncyCastle fallback)", sm2Managed, sm2Speed, "reference", "the path used only where libcrypto.so.3 is missing"));
+    Report(CryptoBench.Figures("SM2 (BouncyCastle.Cryptography fallback)", sm2Managed, sm2Speed, "reference", "the path used only where libcrypto.so.3 is missing"));
     Report(CryptoBench.Figures("ES256", es256, es256Speed, "≥ 0.8× OpenSSL", CryptoBench.Es256Path));
 }
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CertLibrary.Signing;
 using CertLibrary.Signing.Sm2;
-using CertLibrary.OfflineVerifier;
+using CertLibrary.QrImages;
 using CertLibrary.Verification;
 
 // Offline verifier: no network. Usage:
@@ -62,13 +62,12 @@ if ((qr is null && qrPng is null) || trustListPath is null)
 string? imageProblem = null;
 if (qr is null)
 {
-    var (text, problem, noDecoder) = await QrImageReader.ReadAsync(qrPng!);
-    if (noDecoder)
+    if (!File.Exists(qrPng))
     {
-        return Usage(problem!);
+        return Usage($"{qrPng} not found");
     }
 
-    (qr, imageProblem) = (text, problem);
+    (qr, imageProblem) = QrImageDecoder.DecodeFile(qrPng!);
 }
 
 IEnumerable<JsonObject>? roots = null;

@@ -37,7 +37,6 @@ internal static class ExternalTools
         return (process.ExitCode, await output, await error);
     }
 
-    /// <summary>Decodes the QR in a PNG with npm jsQR (tests/interop/qr-decode.mjs).</summary>
     /// <summary>The text of a PDF as <c>pdftotext</c> (poppler-utils) reads it.</summary>
     public static async Task<string> PdfTextAsync(byte[] pdf, string directory)
     {
@@ -55,6 +54,7 @@ internal static class ExternalTools
         }
     }
 
+    /// <summary>Decodes the QR in a PNG with npm jsQR (tests/interop/qr-decode.mjs): an independent decoder, for interop checks.</summary>
     public static async Task<string> DecodeQrAsync(string png)
     {
         var interop = InteropDirectory();

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace CertLibrary.Api.Tests;
 
 /// <summary>
-/// The offline command-line verifier on files downloaded from the running API: a QR PNG (decoded by npm jsQR), the
+/// The offline command-line verifier on files downloaded from the running API: a QR PNG (decoded in process by ZXing.Net), the
 /// trust list, status lists, and a log-proof bundle (certificate + signed tree head + inclusion proof).
 /// </summary>
 public sealed class OfflineVerifierCliApiTests : IAsyncLifetime
@@ -74,19 +74,23 @@ public sealed class OfflineVerifierCliApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cli_PngWithoutQrOrNoDecoder_Exit1Or2()
+    public async Task Cli_PngWithoutQrOrNotAnImageOrMissing_Exit1Or2()
     {
         var blank = Path.Combine(_directory, "blank.png");
         await File.WriteAllBytesAsync(blank, new QRCoder.PngByteQRCode(new QRCoder.QRCodeData(1)).GetGraphic(8));
+        var notAnImage = await SaveAsync("not-an-image.png", "CL1:not a picture");
         var trustList = await SaveAsync("trust-list.json", await _factory.CreateClient().GetStringAsync("/api/v1/trust-list"));
 
         var (blankExit, blankOutput, _) = await CliAsync(["--qr-png", blank, "--trust-list", trustList]);
-        var (noDecoderExit, _, noDecoderError) = await CliAsync(["--qr-png", blank, "--trust-list", trustList], "/nonexistent/qr-decoder");
+        var (textExit, textOutput, _) = await CliAsync(["--qr-png", notAnImage, "--trust-list", trustList]);
+        var (missingExit, _, missingError) = await CliAsync(["--qr-png", Path.Combine(_directory, "none.png"), "--trust-list", trustList]);
 
         Assert.Equal(1, blankExit);
         Assert.Contains("no QR code found in the image", blankOutput, StringComparison.Ordinal);
-        Assert.Equal(2, noDecoderExit);
-        Assert.Contains("cannot be run", noDecoderError, StringComparison.Ordinal);
+        Assert.Equal(1, textExit);
+        Assert.Contains("not an image", textOutput, StringComparison.Ordinal);
+        Assert.Equal(2, missingExit);
+        Assert.Contains("none.png not found", missingError, StringComparison.Ordinal);
     }
 
     private async Task<(string Id, string Png, string Bundle)> IssueAsync()
@@ -129,19 +133,16 @@ public sealed class OfflineVerifierCliApiTests : IAsyncLifetime
         return path;
     }
 
-    private static async Task<(int Exit, string Output, string Error)> CliAsync(string[] args, string? decoder = null)
+    private async Task<(int Exit, string Output, string Error)> CliAsync(string[] args)
     {
-        var previous = Environment.GetEnvironmentVariable("CERTLIB_QR_DECODER");
-        var interop = ExternalTools.InteropDirectory();
-        // The CLI finds tests/interop/qr-decode.mjs from its working directory (a checkout); the decoder variable overrides it.
+        // Run from a directory that is no checkout: the CLI needs nothing beside its own files.
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             StandardOutputEncoding = System.Text.Encoding.UTF8,
-            WorkingDirectory = Path.GetDirectoryName(Path.GetDirectoryName(interop))!,
+            WorkingDirectory = _directory,
         };
-        start.Environment["CERTLIB_QR_DECODER"] = decoder ?? previous ?? string.Empty;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CertLibrary.OfflineVerifier.dll"));
         foreach (var arg in args)
         {

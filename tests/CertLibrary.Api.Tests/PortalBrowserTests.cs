@@ -24,7 +24,7 @@ public sealed class PortalBrowserTests : IAsyncLifetime
     private const string PropertyType = ApiFactory.Housing + "001";
     private const string ConsentRequired = "urn:certlib:problem:consent-required";
 
-    private readonly KestrelApi _host = new(new Dictionary<string, string> { ["CERTLIB_PDF_LICENSE"] = "agpl" });
+    private readonly KestrelApi _host = new();
     private readonly string _number = CitizenId.Create("110105", new DateOnly(1985, 6, 1), 321).ToString();
     private readonly string _password = "portal-test " + Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
     private HttpClient _anonymous = null!;

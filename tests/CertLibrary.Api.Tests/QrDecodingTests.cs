@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace CertLibrary.Api.Tests;
@@ -35,7 +34,7 @@ public sealed class QrDecodingTests : IAsyncLifetime
         var path = Path.Combine(_directory, form + ".png");
         await File.WriteAllBytesAsync(path, await png.Content.ReadAsByteArrayAsync());
 
-        var text = await DecodeAsync(path);
+        var text = await ExternalTools.DecodeQrAsync(path);
         using var verified = await ApiFactory.PostJsonAsync(_factory.CreateClient(), "/api/v1/verify", new { qr = text });
         var answer = await ApiFactory.JsonAsync(verified);
 
@@ -81,38 +80,5 @@ public sealed class QrDecodingTests : IAsyncLifetime
         }
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
-    }
-
-    private static async Task<string> DecodeAsync(string png)
-    {
-        var interop = FindInterop();
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = interop };
-        start.ArgumentList.Add(Path.Combine(interop, "qr-decode.mjs"));
-        start.ArgumentList.Add(png);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await error);
-        return await output;
-    }
-
-    private static string FindInterop()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable("CERTLIB_TEST_INTEROP");
-        if (!string.IsNullOrEmpty(fromEnvironment))
-        {
-            return fromEnvironment;
-        }
-
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "CertLibrary.sln")))
-            {
-                return Path.Combine(directory.FullName, "tests", "interop");
-            }
-        }
-
-        throw new InvalidOperationException("tests/interop not found: set CERTLIB_TEST_INTEROP or run from the repository.");
     }
 }

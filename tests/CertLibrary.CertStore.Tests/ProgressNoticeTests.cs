@@ -5,46 +5,42 @@ using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.Testing;
 using Dapper;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using WireMock;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
 
 namespace CertLibrary.CertStore.Tests;
 
-/// <summary>Progress notices delivered to a real HTTP gateway (Kestrel on 127.0.0.1) with signature, retry and backoff.</summary>
+/// <summary>Progress notices delivered to a real HTTP gateway (a WireMock.Net server on 127.0.0.1) with signature, retry and backoff.</summary>
 public sealed class ProgressNoticeTests : IAsyncLifetime
 {
     private const string Secret = "test-gateway-secret";
     private readonly ConcurrentQueue<(string Signature, string NoticeId, string Body)> _received = new();
     private readonly ManualTime _time = new(DateTimeOffset.UtcNow);
-    private WebApplication _gateway = null!;
+    private WireMockServer _gateway = null!;
     private StoreNode _node = null!;
     private int _failuresLeft;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _gateway = builder.Build();
-        _gateway.MapPost("/notices", async (HttpRequest request) =>
+        _gateway = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{TestEnvironment.FreeLoopbackPort()}"] });
+        _gateway.Given(Request.Create().UsingPost().WithPath("/notices")).RespondWith(Response.Create().WithCallback(request =>
         {
-            using var reader = new StreamReader(request.Body);
-            _received.Enqueue((request.Headers["CertLib-Signature"].ToString(), request.Headers["CertLib-Notice-Id"].ToString(), await reader.ReadToEndAsync()));
-            return Interlocked.Decrement(ref _failuresLeft) >= 0 ? Results.StatusCode(503) : Results.NoContent();
-        });
-        await _gateway.StartAsync();
+            _received.Enqueue((Header(request, "CertLib-Signature"), Header(request, "CertLib-Notice-Id"), request.Body ?? string.Empty));
+            return new ResponseMessage { StatusCode = Interlocked.Decrement(ref _failuresLeft) >= 0 ? 503 : 204 };
+        }));
         _node = await StoreNode.StartAsync("sqlite", Path.Combine(Path.GetTempPath(), "certlib-tests", Guid.NewGuid().ToString("N"), "certlib.db"), TestEnvironment.NewMasterKey());
         await TestData.SeedAsync(_node);
     }
 
     public async Task DisposeAsync()
     {
-        await _gateway.DisposeAsync();
+        _gateway.Stop();
+        _gateway.Dispose();
         await _node.DisposeAsync();
     }
 
@@ -115,7 +111,7 @@ public sealed class ProgressNoticeTests : IAsyncLifetime
 
     private ProgressNoticeDispatcher Dispatcher(int maxAttempts = 10)
     {
-        var address = _gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = _gateway.Url!;
         var options = new ProgressNoticeOptions
         {
             GatewayUrl = new Uri(address + "/notices"),
@@ -127,12 +123,6 @@ public sealed class ProgressNoticeTests : IAsyncLifetime
         return new ProgressNoticeDispatcher(_node.Database, _node.Store, _node.Manager, Options.Create(options), _time, NullLogger<ProgressNoticeDispatcher>.Instance);
     }
 
-    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
+    private static string Header(IRequestMessage request, string name) =>
+        request.Headers?.TryGetValue(name, out var values) == true ? string.Join(',', values) : string.Empty;
 }

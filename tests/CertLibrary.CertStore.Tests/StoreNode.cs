@@ -32,9 +32,14 @@ public sealed class StoreNode : IAsyncDisposable
 
     public PersonalDataProtector Protector => _services.GetRequiredService<PersonalDataProtector>();
 
-    public static async Task<StoreNode> StartAsync(string backend, string location, byte[] masterKey, string? redis = null, TimeSpan? generationLease = null)
+    public static async Task<StoreNode> StartAsync(string backend, string location, byte[] masterKey, string? redis = null, TimeSpan? generationLease = null, TimeProvider? time = null)
     {
         var services = new ServiceCollection().AddLogging();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         var store = services.AddCertStore(o => o.MasterKey = masterKey);
         if (backend == "sqlite")
         {

@@ -199,6 +199,31 @@ public sealed class TwoNodeCacheTests
     }
 
     [Fact]
+    public async Task ReconnectGrace_IsCountedOnTheInjectedClock()
+    {
+        using var redis = new RedisServer();
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        var database = await TestEnvironment.CreatePostgresDatabaseAsync();
+        await using var node = await StoreNode.StartAsync("postgresql", database, TestEnvironment.NewMasterKey(), redis.Configuration, TimeSpan.Zero, time);
+        var coordinator = (CertLibrary.CertStore.Redis.RedisCacheCoordinator)node.Services.GetRequiredService<ICacheCoordinator>();
+        Assert.NotNull(await coordinator.GetGenerationAsync("test:grace", default));
+
+        redis.Stop();
+        await WaitUntilAsync(() => !coordinator.IsConnected, () => Task.CompletedTask);
+        redis.Start();
+        await WaitUntilAsync(() => coordinator.IsConnected, () => Task.CompletedTask);
+
+        // Reconnected: the node reads from the database for the grace period, however long it waits in real time here.
+        string? during = "";
+        await WaitUntilAsync(() => false, async () => during = await coordinator.GetGenerationAsync("test:grace", default), TimeSpan.FromSeconds(1));
+        time.Advance(TimeSpan.FromSeconds(5.5));
+        var after = await coordinator.GetGenerationAsync("test:grace", default);
+
+        Assert.Null(during);
+        Assert.NotNull(after);
+    }
+
+    [Fact]
     public async Task GetGenerations_OneMultiGetForAllKeys_SeesInvalidationOnOtherNode()
     {
         using var redis = new RedisServer();

@@ -1,18 +1,19 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.WebUtilities;
+using WireMock;
+using WireMock.Matchers;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
 
 namespace CertLibrary.Identity.Tests;
 
-/// <summary>A relying party's back-channel logout endpoint on a real loopback Kestrel: records every POST and answers as told.</summary>
+/// <summary>A relying party's back-channel logout endpoint, a WireMock.Net server on the loopback: records every POST and answers as told.</summary>
 public sealed class LogoutReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WireMockServer _server;
     private readonly ConcurrentQueue<ReceivedLogout> _received = new();
     private readonly Func<int, int> _statusForAttempt;
     private int _count;
@@ -20,33 +21,19 @@ public sealed class LogoutReceiver : IAsyncDisposable
     private LogoutReceiver(Func<int, int> statusForAttempt, int port)
     {
         _statusForAttempt = statusForAttempt;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
-        _app = builder.Build();
-        _app.MapPost("/{name}", async (HttpContext context, string name) =>
-        {
-            var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : null;
-            var attempt = Interlocked.Increment(ref _count);
-            var status = _statusForAttempt(attempt);
-            _received.Enqueue(new ReceivedLogout(name, context.Request.ContentType, form?["logout_token"].ToString(), form?.Count ?? 0, status));
-            return Results.StatusCode(status);
-        });
+        _server = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{port}"] });
+        _server.Given(Request.Create().UsingPost().WithPath(new RegexMatcher("^/[^/]+$"))).RespondWith(Response.Create().WithCallback(Receive));
     }
 
     /// <summary>Base URL, e.g. <c>http://127.0.0.1:41234</c>; endpoints are <c>{Url}/{name}</c>.</summary>
-    public string Url { get; private set; } = string.Empty;
+    public string Url => _server.Url!;
 
     public IReadOnlyList<ReceivedLogout> Received => [.. _received];
 
     /// <param name="statusForAttempt">HTTP status to answer the n-th request (1-based) with; 200 when null.</param>
     /// <param name="port">Loopback port to listen on (one from <see cref="FreePort"/> for a portal that comes up later); any free one when 0.</param>
-    public static async Task<LogoutReceiver> StartAsync(Func<int, int>? statusForAttempt = null, int port = 0)
-    {
-        var receiver = new LogoutReceiver(statusForAttempt ?? (_ => StatusCodes.Status200OK), port);
-        await receiver._app.StartAsync();
-        receiver.Url = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-        return receiver;
-    }
+    public static Task<LogoutReceiver> StartAsync(Func<int, int>? statusForAttempt = null, int port = 0) =>
+        Task.FromResult(new LogoutReceiver(statusForAttempt ?? (_ => (int)HttpStatusCode.OK), port == 0 ? FreePort() : port));
 
     /// <summary>Waits until at least <paramref name="count"/> requests arrived; fails the test after <paramref name="timeout"/>.</summary>
     public async Task<IReadOnlyList<ReceivedLogout>> WaitForAsync(int count, TimeSpan timeout)
@@ -62,16 +49,25 @@ public sealed class LogoutReceiver : IAsyncDisposable
     }
 
     /// <summary>A loopback port nothing listens on (yet): a portal that is down.</summary>
-    public static int FreePort()
+    public static int FreePort() => CertLibrary.Testing.TestEnvironment.FreeLoopbackPort();
+
+    public ValueTask DisposeAsync()
     {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        _server.Stop();
+        _server.Dispose();
+        return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    private ResponseMessage Receive(IRequestMessage request)
+    {
+        var contentType = request.Headers?.TryGetValue("Content-Type", out var values) == true ? values.FirstOrDefault() : null;
+        var form = contentType?.Split(';')[0].Trim().Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true
+            ? QueryHelpers.ParseQuery(request.Body)
+            : null;
+        var status = _statusForAttempt(Interlocked.Increment(ref _count));
+        _received.Enqueue(new ReceivedLogout(request.Path.TrimStart('/'), contentType, form?.GetValueOrDefault("logout_token").ToString(), form?.Count ?? 0, status));
+        return new ResponseMessage { StatusCode = status };
+    }
 }
 
 /// <summary>One request the receiver got.</summary>

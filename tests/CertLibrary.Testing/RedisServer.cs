@@ -11,10 +11,7 @@ public sealed class RedisServer : IDisposable
 
     public RedisServer()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        Port = TestEnvironment.FreeLoopbackPort();
         Start();
     }
 

@@ -16,6 +16,14 @@ public static class TestEnvironment
 
     public static byte[] NewMasterKey() => RandomNumberGenerator.GetBytes(32);
 
+    /// <summary>A loopback port nothing listens on (yet), for a test server or a peer that is down.</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Closes pooled SQLite connections and deletes a test host's data folder (best effort: a file still held open is left to the OS).</summary>
     public static void DeleteSqliteDirectory(string directory)
     {

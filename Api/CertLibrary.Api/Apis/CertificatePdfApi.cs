@@ -10,12 +10,11 @@ namespace CertLibrary.Api.Apis;
 /// <summary>Printable certificates (SPEC §8 <c>/pdf</c>): for departments that may read the certificate, and for its holder.</summary>
 public static partial class CertificatePdfApi
 {
-    /// <summary>Registers <see cref="CertificatePdfRenderer"/> with <c>CERTLIB_PDF_LICENSE</c>, <c>CERTLIB_PDF_FONT</c> and <c>CERTLIB_PDF_LATIN_FONT</c>.</summary>
+    /// <summary>Registers <see cref="CertificatePdfRenderer"/> with <c>CERTLIB_PDF_FONT</c> and <c>CERTLIB_PDF_LATIN_FONT</c>.</summary>
     public static IServiceCollection AddCertificatePdf(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<CertificatePdfOptions>().Configure(o =>
         {
-            o.License = configuration["CERTLIB_PDF_LICENSE"];
             o.FontPath = configuration["CERTLIB_PDF_FONT"];
             o.LatinFontPath = configuration["CERTLIB_PDF_LATIN_FONT"];
         });

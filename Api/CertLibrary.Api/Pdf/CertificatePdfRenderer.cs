@@ -13,12 +13,6 @@ namespace CertLibrary.Api.Pdf;
 /// <summary>Settings of printable certificates.</summary>
 public sealed class CertificatePdfOptions
 {
-    /// <summary>
-    /// <c>CERTLIB_PDF_LICENSE</c>: the PDFsharp 6.5 licence to run under, <c>agpl</c> (AGPL-3.0: the service's source
-    /// must then be offered to its users) or a commercial licence string from empira. Unset: no PDFs (503).
-    /// </summary>
-    public string? License { get; set; }
-
     /// <summary><c>CERTLIB_PDF_FONT</c>: path of a single-face TrueType CJK font; found automatically when unset.</summary>
     public string? FontPath { get; set; }
 
@@ -38,7 +32,6 @@ public sealed class CertificatePdfRenderer(ICertificateStore store, TimeProvider
     private static readonly TimeSpan Beijing = TimeSpan.FromHours(8);
     private static readonly Lock Gate = new();
     private static PdfFontResolver? s_resolver;
-    private static string? s_license;
 
     /// <summary>The CJK font file embedded in every PDF (located on first use).</summary>
     public string FontPath => EnsureReady().CjkPath;
@@ -48,7 +41,7 @@ public sealed class CertificatePdfRenderer(ICertificateStore store, TimeProvider
     /// <param name="qrText">The QR text, as <c>GET /api/v1/certificates/{id}/qr</c> gives it for the type's <c>qrMode</c>.</param>
     /// <param name="qrExpiresAt">When an online QR stops working; null for an offline QR.</param>
     /// <param name="cancellationToken">Cancels the type lookup.</param>
-    /// <exception cref="PdfUnavailableException">No licence chosen or no CJK font installed.</exception>
+    /// <exception cref="PdfUnavailableException">No CJK font installed.</exception>
     public async Task<byte[]> RenderAsync(Certificate certificate, string qrText, DateTimeOffset? qrExpiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(certificate);
@@ -276,39 +269,11 @@ public sealed class CertificatePdfRenderer(ICertificateStore store, TimeProvider
         _ => code,
     };
 
-    /// <summary>Chooses the licence and installs the font resolver once per process (both are PDFsharp globals).</summary>
+    /// <summary>Installs the font resolver once per process (a PDFsharp global).</summary>
     private PdfFontResolver EnsureReady()
     {
         lock (Gate)
         {
-            var license = options.Value.License?.Trim();
-            if (string.IsNullOrEmpty(license))
-            {
-                throw new PdfUnavailableException(
-                    "Printable certificates need a PDFsharp 6.5 licence choice: set CERTLIB_PDF_LICENSE=agpl (AGPL-3.0: the service's source must be offered to its users) or to a commercial licence string.");
-            }
-
-            if (s_license != license)
-            {
-                if (string.Equals(license, "agpl", StringComparison.OrdinalIgnoreCase))
-                {
-                    PdfSharpLicense.SetAgplLicense();
-                }
-                else
-                {
-                    try
-                    {
-                        PdfSharpLicense.LoadLicense(license);
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        throw new PdfUnavailableException("CERTLIB_PDF_LICENSE holds no valid PDFsharp 6.5 licence (" + e.GetType().Name + ").");
-                    }
-                }
-
-                s_license = license;
-            }
-
             if (s_resolver is null)
             {
                 s_resolver = PdfFontResolver.Locate(options.Value.FontPath, options.Value.LatinFontPath);

@@ -174,5 +174,5 @@ internal sealed class PdfFontResolver : IFontResolver
     }
 }
 
-/// <summary>Printable certificates cannot be produced on this installation (no usable font, or no PDFsharp licence chosen).</summary>
+/// <summary>Printable certificates cannot be produced on this installation (no usable font).</summary>
 public sealed class PdfUnavailableException(string message) : Exception(message);
