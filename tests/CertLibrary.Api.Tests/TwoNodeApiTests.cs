@@ -67,11 +67,12 @@ public sealed class TwoNodeApiTests
         Assert.Equal("suspended", await ResultAsync(verifierB, qr));
         Assert.Equal("suspended", await ResultAsync(verifierA, qr));
 
-        using var revoked = await ApiFactory.PostJsonAsync(nodes.OnB, $"/api/v1/certificates/{id}/revoke", new { reason = "证件遗失" });
+        using var revoked = await ApiFactory.PostJsonAsync(nodes.OnB, $"/api/v1/certificates/{id}/revoke", new { reasonCode = "keyCompromise", reason = "证件遗失" });
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         var answer = await ApiFactory.JsonAsync(await verifierA.PostAsJsonAsync("/api/v1/verify", new { qr }));
         Assert.Equal("revoked", answer.GetProperty("result").GetString());
-        Assert.Contains("证件遗失", answer.GetProperty("reasons").ToString(), StringComparison.Ordinal);
+        Assert.Contains("reasonCode: keyCompromise", answer.GetProperty("reasons").ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("证件遗失", answer.GetProperty("reasons").ToString(), StringComparison.Ordinal); // the free text stays sealed
         Assert.Equal("revoked", await ResultAsync(verifierB, qr));
     }
 
