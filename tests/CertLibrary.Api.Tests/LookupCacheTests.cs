@@ -62,7 +62,7 @@ public sealed class LookupCacheTests
         await AssertConsentRequiredAsync(civil);
 
         var consent = await manager.GrantConsentAsync(holder,
-            new ConsentRequest(ApiFactory.CivilAffairs, [ApiFactory.MarriageType], null, DateTimeOffset.UtcNow.AddDays(1)), default);
+            new ConsentCommand(CreditCode.Parse(ApiFactory.CivilAffairs), [CertificateTypeCode.Parse(ApiFactory.MarriageType)], null, DateTimeOffset.UtcNow.AddDays(1)), default);
         Assert.True(consent.Succeeded);
         Assert.Single((await LookupAsync(civil)).GetProperty("certificates").EnumerateArray());
 

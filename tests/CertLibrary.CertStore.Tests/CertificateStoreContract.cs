@@ -46,7 +46,7 @@ public abstract class CertificateStoreContract : IAsyncLifetime
 
     public virtual async Task DisposeAsync() => await Node.DisposeAsync();
 
-    protected static IssueRequest Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null) =>
+    protected static IssueCommand Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null) =>
         TestData.Request(idNumber, number, fields);
 
     [Fact]
@@ -174,7 +174,7 @@ public abstract class CertificateStoreContract : IAsyncLifetime
     {
         var first = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!;
 
-        var second = await Node.Manager.NewVersionAsync(DepartmentA, first.Payload.Id, new NewVersionRequest { Number = "J-2" }, default);
+        var second = await Node.Manager.NewVersionAsync(DepartmentA, first.Payload.Id, new NewVersionCommand { Number = "J-2" }, default);
 
         Assert.True(second.Succeeded, second.Error?.Detail);
         var oldId = CertificateId.Parse(first.Payload.Id);
@@ -185,7 +185,7 @@ public abstract class CertificateStoreContract : IAsyncLifetime
         var old = (await Node.Manager.GetAsync(DepartmentA, first.Payload.Id, default)).Value!;
         Assert.Equal(CertificateStatus.Revoked, old.Status);
         Assert.Equal(newId.ToString(), old.SupersededBy);
-        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.NewVersionAsync(DepartmentA, first.Payload.Id, new NewVersionRequest(), default)).Error?.Kind);
+        Assert.Equal(CertStoreErrorKind.Conflict, (await Node.Manager.NewVersionAsync(DepartmentA, first.Payload.Id, new NewVersionCommand(), default)).Error?.Kind);
     }
 
     [Fact]
@@ -364,7 +364,7 @@ public abstract class CertificateStoreContract : IAsyncLifetime
     public async Task LegacyClearTextReasons_ReadAsOtherOrSuperseded_SealedAtStartUp()
     {
         var first = (await Node.Manager.IssueAsync(DepartmentA, Request(), null, default)).Value!.Payload.Id;
-        var second = (await Node.Manager.NewVersionAsync(DepartmentA, first, new NewVersionRequest { Number = "J-2" }, default)).Value!.Payload.Id;
+        var second = (await Node.Manager.NewVersionAsync(DepartmentA, first, new NewVersionCommand { Number = "J-2" }, default)).Value!.Payload.Id;
         Assert.True((await Node.Manager.ChangeStatusAsync(DepartmentA, second, StatusAction.Suspend, StatusReasonCodes.DataChanged, null, default)).Succeeded);
         await using (var connection = await Node.Database.OpenConnectionAsync(default))
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
+using CertLibrary.Identifiers;
 
 namespace CertLibrary.CertStore.Tests;
 
@@ -32,11 +33,18 @@ public static class TestData
         }, now, default);
     }
 
-    public static IssueRequest Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null) => new()
+    /// <summary>An issue command as the API maps it: a malformed <paramref name="idNumber"/> travels as its input error.</summary>
+    public static IssueCommand Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null)
     {
-        TypeCode = TypeA,
-        Holder = new HolderInput(idNumber, "张小三"),
-        Number = number ?? "J" + Guid.NewGuid().ToString("N")[..10],
-        Fields = fields ?? new JsonObject { ["spouseName"] = "李四", ["registeredOn"] = "2020-05-20" },
-    };
+        var parsed = CitizenId.TryParse(idNumber, out var holder, out var error);
+        return new IssueCommand
+        {
+            Type = CertificateTypeCode.Parse(TypeA),
+            Holder = parsed ? holder : null,
+            HolderName = "张小三",
+            Number = number ?? "J" + Guid.NewGuid().ToString("N")[..10],
+            Fields = fields ?? new JsonObject { ["spouseName"] = "李四", ["registeredOn"] = "2020-05-20" },
+            InputErrors = parsed ? CommandErrors.None : new Dictionary<string, string[]> { ["holder.idNumber"] = [error!] },
+        };
+    }
 }

@@ -16,7 +16,7 @@ public sealed class TwoNodeCacheTests
 
     private static string HolderNumber => TestData.HolderNumber;
 
-    private static IssueRequest Request() => TestData.Request();
+    private static IssueCommand Request() => TestData.Request();
 
     private static async Task<(StoreNode A, StoreNode B)> StartNodesAsync(string redis, TimeSpan? generationLease = null)
     {
@@ -346,10 +346,10 @@ public sealed class TwoNodeCacheTests
         var oneNumberA = a.Services.GetRequiredService<OneNumberManager>();
         var oneNumberB = b.Services.GetRequiredService<OneNumberManager>();
         var user = new Caller("client-c", TestData.UserC, false);
-        var lookup = new LookupRequest(HolderNumber, "办理公积金提取", null);
+        var lookup = new LookupCommand(holder, "办理公积金提取", null);
         await oneNumberA.SetConsentRequiredAsync(holder, true, default);
         var consent = (await oneNumberA.GrantConsentAsync(holder,
-            new ConsentRequest(TestData.UserC, [TestData.TypeA], null, DateTimeOffset.UtcNow.AddDays(30)), default)).Value!;
+            new ConsentCommand(CreditCode.Parse(TestData.UserC), [CertificateTypeCode.Parse(TestData.TypeA)], null, DateTimeOffset.UtcNow.AddDays(30)), default)).Value!;
         for (var i = 0; i < 3; i++)
         {
             Assert.Single((await oneNumberB.LookupAsync(user, lookup, default)).Value!.Certificates);

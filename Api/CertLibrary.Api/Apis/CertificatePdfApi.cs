@@ -39,15 +39,18 @@ public static partial class CertificatePdfApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext context, CertificateManager manager, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(
+        string id, HttpContext context, CertificateManager manager, [AsParameters] QrApi.QrServices qr, CertificatePdfRenderer renderer, ILoggerFactory logs,
+        CancellationToken cancellationToken)
     {
         var read = await manager.GetAsync(context.User.ToCaller(), id, cancellationToken);
         read = await AccessRecorder.RecordAsync(context, read, CertStore.OneNumber.AccessActions.Pdf, cancellationToken);
-        return read.Succeeded ? await RenderAsync(read.Value!, context, cancellationToken) : Problems.From(read.Error!);
+        return read.Succeeded ? await RenderAsync(read.Value!, context, qr, renderer, logs, cancellationToken) : Problems.From(read.Error!);
     }
 
     private static async Task<IResult> GetMineAsync(
-        string id, HttpContext context, CitizenManager citizens, CertificateManager manager, CancellationToken cancellationToken)
+        string id, HttpContext context, CitizenManager citizens, CertificateManager manager, [AsParameters] QrApi.QrServices qr, CertificatePdfRenderer renderer,
+        ILoggerFactory logs, CancellationToken cancellationToken)
     {
         if (await CitizenPrincipal.ResolveAsync(context.User, citizens, cancellationToken) is not { } me)
         {
@@ -57,13 +60,13 @@ public static partial class CertificatePdfApi
         var certificate = (await manager.ListByHolderAsync(me, reader: null, cancellationToken)).FirstOrDefault(c => string.Equals(c.Payload.Id, id, StringComparison.Ordinal));
         return certificate is null
             ? Problems.From(CertStoreError.NotFound("Certificate"))
-            : await RenderAsync(certificate, context, cancellationToken);
+            : await RenderAsync(certificate, context, qr, renderer, logs, cancellationToken);
     }
 
-    private static async Task<IResult> RenderAsync(Certificate certificate, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<IResult> RenderAsync(
+        Certificate certificate, HttpContext context, QrApi.QrServices qr, CertificatePdfRenderer renderer, ILoggerFactory logs, CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var (text, problem) = await QrApi.CreateTextAsync(certificate, null, null, services, cancellationToken);
+        var (text, problem) = await QrApi.CreateTextAsync(certificate, null, null, qr, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -71,15 +74,15 @@ public static partial class CertificatePdfApi
 
         DateTimeOffset? expires = text!.StartsWith(OfflineQrPrefix, StringComparison.Ordinal)
             ? null
-            : services.GetRequiredService<TimeProvider>().GetUtcNow() + VerificationTokenStore.DefaultLifetime;
+            : qr.Time.GetUtcNow() + VerificationTokenStore.DefaultLifetime;
         byte[] pdf;
         try
         {
-            pdf = await services.GetRequiredService<CertificatePdfRenderer>().RenderAsync(certificate, text, expires, cancellationToken);
+            pdf = await renderer.RenderAsync(certificate, text, expires, cancellationToken);
         }
         catch (PdfUnavailableException e)
         {
-            LogUnavailable(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CertificatePdfApi)), e.Message);
+            LogUnavailable(logs.CreateLogger(typeof(CertificatePdfApi)), e.Message);
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, "pdf-unavailable", "Printable certificates are not available.", e.Message);
         }
 

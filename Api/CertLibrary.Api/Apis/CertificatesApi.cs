@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CertLibrary.Api.Apis.Contracts;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.Model;
@@ -50,7 +51,8 @@ public static class CertificatesApi
         "Only the code is public (transparency log, verification); the free text is sealed and shown only to the issuing department, the holder and administrators.";
 
     private static async Task<Results<Created<JsonObject>, ProblemHttpResult>> IssueAsync(
-        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CertificateManager manager, CancellationToken cancellationToken)
+        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CertificateManager manager, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<IssueRequest>(request, JsonBody.DefaultLimit, cancellationToken);
         if (problem is not null)
@@ -58,14 +60,15 @@ public static class CertificatesApi
             return problem;
         }
 
-        var result = await manager.IssueAsync(request.HttpContext.User.ToCaller(), body!, idempotencyKey, cancellationToken);
+        var result = await manager.IssueAsync(request.HttpContext.User.ToCaller(), body!.ToCommand(time), idempotencyKey, cancellationToken);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/certificates/{result.Value!.Payload.Id}", CertificateDto.From(result.Value))
             : Problems.From(result.Error!);
     }
 
     private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> IssueBatchAsync(
-        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CertificateManager manager, CancellationToken cancellationToken)
+        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CertificateManager manager, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<BatchRequest>(request, JsonBody.BatchLimit, cancellationToken);
         if (problem is not null)
@@ -83,7 +86,7 @@ public static class CertificatesApi
             return Problems.Validation("items", "Every item must be an object.");
         }
 
-        var result = await manager.IssueBatchAsync(request.HttpContext.User.ToCaller(), items!, idempotencyKey, cancellationToken);
+        var result = await manager.IssueBatchAsync(request.HttpContext.User.ToCaller(), [.. items.Select(i => i!.ToCommand(time))], idempotencyKey, cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);
@@ -112,7 +115,7 @@ public static class CertificatesApi
             return problem;
         }
 
-        var result = await manager.NewVersionAsync(request.HttpContext.User.ToCaller(), id, body!, cancellationToken);
+        var result = await manager.NewVersionAsync(request.HttpContext.User.ToCaller(), id, body!.ToCommand(), cancellationToken);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/certificates/{result.Value!.Payload.Id}", CertificateDto.From(result.Value))
             : Problems.From(result.Error!);
@@ -131,9 +134,6 @@ public static class CertificatesApi
         return result.Succeeded ? TypedResults.Ok(CertificateDto.From(result.Value!)) : Problems.From(result.Error!);
     }
 
-    /// <summary>Body of a batch issue.</summary>
-    public sealed record BatchRequest(IReadOnlyList<IssueRequest?>? Items);
-
     /// <summary>Answer of a batch issue: counts and one answer per item, in request order.</summary>
     public sealed record BatchResponse(int Created, int Failed, IReadOnlyList<BatchItem> Items);
 
@@ -143,7 +143,4 @@ public static class CertificatesApi
     /// 1,000 of them; building a JSON tree for each would cost about half as much as signing them).
     /// </summary>
     public sealed record BatchItem(int Index, int Status, CertificateJson? Certificate, ProblemDetails? Problem);
-
-    /// <summary>Body of suspend / reinstate / revoke: a reason code (<see cref="StatusReasonCodes"/>) and optional free text, sealed at rest.</summary>
-    public sealed record StatusChangeRequest(string? ReasonCode, string? Reason);
 }

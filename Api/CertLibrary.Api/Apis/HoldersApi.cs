@@ -1,3 +1,4 @@
+using CertLibrary.Api.Apis.Contracts;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore.OneNumber;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +21,7 @@ public static class HoldersApi
     }
 
     private static async Task<Results<Ok<LookupResponse>, ProblemHttpResult>> LookupAsync(
-        HttpRequest request, OneNumberManager manager, CancellationToken cancellationToken)
+        HttpRequest request, OneNumberManager manager, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, problem) = await JsonBody.ReadAsync<LookupRequest>(request, JsonBody.DefaultLimit, cancellationToken);
         if (problem is not null)
@@ -28,7 +29,7 @@ public static class HoldersApi
             return problem;
         }
 
-        var result = await manager.LookupAsync(request.HttpContext.User.ToAccessCaller(), body!, cancellationToken);
+        var result = await manager.LookupAsync(request.HttpContext.User.ToAccessCaller(), body!.ToCommand(time), cancellationToken);
         return result.Succeeded ? TypedResults.Ok(LookupResponse.From(result.Value!)) : Problems.From(result.Error!);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CertLibrary.Api.Apis.Contracts;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore.Certificates;
 using CertLibrary.CertStore.OneNumber;
@@ -118,7 +119,7 @@ public static class MeApi
             return problem;
         }
 
-        var result = await manager.GrantConsentAsync(me, body!, cancellationToken);
+        var result = await manager.GrantConsentAsync(me, body!.ToCommand(), cancellationToken);
         if (!result.Succeeded)
         {
             return Problems.From(result.Error!);

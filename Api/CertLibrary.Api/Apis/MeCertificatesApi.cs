@@ -25,7 +25,8 @@ public static class MeCertificatesApi
     }
 
     private static async Task<IResult> GetQrAsync(
-        string id, string? form, string? purpose, HttpContext context, CitizenManager citizens, CertificateManager certificates, CancellationToken cancellationToken)
+        string id, string? form, string? purpose, HttpContext context, CitizenManager citizens, CertificateManager certificates,
+        [AsParameters] QrApi.QrServices qr, CancellationToken cancellationToken)
     {
         if (await CitizenPrincipal.ResolveAsync(context.User, citizens, cancellationToken) is not { } me)
         {
@@ -39,7 +40,7 @@ public static class MeCertificatesApi
             return Problems.Create(StatusCodes.Status404NotFound, "not-found", "Not found.", "You hold no certificate with this id.");
         }
 
-        return await QrApi.RenderAsync(context, mine, form, purpose, cancellationToken);
+        return await QrApi.RenderAsync(context, mine, form, purpose, qr, cancellationToken);
     }
 
     private static async Task<Results<Ok<DirectoryDto>, ProblemHttpResult>> DirectoryAsync(

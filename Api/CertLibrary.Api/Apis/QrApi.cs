@@ -26,10 +26,9 @@ public static class QrApi
 
     /// <summary>Creates the QR text of a certificate the caller may see.</summary>
     internal static async Task<(string? Text, IResult? Problem)> CreateTextAsync(
-        Certificate certificate, string? form, string? purpose, IServiceProvider services, CancellationToken cancellationToken)
+        Certificate certificate, string? form, string? purpose, QrServices services, CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<ICertificateStore>();
-        var type = (await store.FindTypeAsync(certificate.Payload.TypeCode, cancellationToken))!;
+        var type = (await services.Store.FindTypeAsync(certificate.Payload.TypeCode, cancellationToken))!;
         form ??= type.QrMode == "online" ? "online" : "offline";
         if (form is not ("offline" or "online"))
         {
@@ -49,14 +48,14 @@ public static class QrApi
                 return (null, Problems.Validation("purpose", "At most 100 characters."));
             }
 
-            var (token, _) = await services.GetRequiredService<VerificationTokenStore>().CreateAsync(certificate.Payload.Id, purpose, VerificationTokenStore.DefaultLifetime, cancellationToken);
-            return ($"{services.GetRequiredService<CertLibrarySettings>().Issuer}/v/{token}", null);
+            var (token, _) = await services.Tokens.CreateAsync(certificate.Payload.Id, purpose, VerificationTokenStore.DefaultLifetime, cancellationToken);
+            return ($"{services.Settings.Issuer}/v/{token}", null);
         }
 
-        var signers = await services.GetRequiredService<KeyManager>().GetSignersAsync(certificate.Payload.Issuer.Code, cancellationToken);
+        var signers = await services.Keys.GetSignersAsync(certificate.Payload.Issuer.Code, cancellationToken);
         var signer = signers.First(s => s.Algorithm == type.QrAlgorithm);
         var payload = certificate.Payload;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var now = services.Time.GetUtcNow();
         var claims = new QrClaims(payload.Id, payload.TypeCode, payload.Issuer.Code, payload.Holder.Name, payload.ValidFrom,
             payload.ValidUntil ?? now + OpenEndedQrLifetime, payload.StatusList.ListId, payload.StatusList.Index);
         return (OfflineQr.Create(claims, payload.Holder.IdNumber, signer), null);
@@ -70,7 +69,7 @@ public static class QrApi
     }
 
     private static async Task<IResult> GetQrAsync(
-        string id, string? form, string? purpose, HttpContext context, CertificateManager manager, CancellationToken cancellationToken)
+        string id, string? form, string? purpose, HttpContext context, CertificateManager manager, [AsParameters] QrServices services, CancellationToken cancellationToken)
     {
         var read = await manager.GetAsync(context.User.ToCaller(), id, cancellationToken);
         read = await AccessRecorder.RecordAsync(context, read, CertStore.OneNumber.AccessActions.Qr, cancellationToken);
@@ -79,16 +78,17 @@ public static class QrApi
             return Problems.From(read.Error!);
         }
 
-        return await RenderAsync(context, read.Value!, form, purpose, cancellationToken);
+        return await RenderAsync(context, read.Value!, form, purpose, services, cancellationToken);
     }
 
     /// <summary>
     /// The QR of <paramref name="certificate"/> in the form asked for, negotiated by <c>Accept</c>: the text for
     /// <c>text/plain</c>, SVG for <c>image/svg+xml</c>, PNG otherwise (with its QR version in <c>X-Qr-Version</c>).
     /// </summary>
-    internal static async Task<IResult> RenderAsync(HttpContext context, Certificate certificate, string? form, string? purpose, CancellationToken cancellationToken)
+    internal static async Task<IResult> RenderAsync(
+        HttpContext context, Certificate certificate, string? form, string? purpose, QrServices services, CancellationToken cancellationToken)
     {
-        var (text, problem) = await CreateTextAsync(certificate, form, purpose, context.RequestServices, cancellationToken);
+        var (text, problem) = await CreateTextAsync(certificate, form, purpose, services, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -112,4 +112,7 @@ public static class QrApi
         using var png = new PngByteQRCode(data);
         return TypedResults.File(png.GetGraphic(8), "image/png");
     }
+
+    /// <summary>What creating a QR needs (handlers take it with <c>[AsParameters]</c>).</summary>
+    public sealed record QrServices(ICertificateStore Store, VerificationTokenStore Tokens, KeyManager Keys, CertLibrarySettings Settings, TimeProvider Time);
 }

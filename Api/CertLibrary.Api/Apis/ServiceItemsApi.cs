@@ -1,3 +1,4 @@
+using CertLibrary.Api.Apis.Contracts;
 using CertLibrary.Api.Infrastructure;
 using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OneNumber;
@@ -41,7 +42,7 @@ public static class ServiceItemsApi
             return problem;
         }
 
-        var result = await manager.SaveServiceItemAsync(body!, null, cancellationToken);
+        var result = await manager.SaveServiceItemAsync(body!.ToCommand(), null, cancellationToken);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/service-items/{result.Value!.Code}", ServiceItemDto.From(result.Value, await TypeNamesAsync(store, cancellationToken)))
             : Problems.From(result.Error!);
@@ -56,7 +57,7 @@ public static class ServiceItemsApi
             return problem;
         }
 
-        var result = await manager.SaveServiceItemAsync(body!, code, cancellationToken);
+        var result = await manager.SaveServiceItemAsync(body!.ToCommand(), code, cancellationToken);
         return result.Succeeded
             ? TypedResults.Ok(ServiceItemDto.From(result.Value!, await TypeNamesAsync(store, cancellationToken)))
             : Problems.From(result.Error!);

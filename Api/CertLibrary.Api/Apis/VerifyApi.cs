@@ -8,6 +8,7 @@ using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Verification;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace CertLibrary.Api.Apis;
 
@@ -28,14 +29,15 @@ public static class VerifyApi
     public static IServiceCollection AddVerificationApi(this IServiceCollection services)
     {
         services.AddCertLibraryVerification();
-        services.AddRateLimiter(o =>
+        services.AddRateLimiter(o => o.RejectionStatusCode = StatusCodes.Status429TooManyRequests);
+        services.AddOptions<RateLimiterOptions>().Configure<IConfiguration>((o, configuration) =>
         {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            var perMinute = PerMinute(configuration);
             o.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "local",
                 _ => new FixedWindowRateLimiterOptions
                 {
-                    PermitLimit = PerMinute(context.RequestServices.GetRequiredService<IConfiguration>()),
+                    PermitLimit = perMinute,
                     Window = TimeSpan.FromMinutes(1),
                     QueueLimit = 0,
                 }));
@@ -56,9 +58,9 @@ public static class VerifyApi
         return app;
     }
 
-    private static async Task<IResult> VerifyAsync(HttpContext context, CancellationToken cancellationToken)
+    private static async Task<IResult> VerifyAsync(HttpContext context, [AsParameters] VerifyServices services, CancellationToken cancellationToken)
     {
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var now = services.Time.GetUtcNow();
         var body = await ReadCappedAsync(context, cancellationToken);
         VerifyAnswer answer;
         if (body is null)
@@ -67,15 +69,15 @@ public static class VerifyApi
         }
         else
         {
-            answer = await VerifyBodyAsync(body, context.RequestServices, now, cancellationToken);
+            answer = await VerifyBodyAsync(body, services, now, cancellationToken);
         }
 
         return TypedResults.Json(answer, Json);
     }
 
-    private static async Task<VerifyAnswer> VerifyBodyAsync(byte[] body, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<VerifyAnswer> VerifyBodyAsync(byte[] body, VerifyServices services, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var live = services.GetRequiredService<LiveVerification>();
+        var live = services.Live;
         if (TryReadQrOnly(body) is { } qrOnly)
         {
             return await VerifyQrTextAsync(qrOnly, live, services, now, cancellationToken);
@@ -115,7 +117,7 @@ public static class VerifyApi
         };
     }
 
-    private static async Task<VerifyAnswer> VerifyQrTextAsync(string text, LiveVerification live, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<VerifyAnswer> VerifyQrTextAsync(string text, LiveVerification live, VerifyServices services, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var qr = text.Trim();
         if (qr.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || qr.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -159,14 +161,14 @@ public static class VerifyApi
         return null;
     }
 
-    private static async Task<VerifyAnswer> VerifyOnlineAsync(string url, CertificateVerifier verifier, IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<VerifyAnswer> VerifyOnlineAsync(string url, CertificateVerifier verifier, VerifyServices services, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Segments.Length < 2 || uri.Segments[^2] != "v/")
         {
             return Answer(Fail(now, "not a CertLibrary verification URL"));
         }
 
-        var token = await services.GetRequiredService<VerificationTokenStore>().FindAsync(uri.Segments[^1], cancellationToken);
+        var token = await services.Tokens.FindAsync(uri.Segments[^1], cancellationToken);
         if (token is null)
         {
             return Answer(Fail(now, "unknown verification token"));
@@ -177,24 +179,22 @@ public static class VerifyApi
             return Answer(Fail(now, "verification token expired at " + token.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture))) with { Purpose = token.Purpose };
         }
 
-        var row = await services.GetRequiredService<ICertificateStore>().FindAsync(token.CertificateId, cancellationToken);
+        var row = await services.Store.FindAsync(token.CertificateId, cancellationToken);
         if (row is null)
         {
             return Answer(Fail(now, "certificate not found"));
         }
 
-        var certificate = services.GetRequiredService<CertificateManager>().ToCertificate(row, now);
+        var certificate = services.Certificates.ToCertificate(row, now);
         var report = await verifier.VerifyCertificateJwsAsync(certificate.Signature, now, cancellationToken);
         return Answer(report) with { Purpose = token.Purpose, TokenExpiresAt = token.ExpiresAt };
     }
 
-    private static async Task<IResult> VerifyPageAsync(string token, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<IResult> VerifyPageAsync(string token, HttpContext context, [AsParameters] VerifyServices services, CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var verifier = await services.GetRequiredService<LiveVerification>().CreateVerifierAsync(null, cancellationToken);
-        var settings = services.GetRequiredService<Infrastructure.CertLibrarySettings>();
-        var answer = await VerifyOnlineAsync($"{settings.Issuer}/v/{Uri.EscapeDataString(token)}", verifier, services, now, cancellationToken);
+        var now = services.Time.GetUtcNow();
+        var verifier = await services.Live.CreateVerifierAsync(null, cancellationToken);
+        var answer = await VerifyOnlineAsync($"{services.Settings.Issuer}/v/{Uri.EscapeDataString(token)}", verifier, services, now, cancellationToken);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Content(RenderPage(answer), "text/html; charset=utf-8");
     }
@@ -293,6 +293,11 @@ public static class VerifyApi
         html.Append("<p>核验时间：").Append(answer.CheckedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)).Append(" UTC</p></body></html>");
         return html.ToString();
     }
+
+    /// <summary>What verification needs (handlers take it with <c>[AsParameters]</c>).</summary>
+    public sealed record VerifyServices(
+        LiveVerification Live, VerificationTokenStore Tokens, ICertificateStore Store, CertificateManager Certificates,
+        Infrastructure.CertLibrarySettings Settings, TimeProvider Time);
 
     /// <summary>Answer of a verification.</summary>
     public sealed record VerifyAnswer(string Result, IReadOnlyList<string> Reasons, MaskedCertificateDto? Certificate, DateTimeOffset CheckedAt)

@@ -31,9 +31,9 @@ public sealed class CertificateManager(
     private readonly ConditionalWeakTable<StoredCertificate, Unsealed> _unsealed = new();
 
     /// <summary>Issues one certificate.</summary>
-    public async Task<CertStoreResult<Certificate>> IssueAsync(Caller caller, IssueRequest request, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<CertStoreResult<Certificate>> IssueAsync(Caller caller, IssueCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var batch = await IssueBatchAsync(caller, [request], idempotencyKey, cancellationToken);
+        var batch = await IssueBatchAsync(caller, [command], idempotencyKey, cancellationToken);
         if (!batch.Succeeded)
         {
             return batch.Error!;
@@ -45,7 +45,7 @@ public sealed class CertificateManager(
 
     /// <summary>Issues up to <see cref="MaxBatchSize"/> certificates; each item is answered on its own.</summary>
     public async Task<CertStoreResult<IReadOnlyList<BatchItemResult>>> IssueBatchAsync(
-        Caller caller, IReadOnlyList<IssueRequest> requests, string? idempotencyKey, CancellationToken cancellationToken)
+        Caller caller, IReadOnlyList<IssueCommand> requests, string? idempotencyKey, CancellationToken cancellationToken)
     {
         if (requests.Count is 0 or > MaxBatchSize)
         {
@@ -130,7 +130,7 @@ public sealed class CertificateManager(
     }
 
     /// <summary>Issues a new version of <paramref name="id"/>; the old version is revoked as superseded.</summary>
-    public async Task<CertStoreResult<Certificate>> NewVersionAsync(Caller caller, string id, NewVersionRequest request, CancellationToken cancellationToken)
+    public async Task<CertStoreResult<Certificate>> NewVersionAsync(Caller caller, string id, NewVersionCommand request, CancellationToken cancellationToken)
     {
         var now = Now();
         var current = await FindManagedAsync(caller, id, cancellationToken);
@@ -142,10 +142,11 @@ public sealed class CertificateManager(
         var old = current.Value!;
         var oldPayload = Unseal(old).Payload;
         var type = (await store.FindTypeAsync(old.TypeCode, cancellationToken))!;
-        var issue = new IssueRequest
+        var issue = new IssueCommand
         {
-            TypeCode = old.TypeCode,
-            Holder = new HolderInput(oldPayload.Holder.IdNumber, request.HolderName ?? oldPayload.Holder.Name),
+            Type = CertificateTypeCode.Parse(old.TypeCode),
+            Holder = CitizenId.Parse(oldPayload.Holder.IdNumber, time),
+            HolderName = request.HolderName ?? oldPayload.Holder.Name,
             Number = request.Number ?? oldPayload.Number,
             ValidFrom = request.ValidFrom,
             ValidUntil = request.ValidUntil,
@@ -459,25 +460,16 @@ public sealed class CertificateManager(
     }
 
     private async Task<CertStoreResult<PreparedIssue>> PrepareAsync(
-        Caller caller, IssueRequest request, Dictionary<string, CertificateType?> types, DateTimeOffset now, CancellationToken cancellationToken)
+        Caller caller, IssueCommand request, Dictionary<string, CertificateType?> types, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (!CertificateTypeCode.TryParse(request.TypeCode, out var typeCode, out var typeError))
+        // Identifiers were parsed by the API; their errors come first, as the body lists them.
+        var errors = new Dictionary<string, string[]>(request.InputErrors, StringComparer.Ordinal);
+        if ((request.Type is null || request.Holder is null) && errors.Count == 0)
         {
-            errors["typeCode"] = [typeError];
+            throw new ArgumentException("An issue command without a type or holder must say why in InputErrors.", nameof(request));
         }
 
-        CitizenId holder = default;
-        if (request.Holder?.IdNumber is not { } idNumber)
-        {
-            errors["holder.idNumber"] = ["The holder's identity number is required."];
-        }
-        else if (!CitizenId.TryParse(idNumber, time, out holder, out var idError))
-        {
-            errors["holder.idNumber"] = [idError];
-        }
-
-        var holderName = request.Holder?.Name?.Trim();
+        var holderName = request.HolderName?.Trim();
         if (string.IsNullOrEmpty(holderName) || holderName.Length > 64)
         {
             errors["holder.name"] = ["The holder's name (1 to 64 characters) is required."];
@@ -489,7 +481,7 @@ public sealed class CertificateManager(
             errors["number"] = ["The licence number (1 to 64 characters) is required."];
         }
 
-        if (errors.ContainsKey("typeCode"))
+        if (request.Type is not { } typeCode)
         {
             return CertStoreError.Invalid(errors);
         }
@@ -526,6 +518,7 @@ public sealed class CertificateManager(
             return CertStoreError.Invalid(errors);
         }
 
+        var holder = request.Holder!.Value;
         return new PreparedIssue(typeCode, CreditCode.Parse(caller.DepartmentCode), "", holder, protector.HolderKey(holder), holderName!, number!,
             validFrom, validUntil, (JsonObject)request.Fields!.DeepClone());
     }

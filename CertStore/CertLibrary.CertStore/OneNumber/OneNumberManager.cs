@@ -30,7 +30,7 @@ public sealed partial class OneNumberManager(
     public const int MaxPageSize = 100;
 
     /// <summary>Validates and adds (or, with <paramref name="replaceCode"/>, replaces) a service item.</summary>
-    public async Task<CertStoreResult<ServiceItem>> SaveServiceItemAsync(ServiceItemRequest request, string? replaceCode, CancellationToken cancellationToken)
+    public async Task<CertStoreResult<ServiceItem>> SaveServiceItemAsync(ServiceItemCommand request, string? replaceCode, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var code = (replaceCode ?? request.Code)?.Trim();
@@ -54,10 +54,9 @@ public sealed partial class OneNumberManager(
         {
             for (var i = 0; i < inputs.Count; i++)
             {
-                var raw = inputs[i]?.TypeCode;
-                if (!CertificateTypeCode.TryParse(raw, out var typeCode, out var typeError))
+                if (inputs[i].TypeCode is not { } typeCode)
                 {
-                    errors[$"requiredMaterials[{i}].typeCode"] = [raw is null ? "typeCode is required." : typeError];
+                    request.InputErrors.Take($"requiredMaterials[{i}].typeCode", errors);
                 }
                 else if (await store.FindTypeAsync(typeCode.ToString(), cancellationToken) is null)
                 {
@@ -69,7 +68,7 @@ public sealed partial class OneNumberManager(
                 }
                 else
                 {
-                    materials.Add(new ServiceMaterial(typeCode.ToString(), inputs[i]!.Required ?? true));
+                    materials.Add(new ServiceMaterial(typeCode.ToString(), inputs[i].Required));
                 }
             }
         }
@@ -118,17 +117,13 @@ public sealed partial class OneNumberManager(
     /// One-number lookup. Validation comes first; the consent check comes before any certificate is read, so a refusal
     /// looks the same whether or not the person holds certificates. Every answered or refused lookup is logged.
     /// </summary>
-    public async Task<CertStoreResult<LookupResult>> LookupAsync(Caller caller, LookupRequest request, CancellationToken cancellationToken)
+    public async Task<CertStoreResult<LookupResult>> LookupAsync(Caller caller, LookupCommand request, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        CitizenId holder = default;
-        if (request.IdNumber is null)
+        if (request.Holder is not { } holder)
         {
-            errors["idNumber"] = ["The holder's identity number is required."];
-        }
-        else if (!CitizenId.TryParse(request.IdNumber, time, out holder, out var idError))
-        {
-            errors["idNumber"] = [idError];
+            holder = default;
+            request.InputErrors.Take("idNumber", errors);
         }
 
         var purpose = ValidatePurpose(request.Purpose, required: true, errors, "purpose");
@@ -252,13 +247,14 @@ public sealed partial class OneNumberManager(
         consents.ListAsync(protector.HolderKey(holder), cancellationToken);
 
     /// <summary>Grants a consent to one department for some certificate types or one service item.</summary>
-    public async Task<CertStoreResult<Consent>> GrantConsentAsync(CitizenId holder, ConsentRequest request, CancellationToken cancellationToken)
+    public async Task<CertStoreResult<Consent>> GrantConsentAsync(CitizenId holder, ConsentCommand request, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var now = time.GetUtcNow();
-        if (!CreditCode.TryParse(request.Department, out var department, out var departmentError))
+        if (request.Department is not { } department)
         {
-            errors["department"] = [departmentError];
+            department = default;
+            request.InputErrors.Take("department", errors);
         }
         else if (await store.FindDepartmentAsync(department.ToString(), cancellationToken) is null)
         {
@@ -275,9 +271,9 @@ public sealed partial class OneNumberManager(
         {
             for (var i = 0; i < request.TypeCodes!.Count && i < 50; i++)
             {
-                if (!CertificateTypeCode.TryParse(request.TypeCodes[i], out var typeCode, out var typeError))
+                if (request.TypeCodes[i] is not { } typeCode)
                 {
-                    errors[$"typeCodes[{i}]"] = [typeError];
+                    request.InputErrors.Take($"typeCodes[{i}]", errors);
                 }
                 else if (await store.FindTypeAsync(typeCode.ToString(), cancellationToken) is null)
                 {
