@@ -50,6 +50,7 @@ public static class CoseQr
     public const int BindingLength = 12;
 
     private const int KeyIdLength = 8;
+    private static readonly System.Buffers.SearchValues<char> Base45Characters = System.Buffers.SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:");
     private const int HeaderAlgorithm = 1;
     private const int HeaderKeyId = 4;
     private const int ClaimExpiry = 4;
@@ -175,6 +176,13 @@ public static class CoseQr
         }
 
         var encoded = text.AsSpan(Prefix.Length);
+        if (encoded.ContainsAnyExcept(Base45Characters))
+        {
+            // SimpleBase indexes its table with the character: anything outside RFC 9285's alphabet is refused first.
+            failure = "malformed base45";
+            return false;
+        }
+
         var compressed = new byte[Base45.Default.GetSafeByteCountForDecoding(encoded)];
         int written;
         try

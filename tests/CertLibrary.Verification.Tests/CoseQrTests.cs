@@ -257,6 +257,26 @@ public sealed class CoseQrTests
     }
 
     [Fact]
+    public async Task VerifyQrAsync_RandomMutations_NeverThrow()
+    {
+        var text = Create("SM2", "ES256");
+        var random = new Random(17);
+        const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:a~\u00e9";
+        for (var i = 0; i < 3000; i++)
+        {
+            var chars = text.ToCharArray();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                chars[random.Next(CoseQr.Prefix.Length, chars.Length)] = Alphabet[random.Next(Alphabet.Length)];
+            }
+
+            var mutated = new string(chars);
+            var report = await VerifyAsync(mutated);
+            Assert.True(report.Result != VerificationResults.Valid || mutated == text, mutated);
+        }
+    }
+
+    [Fact]
     public void HolderBindingKdf_SameNumberAnyCase_MatchesOtherNumberNot()
     {
         var (salt, binding) = HolderBindingKdf.Create("11010519491231002x");
