@@ -6,11 +6,11 @@ using CertLibrary.Signing;
 namespace CertLibrary.Verification;
 
 /// <summary>
-/// Verifies an offline QR (<c>CL1:</c> + compact JWS) or a certificate signature (JWS JSON with both ES256 and SM2)
+/// Verifies an offline QR (format 2, <c>CL2:</c> + base45 COSE; format 1, <c>CL1:</c> + compact JWS) or a certificate signature (JWS JSON with both ES256 and SM2)
 /// against trust keys and a status source. Used by the API (live store status) and by the offline verifier
 /// (downloaded trust list and status lists). Never throws on hostile input: every failure is a result with reasons.
 /// </summary>
-public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatusSource status)
+public sealed partial class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatusSource status)
 {
     /// <summary>The <c>typ</c> of a certificate signature.</summary>
     public const string CertificateJwsType = "certlib-cert+json";
@@ -33,9 +33,14 @@ public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatus
             return Fail(now, JwsReasons.TooLarge);
         }
 
+        if (text.StartsWith(CoseQr.Prefix, StringComparison.Ordinal))
+        {
+            return await VerifyCoseQrAsync(text, keys, now, cancellationToken);
+        }
+
         if (!text.StartsWith(OfflineQr.Prefix, StringComparison.Ordinal))
         {
-            return Fail(now, "not a CertLibrary QR (expected prefix CL1:)");
+            return Fail(now, "not a CertLibrary QR (expected prefix CL2: or CL1:)");
         }
 
         return await VerifyCompactAsync(text[OfflineQr.Prefix.Length..].Trim(), now, cancellationToken);
@@ -67,7 +72,7 @@ public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatus
             HolderBinding = claims.HolderBinding,
             HolderSalt = claims.HolderSalt,
         };
-        return await ConcludeAsync(jws, masked, claims.StatusListId, claims.StatusIndex, now, cancellationToken);
+        return await ConcludeAsync(jws.Signatures, masked, claims.StatusListId, claims.StatusIndex, now, cancellationToken);
     }
 
     /// <summary>Verifies a certificate signature, JWS JSON General Serialization; both ES256 and SM2 must verify.</summary>
@@ -102,7 +107,7 @@ public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatus
             {
                 DateTimeOffset? validUntil = Rfc3339.TryParse(Str(payload, "validUntil"), out var until) ? until : null;
                 var masked = new MaskedCertificate(id, typeCode, issuerCode, Str(issuer, "name"), HolderMasking.MaskName(name), validFrom, validUntil);
-                return await ConcludeAsync(jws, masked, listId, index, now, cancellationToken);
+                return await ConcludeAsync(jws.Signatures, masked, listId, index, now, cancellationToken);
             }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
@@ -139,7 +144,7 @@ public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatus
             }
         }
 
-        return trimmed.StartsWith(OfflineQr.Prefix, StringComparison.Ordinal)
+        return trimmed.StartsWith(OfflineQr.Prefix, StringComparison.Ordinal) || trimmed.StartsWith(CoseQr.Prefix, StringComparison.Ordinal)
             ? VerifyQrAsync(trimmed, now, cancellationToken)
             : VerifyCompactAsync(trimmed, now, cancellationToken);
     }
@@ -164,10 +169,10 @@ public sealed class CertificateVerifier(IJwsKeyResolver keys, ICertificateStatus
     }
 
     private async Task<VerificationReport> ConcludeAsync(
-        JwsVerificationResult jws, MaskedCertificate masked, string listId, int index, DateTimeOffset now, CancellationToken cancellationToken)
+        IReadOnlyList<JwsSignatureResult> signatures, MaskedCertificate masked, string listId, int index, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var reasons = new List<string>();
-        foreach (var signature in jws.Signatures)
+        foreach (var signature in signatures)
         {
             if (signature.Key!.OwnerCode != masked.IssuerCode)
             {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using CertLibrary.Api.Pdf;
 using CertLibrary.CertStore.OneNumber;
 using CertLibrary.Identifiers;
@@ -42,7 +41,7 @@ public sealed class CertificatePdfTests : IAsyncLifetime
         var qr = await DecodePdfQrAsync(pdf);
         var text = await PdfTextAsync(pdf);
 
-        Assert.StartsWith("CL1:", qr, StringComparison.Ordinal);
+        Assert.StartsWith("CL2:", qr, StringComparison.Ordinal);
         Assert.Equal("valid", await VerifyAsync(qr));
         Assert.Contains("结婚证", text, StringComparison.Ordinal);
         Assert.Contains(id, text, StringComparison.Ordinal);
@@ -79,10 +78,10 @@ public sealed class CertificatePdfTests : IAsyncLifetime
 
         var pdf = await GetPdfAsync(_civil, $"/api/v1/certificates/{id}/pdf");
         var qr = await DecodePdfQrAsync(pdf);
-        var header = JsonDocument.Parse(CertLibrary.Signing.Base64Url.Decode(qr[4..].Split('.')[0])).RootElement;
         var text = await PdfTextAsync(pdf);
 
-        Assert.Equal("SM2", header.GetProperty("alg").GetString());
+        Assert.True(CertLibrary.Verification.CoseQr.TryDecode(qr, out var message, out _));
+        Assert.Equal(["SM2"], message.Signers.Select(s => s.Algorithm));
         Assert.Equal("valid", await VerifyAsync(qr));
         Assert.Contains("残疾人证", text, StringComparison.Ordinal);
         Assert.Contains("残疾类别", text, StringComparison.Ordinal);

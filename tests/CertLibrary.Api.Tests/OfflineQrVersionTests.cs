@@ -1,15 +1,15 @@
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
 using CertLibrary.Api.Apis;
 using CertLibrary.Signing;
+using CertLibrary.Verification;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace CertLibrary.Api.Tests;
 
 /// <summary>
-/// The QR version of the offline QR at error correction Q, measured for both suites, and the proof that SPEC §5's
-/// claims cannot fit version 15-Q (292 bytes in byte mode) whatever the encoding of the JWS around them.
+/// The QR version of the format-2 offline QR at error correction Q (QRCoder), measured for every demo type that has
+/// an offline QR and for a single ES256 signer: dual-signed at most version 16, one suite at most 14 (SPEC §5).
 /// </summary>
 public sealed class OfflineQrVersionTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -28,71 +28,40 @@ public sealed class OfflineQrVersionTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Theory]
-    [InlineData("ES256")]
-    [InlineData("SM2")]
-    public async Task OfflineQr_DemoTypes_VersionMeasuredAndBounded(string algorithm)
+    [InlineData(ApiFactory.CivilAffairs + "001", new[] { "SM2", "ES256" }, QrLimits.MaxOfflineVersion)]
+    [InlineData(ApiFactory.CivilAffairs + "002", new[] { "SM2" }, QrLimits.MaxSingleSuiteVersion)]
+    public async Task OfflineQr_DemoTypes_VersionMeasuredAndBounded(string typeCode, string[] suites, int maxVersion)
     {
-        var qr = await OfflineQrAsync(algorithm);
-        var parts = qr["CL1:".Length..].Split('.');
-        var header = Encoding.UTF8.GetString(Base64Url.Decode(parts[0]));
-        var payload = Encoding.UTF8.GetString(Base64Url.Decode(parts[1]));
+        var qr = await OfflineQrAsync(typeCode);
 
         using var data = QrApi.Encode(qr);
 
-        output.WriteLine($"{algorithm}: {qr.Length} characters = 4 prefix + {parts[0].Length} header + {parts[1].Length} payload ({Encoding.UTF8.GetByteCount(payload)} bytes JSON) + {parts[2].Length} signature + 2 dots → version {data.Version}-Q");
-        output.WriteLine("header " + header);
-        output.WriteLine("payload " + payload);
-        Assert.Equal(algorithm, JsonNode.Parse(header)!["alg"]!.GetValue<string>());
-        Assert.DoesNotContain(" ", payload, StringComparison.Ordinal);
-        Assert.Equal(86, parts[2].Length); // 64-byte r‖s for both suites
-        Assert.InRange(data.Version, 1, QrLimits.MaxOfflineVersion);
+        Assert.True(CoseQr.TryDecode(qr, out var message, out _));
+        output.WriteLine($"{typeCode} ({string.Join("+", suites)}): {qr.Length} characters, COSE payload {message.Payload.Length} bytes → version {data.Version}-Q");
+        Assert.Equal(suites, message.Signers.Select(s => s.Algorithm));
+        Assert.InRange(data.Version, 1, maxVersion);
     }
 
     [Fact]
-    public void SmallestSpecCompliantQr_ExceedsVersion15AtQ()
+    public async Task OfflineQr_SingleEs256_AtMostVersion14()
     {
-        // Every claim SPEC §5 mandates at its smallest legitimate size: a 20-character serial in the id (SPEC §2),
-        // a one-character masked name, 16-byte binding and salt, 10-digit times, list "1", a one-digit index;
-        // the header reduced to alg + kid (typ dropped); a 64-byte signature.
-        const string Type = ApiFactory.CivilAffairs + "001";
-        var payload = new JsonObject
-        {
-            ["id"] = $"1.2.156.3005.2.{Type}.{ApiFactory.CivilAffairs}.ABCDEFGHIJ0123456789.001.X",
-            ["t"] = Type,
-            ["iss"] = ApiFactory.CivilAffairs,
-            ["n"] = "*",
-            ["hb"] = Base64Url.Encode(new byte[16]),
-            ["hs"] = Base64Url.Encode(new byte[16]),
-            ["nbf"] = 1_800_000_000,
-            ["exp"] = 1_900_000_000,
-            ["sl"] = new JsonObject { ["l"] = "1", ["i"] = 7 },
-        }.ToJsonString();
-        var header = """{"alg":"SM2","kid":"AAAAAAAAAAA"}""";
-        var smallest = "CL1:" + Base64Url.Encode(Encoding.UTF8.GetBytes(header)) + "." + Base64Url.Encode(Encoding.UTF8.GetBytes(payload)) + "." + Base64Url.Encode(new byte[64]);
-        var withoutRedundant = new JsonObject
-        {
-            ["id"] = $"1.2.156.3005.2.{Type}.{ApiFactory.CivilAffairs}.ABCDEFGHIJ0123456789.001.X",
-            ["hb"] = Base64Url.Encode(new byte[16]),
-            ["hs"] = Base64Url.Encode(new byte[16]),
-            ["exp"] = 1_900_000_000,
-            ["sl"] = new JsonObject { ["l"] = "1", ["i"] = 7 },
-        }.ToJsonString();
-        var stripped = "CL1:" + Base64Url.Encode(Encoding.UTF8.GetBytes(header)) + "." + Base64Url.Encode(Encoding.UTF8.GetBytes(withoutRedundant)) + "." + Base64Url.Encode(new byte[64]);
+        var signer = (await _factory.Services.GetRequiredService<KeyManager>().GetSignersAsync(ApiFactory.CivilAffairs, CancellationToken.None)).Single(s => s.Algorithm == "ES256");
+        var now = DateTimeOffset.UtcNow;
+        var qr = CoseQr.Create(new QrClaims($"1.2.156.3005.2.{ApiFactory.MarriageType}.{ApiFactory.CivilAffairs}.ABCDEFGHIJ0123456789.001.X", ApiFactory.MarriageType,
+            ApiFactory.CivilAffairs, "欧阳小明", now, now.AddYears(30), "00000000-0000-0000-0000-000000000000", 131_071), new byte[12], new byte[12], [signer]);
 
-        using var minimal = QrApi.Encode(smallest);
-        using var bare = QrApi.Encode(stripped);
+        using var data = QrApi.Encode(qr);
 
-        output.WriteLine($"smallest SPEC-compliant: {smallest.Length} characters → version {minimal.Version}-Q; id + binding + expiry + slot only: {stripped.Length} characters → version {bare.Version}-Q");
-        Assert.True(minimal.Version > 15, $"{smallest.Length} characters fit version {minimal.Version}");
-        Assert.True(bare.Version > 15, $"{stripped.Length} characters fit version {bare.Version}");
+        output.WriteLine($"ES256 only: {qr.Length} characters → version {data.Version}-Q");
+        Assert.InRange(data.Version, 1, QrLimits.MaxSingleSuiteVersion);
     }
 
-    private async Task<string> OfflineQrAsync(string algorithm)
+    private async Task<string> OfflineQrAsync(string typeCode)
     {
-        object request = algorithm == "SM2"
+        object request = typeCode.EndsWith("002", StringComparison.Ordinal)
             ? new
             {
-                typeCode = ApiFactory.CivilAffairs + "002",
+                typeCode,
                 holder = new { idNumber = ApiFactory.HolderNumber, name = "张小三" },
                 number = "D" + Guid.NewGuid().ToString("N")[..8],
                 fields = new { category = "肢体残疾", grade = 2 },

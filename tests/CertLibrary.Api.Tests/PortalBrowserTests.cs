@@ -82,7 +82,7 @@ public sealed class PortalBrowserTests : IAsyncLifetime
                     var online = facts.GetProperty("qr").GetProperty("online");
                     var offline = facts.GetProperty("qr").GetProperty("offline");
                     Assert.StartsWith(_host.BaseUrl + "/v/", online.GetProperty("text").GetString(), StringComparison.Ordinal);
-                    Assert.StartsWith("CL1:", offline.GetProperty("text").GetString(), StringComparison.Ordinal);
+                    Assert.StartsWith("CL2:", offline.GetProperty("text").GetString(), StringComparison.Ordinal);
                     Assert.Contains("入住登记", online.GetProperty("caption").GetString(), StringComparison.Ordinal);
                     Assert.True(online.GetProperty("width").GetDouble() >= 300, "the QR is shown large");
                     foreach (var shown in new[] { online, offline })

@@ -180,7 +180,7 @@ public sealed partial class PortalTests : IAsyncLifetime
         using var department = await _civil.GetAsync($"/api/v1/me/certificates/{mine}/qr");
 
         var offlineText = await offline.Content.ReadAsStringAsync();
-        Assert.StartsWith("CL1:", offlineText, StringComparison.Ordinal);
+        Assert.StartsWith("CL2:", offlineText, StringComparison.Ordinal);
         Assert.DoesNotContain(_me, offlineText, StringComparison.Ordinal);
         var onlineText = await online.Content.ReadAsStringAsync();
         Assert.StartsWith("http://localhost/v/", onlineText, StringComparison.Ordinal);

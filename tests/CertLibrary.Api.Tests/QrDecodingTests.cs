@@ -38,7 +38,7 @@ public sealed class QrDecodingTests : IAsyncLifetime
         using var verified = await ApiFactory.PostJsonAsync(_factory.CreateClient(), "/api/v1/verify", new { qr = text });
         var answer = await ApiFactory.JsonAsync(verified);
 
-        Assert.StartsWith(form == "offline" ? "CL1:" : "http://localhost/v/", text, StringComparison.Ordinal);
+        Assert.StartsWith(form == "offline" ? "CL2:" : "http://localhost/v/", text, StringComparison.Ordinal);
         Assert.Equal("valid", answer.GetProperty("result").GetString());
         Assert.Equal(id, answer.GetProperty("certificate").GetProperty("id").GetString());
     }

@@ -85,7 +85,7 @@ public sealed class TwoNodeApiTests
         using var redis = new RedisServer();
         await using var nodes = await TwoNodes.StartAsync(redis);
         var (_, qr) = await IssueWithOfflineQrAsync(nodes.OnA);
-        Assert.StartsWith("CL1:", qr, StringComparison.Ordinal);
+        Assert.StartsWith("CL2:", qr, StringComparison.Ordinal);
         var verifier = nodes.B.CreateClient();
         for (var i = 0; i < 3; i++)
         {

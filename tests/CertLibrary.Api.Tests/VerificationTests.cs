@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CertLibrary.Api.Apis;
 using CertLibrary.Signing;
+using CertLibrary.Signing.Sm2;
 using CertLibrary.Verification;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -156,22 +157,22 @@ public sealed class VerificationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OfflineQr_Es256_ValidWithMaskedFieldsOnly()
+    public async Task OfflineQr_DefaultType_DualSignedValidWithMaskedFieldsOnly()
     {
         var id = (await IssueMarriageAsync()).GetProperty("id").GetString()!;
         var qr = await QrTextAsync(_civil, id, "?form=offline");
 
         var answer = await VerifyAsync(new { qr });
 
-        Assert.StartsWith("CL1:", qr, StringComparison.Ordinal);
+        Assert.StartsWith("CL2:", qr, StringComparison.Ordinal);
         Assert.Equal("valid", Result(answer));
         Assert.Equal("张*三", answer.GetProperty("certificate").GetProperty("holderName").GetString());
         Assert.Equal(id, answer.GetProperty("certificate").GetProperty("id").GetString());
         Assert.DoesNotContain(ApiFactory.HolderNumber, answer.GetRawText(), StringComparison.Ordinal);
-        var payload = JsonNode.Parse(Base64Url.Decode(qr[4..].Split('.')[1]))!.AsObject();
-        Assert.Equal(["id", "t", "iss", "n", "hb", "hs", "nbf", "exp", "sl"], payload.Select(p => p.Key));
-        Assert.True(HolderMasking.Matches(payload["hb"]!.GetValue<string>(), payload["hs"]!.GetValue<string>(), ApiFactory.HolderNumber));
-        Assert.Equal("ES256", JsonNode.Parse(Base64Url.Decode(qr[4..].Split('.')[0]))!["alg"]!.GetValue<string>());
+        Assert.True(CoseQr.TryDecode(qr, out var message, out _));
+        Assert.Equal(["SM2", "ES256"], message.Signers.Select(s => s.Algorithm));
+        var claims = CoseQr.ReadClaims(message.Payload, out _)!;
+        Assert.True(HolderBindingKdf.Matches(Base64Url.Decode(claims.HolderBinding!), Base64Url.Decode(claims.HolderSalt!), ApiFactory.HolderNumber));
     }
 
     [Fact]
@@ -189,7 +190,9 @@ public sealed class VerificationTests : IAsyncLifetime
         var answer = await VerifyAsync(new { qr });
 
         Assert.Equal("valid", Result(answer));
-        Assert.Equal("SM2", JsonNode.Parse(Base64Url.Decode(qr[4..].Split('.')[0]))!["alg"]!.GetValue<string>());
+        Assert.True(CoseQr.TryDecode(qr, out var message, out _));
+        Assert.Equal(["SM2"], message.Signers.Select(s => s.Algorithm)); // qrSuites ["SM2"]: a COSE_Sign1
+        Assert.Null(message.BodyProtected);
         Assert.Equal("欧*明", answer.GetProperty("certificate").GetProperty("holderName").GetString());
     }
 
@@ -251,7 +254,8 @@ public sealed class VerificationTests : IAsyncLifetime
     {
         var id = (await IssueMarriageAsync()).GetProperty("id").GetString()!;
         var qr = await QrTextAsync(_civil, id, "?form=offline");
-        var kid = JsonNode.Parse(Base64Url.Decode(qr[4..].Split('.')[0]))!["kid"]!.GetValue<string>();
+        Assert.True(CoseQr.TryDecode(qr, out var message, out _));
+        var kid = message.Signers[1].KeyId!;
 
         Assert.True(await _factory.Services.GetRequiredService<KeyManager>().RevokeAsync(kid, CancellationToken.None));
         var answer = await VerifyAsync(new { qr });
@@ -408,8 +412,10 @@ public sealed class VerificationTests : IAsyncLifetime
     [Fact]
     public async Task Verify_HostileQrInputs_InvalidWithReason()
     {
-        var valid = await QrTextAsync(_civil, (await IssueMarriageAsync()).GetProperty("id").GetString()!, "?form=offline");
-        var other = await QrTextAsync(_civil, (await IssueMarriageAsync()).GetProperty("id").GetString()!, "?form=offline");
+        // Format 1 is no longer issued but still read: its hostile corpus runs on QR made with the department's key.
+        var valid = await FormatOneQrAsync(await IssueMarriageAsync());
+        var other = await FormatOneQrAsync(await IssueMarriageAsync());
+        Assert.Equal("valid", Result(await VerifyAsync(new { qr = valid })));
 
         foreach (var row in HostileQr(valid, other))
         {
@@ -418,6 +424,83 @@ public sealed class VerificationTests : IAsyncLifetime
             Assert.True(Result(answer) == "invalid", $"{name}: {answer.GetRawText()}");
             Assert.True(answer.GetProperty("reasons").GetArrayLength() > 0, name);
         }
+    }
+
+    // A format-1 QR of an issued certificate, signed with its department's ES256 key (as issued before format 2).
+    private async Task<string> FormatOneQrAsync(JsonElement certificate)
+    {
+        var signer = (await _factory.Services.GetRequiredService<KeyManager>().GetSignersAsync(ApiFactory.CivilAffairs, CancellationToken.None)).Single(s => s.Algorithm == "ES256");
+        var slot = certificate.GetProperty("statusList");
+        var now = DateTimeOffset.UtcNow;
+        return OfflineQr.Create(new QrClaims(certificate.GetProperty("id").GetString()!, ApiFactory.MarriageType, ApiFactory.CivilAffairs, "张小三",
+            now.AddDays(-1), now.AddYears(1), slot.GetProperty("listId").GetString()!, slot.GetProperty("index").GetInt32()), ApiFactory.HolderNumber, signer);
+    }
+
+    [Fact]
+    public async Task Verify_FormatTwoAlteredOrGarbled_InvalidNever500()
+    {
+        var qr = await QrTextAsync(_civil, (await IssueMarriageAsync()).GetProperty("id").GetString()!, "?form=offline");
+        Assert.True(CoseQr.TryDecode(qr, out var message, out _));
+        var es256 = (await _factory.Services.GetRequiredService<KeyManager>().GetSignersAsync(ApiFactory.CivilAffairs, CancellationToken.None)).Single(s => s.Algorithm == "ES256");
+        var sm2 = (await _factory.Services.GetRequiredService<KeyManager>().GetSignersAsync(ApiFactory.CivilAffairs, CancellationToken.None)).Single(s => s.Algorithm == "SM2");
+        var claims = CoseQr.ReadClaims(message.Payload, out _)!;
+        var garbage = new JwsSigner("ES256", es256.KeyId, new GarbageSigner());
+        var hostile = new Dictionary<string, string>
+        {
+            ["garbage second signature"] = CoseQr.Create(claims, Base64Url.Decode(claims.HolderSalt!), Base64Url.Decode(claims.HolderBinding!), [sm2, garbage]),
+            ["truncated"] = qr[..^3],
+            ["bad base45"] = "CL2:" + new string('~', 40),
+            ["one character changed"] = qr[..^10] + (qr[^10] == '0' ? '1' : '0') + qr[^9..],
+        };
+
+        foreach (var (name, text) in hostile)
+        {
+            using var response = await _public.PostAsJsonAsync("/api/v1/verify", new { qr = text });
+            var answer = await ApiFactory.JsonAsync(response);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.True(Result(answer) == "invalid", $"{name}: {answer.GetRawText()}");
+            Assert.True(answer.GetProperty("reasons").GetArrayLength() > 0, name);
+        }
+    }
+
+    private sealed class GarbageSigner : ISigner
+    {
+        public byte[] Sign(ReadOnlySpan<byte> data) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(64);
+    }
+
+    [Fact]
+    public async Task Verify_WithIdNumber_SaysWhetherHolderBindingMatches()
+    {
+        var qr = await QrTextAsync(_civil, (await IssueMarriageAsync()).GetProperty("id").GetString()!, "?form=offline");
+
+        var match = await VerifyAsync(new { qr, idNumber = ApiFactory.HolderNumber.ToLowerInvariant() });
+        var mismatch = await VerifyAsync(new { qr, idNumber = "110105194912310010" });
+        var without = await VerifyAsync(new { qr });
+        var notString = await VerifyAsync(new { qr, idNumber = 7 });
+
+        Assert.Equal("valid", Result(match));
+        Assert.Equal("match", match.GetProperty("holderBinding").GetString());
+        Assert.Equal("valid", Result(mismatch));
+        Assert.Equal("mismatch", mismatch.GetProperty("holderBinding").GetString());
+        Assert.False(without.TryGetProperty("holderBinding", out _));
+        Assert.Equal("invalid", Result(notString));
+        Assert.DoesNotContain(ApiFactory.HolderNumber, match.GetRawText(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task OfflineQr_RenderedTwice_SameHolderBindingComputedOnce()
+    {
+        var id = (await IssueMarriageAsync()).GetProperty("id").GetString()!;
+
+        var first = await QrTextAsync(_civil, id, "?form=offline");
+        var second = await QrTextAsync(_civil, id, "?form=offline");
+
+        Assert.True(CoseQr.TryDecode(first, out var one, out _));
+        Assert.True(CoseQr.TryDecode(second, out var two, out _));
+        var a = CoseQr.ReadClaims(one.Payload, out _)!;
+        var b = CoseQr.ReadClaims(two.Payload, out _)!;
+        Assert.Equal(a.HolderSalt, b.HolderSalt);
+        Assert.Equal(a.HolderBinding, b.HolderBinding);
     }
 
     [Fact]

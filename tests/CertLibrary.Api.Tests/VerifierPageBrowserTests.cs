@@ -59,7 +59,7 @@ public sealed class VerifierPageBrowserTests : IAsyncLifetime
         Assert.True(uploaded.GetProperty("fontSize").GetDouble() >= 48, "the result is shown large");
         Assert.Equal(id, uploaded.GetProperty("details").GetProperty("证照标识").GetString());
         Assert.Equal("张*三", uploaded.GetProperty("details").GetProperty("持证人").GetString());
-        Assert.StartsWith("CL1:", uploaded.GetProperty("text").GetString(), StringComparison.Ordinal); // decoded in the page by jsQR
+        Assert.StartsWith("CL2:", uploaded.GetProperty("text").GetString(), StringComparison.Ordinal); // decoded in the page by jsQR
         Assert.Equal("valid", Result(pasted));
         Assert.Equal("revoked", Result(reuploaded));
         Assert.Equal("无效（已撤销）", reuploaded.GetProperty("label").GetString());
@@ -111,7 +111,7 @@ public sealed class VerifierPageBrowserTests : IAsyncLifetime
         request.Headers.Accept.ParseAdd("text/plain");
         using var response = await _civil.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        Assert.StartsWith("CL1:", text, StringComparison.Ordinal);
+        Assert.StartsWith("CL2:", text, StringComparison.Ordinal);
         return (id, png, text);
     }
 

@@ -109,6 +109,12 @@ public static class AdminApi
             errors["qrAlgorithm"] = ["qrAlgorithm must be ES256 or SM2."];
         }
 
+        if (body.QrSuites is { } qrSuites
+            && (qrSuites.Count is 0 or > 2 || qrSuites.Any(s => s is not ("SM2" or "ES256")) || qrSuites.Distinct().Count() != qrSuites.Count))
+        {
+            errors["qrSuites"] = ["qrSuites lists SM2 and/or ES256, each at most once (default [\"SM2\", \"ES256\"])."];
+        }
+
         var issuers = await CheckDepartmentsAsync("issuers", body.Issuers, store, errors, cancellationToken);
         var users = await CheckDepartmentsAsync("users", body.Users, store, errors, cancellationToken);
         if (errors.Count > 0)
@@ -124,6 +130,7 @@ public static class AdminApi
             ValidityYears = body.ValidityYears,
             QrMode = body.QrMode ?? "both",
             QrAlgorithm = body.QrAlgorithm ?? "ES256",
+            QrSuites = body.QrSuites is { } suites ? [.. suites.OfType<string>()] : CertificateType.DefaultQrSuites,
             Issuers = issuers,
             Users = users,
         };
@@ -161,5 +168,5 @@ public static class AdminApi
     /// <summary>Body of <c>POST /api/v1/admin/certificate-types</c>.</summary>
     public sealed record CertificateTypeRequest(
         string? Code, string? Name, IReadOnlyList<FieldDefinition?>? Fields, int? ValidityYears, string? QrMode, string? QrAlgorithm,
-        IReadOnlyList<string?>? Issuers, IReadOnlyList<string?>? Users);
+        IReadOnlyList<string?>? Issuers, IReadOnlyList<string?>? Users, IReadOnlyList<string?>? QrSuites = null);
 }

@@ -90,7 +90,7 @@ public static partial class CertificatePdfApi
         return TypedResults.File(pdf, "application/pdf", SafeFileName(certificate.Payload.Id) + ".pdf");
     }
 
-    private const string OfflineQrPrefix = Verification.OfflineQr.Prefix;
+    private const string OfflineQrPrefix = Verification.CoseQr.Prefix;
 
     private static string SafeFileName(string id) => new([.. id.Select(c => char.IsAsciiLetterOrDigit(c) || c == '.' ? c : '_')]);
 

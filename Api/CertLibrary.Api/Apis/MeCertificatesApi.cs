@@ -17,7 +17,7 @@ public static class MeCertificatesApi
         var group = app.MapGroup("/api/v1/me").WithTags("Citizen").RequireAuthorization();
         group.MapGet("/certificates/{id}/qr", GetQrAsync).WithName("MyCertificateQr").RequireAuthorization(Policies.MeRead)
             .WithSummary("The QR code of one of my certificates")
-            .WithDescription("form=offline (CL1: + compact JWS, masked name, holder binding) or online ({baseUrl}/v/{token}, expires in 10 minutes, bound to purpose, 1–100 characters), as the type's qrMode allows. PNG by default, SVG for Accept: image/svg+xml, the QR text for Accept: text/plain. 404 for a certificate that is not mine.");
+            .WithDescription("form=offline (format 2: CL2: + base45(zlib(COSE)), masked name, scrypt holder binding) or online ({baseUrl}/v/{token}, expires in 10 minutes, bound to purpose, 1–100 characters), as the type's qrMode allows. PNG by default, SVG for Accept: image/svg+xml, the QR text for Accept: text/plain. 404 for a certificate that is not mine.");
         group.MapGet("/directory", DirectoryAsync).WithName("MyDirectory").RequireAuthorization(Policies.MeRead)
             .WithSummary("Departments and certificate types")
             .WithDescription("Code and name of every department and certificate type (with its qrMode): what a citizen chooses from when granting a consent, and the names of the types of my certificates.");

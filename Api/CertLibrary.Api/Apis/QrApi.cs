@@ -4,6 +4,7 @@ using CertLibrary.CertStore.Model;
 using CertLibrary.CertStore.OnlineVerification;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.Signing;
+using CertLibrary.Signing.Sm2;
 using CertLibrary.Verification;
 using QRCoder;
 
@@ -20,7 +21,7 @@ public static class QrApi
         var group = app.MapGroup("/api/v1/certificates").WithTags("Certificates").RequireAuthorization(Policies.Read);
         group.MapGet("/{id}/qr", GetQrAsync).WithName("GetCertificateQr")
             .WithSummary("The QR code of a certificate")
-            .WithDescription("form=offline (CL1: + compact JWS, masked) or online ({baseUrl}/v/{token}, expires in 10 minutes, bound to purpose), as allowed by the type's qrMode. PNG by default, SVG for Accept: image/svg+xml, the QR text for Accept: text/plain. Error correction Q.");
+            .WithDescription("form=offline (format 2: CL2: + base45(zlib(COSE)), signed by the type's qrSuites, masked) or online ({baseUrl}/v/{token}, expires in 10 minutes, bound to purpose), as allowed by the type's qrMode. PNG by default, SVG for Accept: image/svg+xml, the QR text for Accept: text/plain. Error correction Q.");
         return group;
     }
 
@@ -52,13 +53,16 @@ public static class QrApi
             return ($"{services.Settings.Issuer}/v/{token}", null);
         }
 
-        var signers = await services.Keys.GetSignersAsync(certificate.Payload.Issuer.Code, cancellationToken);
-        var signer = signers.First(s => s.Algorithm == type.QrAlgorithm);
+        // Format 2 (SPEC §5), signed by the type's suites in order; the scrypt holder binding is made once per certificate.
+        var all = await services.Keys.GetSignersAsync(certificate.Payload.Issuer.Code, cancellationToken);
+        var signers = type.QrSuites.Select(suite => all.First(s => s.Algorithm == suite)).ToList();
         var payload = certificate.Payload;
+        var (salt, binding) = await services.Bindings.GetOrCreateAsync(
+            payload.Id, () => HolderBindingKdf.Create(payload.Holder.IdNumber), cancellationToken);
         var now = services.Time.GetUtcNow();
         var claims = new QrClaims(payload.Id, payload.TypeCode, payload.Issuer.Code, payload.Holder.Name, payload.ValidFrom,
             payload.ValidUntil ?? now + OpenEndedQrLifetime, payload.StatusList.ListId, payload.StatusList.Index);
-        return (OfflineQr.Create(claims, payload.Holder.IdNumber, signer), null);
+        return (CoseQr.Create(claims, salt, binding, signers), null);
     }
 
     /// <summary>The QR symbol at error correction level Q.</summary>
@@ -114,5 +118,5 @@ public static class QrApi
     }
 
     /// <summary>What creating a QR needs (handlers take it with <c>[AsParameters]</c>).</summary>
-    public sealed record QrServices(ICertificateStore Store, VerificationTokenStore Tokens, KeyManager Keys, CertLibrarySettings Settings, TimeProvider Time);
+    public sealed record QrServices(ICertificateStore Store, VerificationTokenStore Tokens, KeyManager Keys, QrHolderBindingStore Bindings, CertLibrarySettings Settings, TimeProvider Time);
 }

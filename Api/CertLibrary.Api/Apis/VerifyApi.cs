@@ -51,7 +51,7 @@ public static class VerifyApi
         app.MapPost("/api/v1/verify", VerifyAsync).WithName("Verify").WithTags("Verification").AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicy)
             .WithSummary("Verify a QR code or a certificate signature")
-            .WithDescription("Body {\"qr\": \"CL1:…\" | \"https://…/v/{token}\"} or {\"jws\": compact | JWS JSON}. Answers {result: valid|invalid|revoked|suspended|expired|unknown-issuer, reasons, certificate (masked), checkedAt}; hostile input is 'invalid' with a reason. Body ≤ 64 KiB.");
+            .WithDescription("Body {\"qr\": \"CL2:…\" (format 2; CL1:… still read) | \"https://…/v/{token}\", \"idNumber\"?: holder's identity number} or {\"jws\": compact | JWS JSON}. Answers {result: valid|invalid|revoked|suspended|expired|unknown-issuer, reasons, certificate (masked), checkedAt, holderBinding: match|mismatch when idNumber was given}; hostile input is 'invalid' with a reason. Body ≤ 64 KiB.");
         app.MapGet("/v/{token}", VerifyPageAsync).WithName("VerifyPage").WithTags("Verification").AllowAnonymous()
             .RequireRateLimiting(RateLimitPolicy).ExcludeFromDescription()
             .WithSummary("Verifier page of an online QR").WithDescription("Server-rendered page (Chinese) with the live result.");
@@ -80,7 +80,7 @@ public static class VerifyApi
         var live = services.Live;
         if (TryReadQrOnly(body) is { } qrOnly)
         {
-            return await VerifyQrTextAsync(qrOnly, live, services, now, cancellationToken);
+            return await VerifyQrTextAsync(qrOnly, null, live, services, now, cancellationToken);
         }
 
         if (Infrastructure.JsonBody.Check(body, 20) is { } bad)
@@ -105,7 +105,12 @@ public static class VerifyApi
 
         if (request["qr"] is JsonValue qrValue && qrValue.GetValueKind() == JsonValueKind.String)
         {
-            return await VerifyQrTextAsync(qrValue.GetValue<string>(), live, services, now, cancellationToken);
+            if (request["idNumber"] is { } idNode && (idNode is not JsonValue idValue || idValue.GetValueKind() != JsonValueKind.String))
+            {
+                return Answer(Fail(now, "idNumber must be a string"));
+            }
+
+            return await VerifyQrTextAsync(qrValue.GetValue<string>(), request["idNumber"]?.GetValue<string>(), live, services, now, cancellationToken);
         }
 
         var verifier = await live.CreateVerifierAsync(null, cancellationToken);
@@ -117,7 +122,7 @@ public static class VerifyApi
         };
     }
 
-    private static async Task<VerifyAnswer> VerifyQrTextAsync(string text, LiveVerification live, VerifyServices services, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<VerifyAnswer> VerifyQrTextAsync(string text, string? idNumber, LiveVerification live, VerifyServices services, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var qr = text.Trim();
         if (qr.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || qr.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -126,8 +131,12 @@ public static class VerifyApi
         }
 
         // The id the QR claims lets the key list and that certificate's status be checked in one cache round trip.
-        var verifier = await live.CreateVerifierAsync(OfflineQr.TryReadUnverifiedId(qr, out var id) ? id : null, cancellationToken);
-        return Answer(await verifier.VerifyQrAsync(qr, now, cancellationToken));
+        var claimedId = CoseQr.TryReadUnverifiedId(qr, out var id) || OfflineQr.TryReadUnverifiedId(qr, out id) ? id : null;
+        var verifier = await live.CreateVerifierAsync(claimedId, cancellationToken);
+        var report = await verifier.VerifyQrAsync(qr, now, cancellationToken);
+        return idNumber is null
+            ? Answer(report)
+            : Answer(report) with { HolderBinding = await HolderBindingCheck.CheckAsync(qr, report.Certificate, idNumber, cancellationToken) };
     }
 
     /// <summary>
@@ -307,6 +316,10 @@ public static class VerifyApi
 
         [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
         public DateTimeOffset? TokenExpiresAt { get; init; }
+
+        /// <summary>With <c>idNumber</c> in the request: <c>"match"</c> or <c>"mismatch"</c> against the QR's holder binding.</summary>
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public string? HolderBinding { get; init; }
     }
 
     /// <summary>Minimal, masked certificate fields.</summary>

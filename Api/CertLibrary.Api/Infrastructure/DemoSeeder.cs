@@ -98,6 +98,7 @@ public static class DemoSeeder
             ValidityYears = 10,
             QrMode = "offline",
             QrAlgorithm = "SM2",
+            QrSuites = ["SM2"],
             Issuers = [CivilAffairs],
             Users = [CivilAffairs],
         },

@@ -36,7 +36,7 @@ public sealed class CertificatePdfRenderer(ICertificateStore store, TimeProvider
     /// <summary>The CJK font file embedded in every PDF (located on first use).</summary>
     public string FontPath => EnsureReady().CjkPath;
 
-    /// <summary>Renders the PDF. <paramref name="qrText"/> is the text of the QR to print (offline <c>CL1:…</c> or online URL).</summary>
+    /// <summary>Renders the PDF. <paramref name="qrText"/> is the text of the QR to print (offline <c>CL2:…</c> or online URL).</summary>
     /// <param name="certificate">The certificate as read, with live status.</param>
     /// <param name="qrText">The QR text, as <c>GET /api/v1/certificates/{id}/qr</c> gives it for the type's <c>qrMode</c>.</param>
     /// <param name="qrExpiresAt">When an online QR stops working; null for an offline QR.</param>

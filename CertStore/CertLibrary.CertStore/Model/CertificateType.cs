@@ -18,8 +18,14 @@ public sealed record CertificateType
     /// <summary><c>offline</c>, <c>online</c> or <c>both</c>.</summary>
     public string QrMode { get; init; } = "both";
 
-    /// <summary>Suite of the offline QR's compact JWS: <c>ES256</c> or <c>SM2</c>.</summary>
+    /// <summary>Suite of the format-1 offline QR (<c>CL1:</c>), which is no longer issued; kept so stored types read back unchanged.</summary>
     public string QrAlgorithm { get; init; } = "ES256";
+
+    /// <summary>Suites that sign the offline QR (format 2, SPEC §5), in order: two make a COSE_Sign, one a COSE_Sign1.</summary>
+    public IReadOnlyList<string> QrSuites { get; init; } = DefaultQrSuites;
+
+    /// <summary>The default <see cref="QrSuites"/>: SM2 first, then ES256.</summary>
+    public static IReadOnlyList<string> DefaultQrSuites { get; } = ["SM2", "ES256"];
 
     /// <summary>Department codes allowed to issue this type.</summary>
     public required IReadOnlyList<string> Issuers { get; init; }

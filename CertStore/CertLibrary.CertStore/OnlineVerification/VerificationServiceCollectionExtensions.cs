@@ -12,6 +12,7 @@ public static class VerificationServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<VerificationTokenStore>();
+        services.TryAddSingleton<QrHolderBindingStore>();
         services.TryAddSingleton<StatusListService>();
         services.TryAddSingleton<TrustListService>();
         services.TryAddSingleton<LiveVerification>();
