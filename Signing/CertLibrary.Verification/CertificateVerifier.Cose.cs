@@ -1,3 +1,4 @@
+using CertLibrary.Identifiers;
 using CertLibrary.Signing;
 
 namespace CertLibrary.Verification;

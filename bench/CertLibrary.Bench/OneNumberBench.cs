@@ -383,7 +383,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
             using var response = await http.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
-            texts.Add(response.IsSuccessStatusCode && text.StartsWith("CL1:", StringComparison.Ordinal)
+            texts.Add(response.IsSuccessStatusCode && text.StartsWith("CL2:", StringComparison.Ordinal)
                 ? text
                 : throw new InvalidOperationException($"GET /qr answered {(int)response.StatusCode}: {HttpBench.Shorten(text)}"));
         }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using CertLibrary.Signing;
 using CertLibrary.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,7 +92,8 @@ public sealed class TwoNodeApiTests
             Assert.Equal("valid", (await ApiFactory.JsonAsync(await verifier.PostAsJsonAsync("/api/v1/verify", new { qr }))).GetProperty("result").GetString());
         }
 
-        var kid = JsonNode.Parse(Base64Url.Decode(qr[4..].Split('.')[0]))!["kid"]!.GetValue<string>();
+        Assert.True(CertLibrary.Verification.CoseQr.TryDecode(qr, out var message, out _));
+        var kid = message.Signers[^1].KeyId!;
         Assert.True(await nodes.A.Services.GetRequiredService<KeyManager>().RevokeAsync(kid, CancellationToken.None));
 
         var answer = await ApiFactory.JsonAsync(await verifier.PostAsJsonAsync("/api/v1/verify", new { qr }));
