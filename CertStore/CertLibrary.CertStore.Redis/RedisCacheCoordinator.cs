@@ -60,6 +60,12 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private int _replaying;
     private long _bypassUntilTicks;
 
+    // The run id of the master the keys live on (see RefreshEraAsync); null while unknown, and then nothing is served
+    // from Redis and invalidations stay pending.
+    private string? _era;
+    private int _refreshingEra;
+    private string? _lastEra;
+
     /// <summary>
     /// How long one Redis call may take, synchronous or not (the client's SyncTimeout and AsyncTimeout). A late answer
     /// fails the call with a <see cref="RedisTimeoutException"/>, which every caller here handles the safe way: a read
@@ -102,19 +108,16 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         _redis = ConnectionMultiplexer.Connect(configuration);
         _redis.ConnectionFailed += (_, _) =>
         {
+            // The master may be gone for good (Sentinel promotes a replica): no cache until its run id is read again.
+            Volatile.Write(ref _era, null);
             LogConnection(_logger, "lost");
             ForgetKnown();
             Evicted?.Invoke(null);
         };
-        _redis.ConnectionRestored += (_, _) =>
-        {
-            LogConnection(_logger, "restored");
-            Interlocked.Exchange(ref _bypassUntilTicks, _time.GetUtcNow().Add(ReconnectGrace).UtcTicks);
-            _cluster = null;
-            ForgetKnown();
-            Evicted?.Invoke(null);
-            _ = ReplayPendingAsync();
-        };
+        _redis.ConnectionRestored += (_, _) => _ = RefreshEraAsync(restored: true);
+        _redis.ConfigurationChanged += (_, _) => _ = RefreshEraAsync(restored: false);
+        _redis.ConfigurationChangedBroadcast += (_, _) => _ = RefreshEraAsync(restored: false);
+        _ = RefreshEraAsync(restored: false);
         _redis.GetSubscriber().Subscribe(_channel, (_, message) => OnMessage(message));
         _lease = options.GenerationLease;
         if (_lease > TimeSpan.Zero)
@@ -317,7 +320,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             var sent = Stopwatch.GetTimestamp();
             try
             {
-                if (_redis.IsConnected && !IsCluster())
+                if (_redis.IsConnected && Volatile.Read(ref _era) is not null && !IsCluster())
                 {
                     var db = _redis.GetDatabase();
                     var token = (string?)await db.StringGetAsync(ChangeKey);
@@ -360,7 +363,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     }
 
     private bool CanServeFromCache() =>
-        _redis.IsConnected && _pending.IsEmpty && _time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _bypassUntilTicks);
+        _redis.IsConnected && Volatile.Read(ref _era) is not null && _pending.IsEmpty && _time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _bypassUntilTicks);
 
     /// <summary>Adds reads to the group that goes out next (starting the reader when none runs); each task completes with the key's generation, or null when Redis failed.</summary>
     private Task<string?>[] QueueReads(ReadOnlySpan<string> keys)
@@ -497,7 +500,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         try
         {
             var keys = _pending.Keys.ToArray();
-            if (keys.Length == 0 || !_redis.IsConnected)
+            if (keys.Length == 0 || !_redis.IsConnected || Volatile.Read(ref _era) is null)
             {
                 return;
             }
@@ -559,6 +562,94 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
+    /// <summary>
+    /// Reads the run id of the master (each cluster node's, joined, on Redis Cluster) and, when it is not the one the
+    /// keys were written on, starts a new era: key names carry the run id, so generations and values a promoted replica
+    /// (or a restarted master) holds from before are never read, even when the newest generation tokens were lost with
+    /// the old master. A new era, like a restored connection, takes the reconnect path (see <see cref="OnReconnected"/>).
+    /// </summary>
+    private async Task RefreshEraAsync(bool restored)
+    {
+        if (Interlocked.Exchange(ref _refreshingEra, 1) == 1)
+        {
+            if (restored)
+            {
+                OnReconnected("restored");
+            }
+
+            _ = RetryEraLaterAsync();
+            return;
+        }
+
+        try
+        {
+            var masters = _redis.GetServers().Where(s => s.IsConnected && !s.IsReplica).OrderBy(s => s.EndPoint.ToString(), StringComparer.Ordinal).ToArray();
+            if (masters.Length == 0)
+            {
+                Volatile.Write(ref _era, null);
+                _ = RetryEraLaterAsync();
+                return;
+            }
+
+            var ids = new List<string>(masters.Length);
+            foreach (var master in masters)
+            {
+                var info = await master.InfoAsync("server");
+                ids.Add(info.SelectMany(g => g).FirstOrDefault(p => p.Key == "run_id").Value ?? master.EndPoint.ToString() ?? "");
+            }
+
+            var era = string.Join('.', ids);
+            var previous = _lastEra;
+            _lastEra = era;
+            Volatile.Write(ref _era, era);
+            if (previous is not null && previous != era)
+            {
+                OnReconnected("switched to a new master");
+            }
+            else if (restored)
+            {
+                OnReconnected("restored");
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Volatile.Write(ref _era, null);
+            _ = RetryEraLaterAsync();
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshingEra, 0);
+        }
+    }
+
+    private async Task RetryEraLaterAsync()
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), _stopping.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _era) is null)
+        {
+            await RefreshEraAsync(restored: false);
+        }
+    }
+
+    /// <summary>The reconnect path: the cache is bypassed for a grace period, everything remembered is forgotten and pending invalidations are replayed.</summary>
+    private void OnReconnected(string state)
+    {
+        LogConnection(_logger, state);
+        Interlocked.Exchange(ref _bypassUntilTicks, _time.GetUtcNow().Add(ReconnectGrace).UtcTicks);
+        _cluster = null;
+        ForgetKnown();
+        Evicted?.Invoke(null);
+        _ = ReplayPendingAsync();
+    }
+
     private bool IsCluster() => _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
 
     private async Task RetryLaterAsync()
@@ -576,11 +667,11 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
-    private RedisKey ChangeKey => $"{_options.Prefix}:changes";
+    private RedisKey ChangeKey => $"{_options.Prefix}:{Volatile.Read(ref _era)}:changes";
 
-    private RedisKey GenerationKey(string key) => $"{_options.Prefix}:{{{key}}}:g";
+    private RedisKey GenerationKey(string key) => $"{_options.Prefix}:{Volatile.Read(ref _era)}:{{{key}}}:g";
 
-    private RedisKey ValueKey(string key) => $"{_options.Prefix}:{{{key}}}:v";
+    private RedisKey ValueKey(string key) => $"{_options.Prefix}:{Volatile.Read(ref _era)}:{{{key}}}:v";
 
     private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
 
