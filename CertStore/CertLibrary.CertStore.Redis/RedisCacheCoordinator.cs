@@ -14,6 +14,12 @@ namespace CertLibrary.CertStore.Redis;
 /// "unknown generation" and every read goes to the database; invalidations that could not be written are
 /// kept and replayed when the connection returns, before this node serves from cache again.
 /// <para>
+/// Failover (Redis Sentinel, <c>serviceName=</c> in the configuration): key names carry the run id of the master they
+/// live on. A promoted replica may lack the newest generation tokens (replication is asynchronous), so when the client
+/// is switched to another master (or the master restarted) the keys of the old one are never read again, and the node
+/// takes the reconnect path as after an outage (see RefreshEraAsync).
+/// </para>
+/// <para>
 /// Generation reads are grouped: every read asked for while a group is on its way to Redis waits for the next group,
 /// which fetches all of them (each key once) with one MGET per cluster hash slot. A read therefore always goes out
 /// after it was asked for and sees every invalidation that returned before it; concurrent requests (and the several
@@ -37,6 +43,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         "local g = redis.call('GET', KEYS[1]) " +
         "if not g then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return ARGV[1] end " +
         "return g";
+
+    private const string RunIdScript = "return redis.call('INFO', 'server')";
 
     private static readonly TimeSpan GenerationLifetime = TimeSpan.FromDays(1);
 
@@ -577,28 +585,26 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 OnReconnected("restored");
             }
 
-            _ = RetryEraLaterAsync();
+            _ = RetryEraLaterAsync(always: true); // the master may have changed after the running read was sent
             return;
         }
 
         try
         {
-            var masters = _redis.GetServers().Where(s => s.IsConnected && !s.IsReplica).OrderBy(s => s.EndPoint.ToString(), StringComparer.Ordinal).ToArray();
-            if (masters.Length == 0)
+            if (!_redis.GetServers().Any(s => s.IsConnected && !s.IsReplica))
             {
                 Volatile.Write(ref _era, null);
                 _ = RetryEraLaterAsync();
                 return;
             }
 
-            var ids = new List<string>(masters.Length);
-            foreach (var master in masters)
-            {
-                var info = await master.InfoAsync("server");
-                ids.Add(info.SelectMany(g => g).FirstOrDefault(p => p.Key == "run_id").Value ?? master.EndPoint.ToString() ?? "");
-            }
-
-            var era = string.Join('.', ids);
+            // INFO through a script: the client sends INFO itself only in admin mode. On Redis Cluster the keys keep
+            // one era (a cluster failover is not detected here).
+            var era = IsCluster()
+                ? "cluster"
+                : ((string?)await _redis.GetDatabase().ScriptEvaluateAsync(RunIdScript))?.Split('\n')
+                    .Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("run_id:", StringComparison.Ordinal))?["run_id:".Length..]
+                    ?? throw new RedisException("INFO server has no run_id");
             var previous = _lastEra;
             _lastEra = era;
             Volatile.Write(ref _era, era);
@@ -611,8 +617,10 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
                 OnReconnected("restored");
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // Never fails the caller (an event handler): the era stays unknown (no cache) and is read again shortly.
+            LogEraUnknown(_logger, e);
             Volatile.Write(ref _era, null);
             _ = RetryEraLaterAsync();
         }
@@ -622,7 +630,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
-    private async Task RetryEraLaterAsync()
+    private async Task RetryEraLaterAsync(bool always = false)
     {
         try
         {
@@ -633,7 +641,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             return;
         }
 
-        if (Volatile.Read(ref _era) is null)
+        if (always || Volatile.Read(ref _era) is null)
         {
             await RefreshEraAsync(restored: false);
         }
@@ -677,6 +685,9 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis connection {State}; local cache cleared")]
     private static partial void LogConnection(ILogger logger, string state);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis master's run id not read; this node reads from the database until it is")]
+    private static partial void LogEraUnknown(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable: {Count} cache invalidations deferred; this node reads from the database until they are written")]
     private static partial void LogInvalidationDeferred(ILogger logger, int count);
