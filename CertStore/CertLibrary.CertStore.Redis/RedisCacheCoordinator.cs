@@ -14,6 +14,12 @@ namespace CertLibrary.CertStore.Redis;
 /// "unknown generation" and every read goes to the database; invalidations that could not be written are
 /// kept and replayed when the connection returns, before this node serves from cache again.
 /// <para>
+/// Failover (Redis Sentinel, <c>serviceName=</c> in the configuration): key names carry the run id of the master they
+/// live on. A promoted replica may lack the newest generation tokens (replication is asynchronous), so when the client
+/// is switched to another master (or the master restarted) the keys of the old one are never read again, and the node
+/// takes the reconnect path as after an outage (see RefreshEraAsync).
+/// </para>
+/// <para>
 /// Generation reads are grouped: every read asked for while a group is on its way to Redis waits for the next group,
 /// which fetches all of them (each key once) with one MGET per cluster hash slot. A read therefore always goes out
 /// after it was asked for and sees every invalidation that returned before it; concurrent requests (and the several
@@ -38,6 +44,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         "if not g then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return ARGV[1] end " +
         "return g";
 
+    private const string RunIdScript = "return redis.call('INFO', 'server')";
+
     private static readonly TimeSpan GenerationLifetime = TimeSpan.FromDays(1);
 
     // After a reconnect, other nodes may still be replaying invalidations they could not write during the
@@ -59,6 +67,12 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private bool? _cluster;
     private int _replaying;
     private long _bypassUntilTicks;
+
+    // The run id of the master the keys live on (see RefreshEraAsync); null while unknown, and then nothing is served
+    // from Redis and invalidations stay pending.
+    private string? _era;
+    private int _refreshingEra;
+    private string? _lastEra;
 
     /// <summary>
     /// How long one Redis call may take, synchronous or not (the client's SyncTimeout and AsyncTimeout). A late answer
@@ -102,19 +116,16 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         _redis = ConnectionMultiplexer.Connect(configuration);
         _redis.ConnectionFailed += (_, _) =>
         {
+            // The master may be gone for good (Sentinel promotes a replica): no cache until its run id is read again.
+            Volatile.Write(ref _era, null);
             LogConnection(_logger, "lost");
             ForgetKnown();
             Evicted?.Invoke(null);
         };
-        _redis.ConnectionRestored += (_, _) =>
-        {
-            LogConnection(_logger, "restored");
-            Interlocked.Exchange(ref _bypassUntilTicks, _time.GetUtcNow().Add(ReconnectGrace).UtcTicks);
-            _cluster = null;
-            ForgetKnown();
-            Evicted?.Invoke(null);
-            _ = ReplayPendingAsync();
-        };
+        _redis.ConnectionRestored += (_, _) => _ = RefreshEraAsync(restored: true);
+        _redis.ConfigurationChanged += (_, _) => _ = RefreshEraAsync(restored: false);
+        _redis.ConfigurationChangedBroadcast += (_, _) => _ = RefreshEraAsync(restored: false);
+        _ = RefreshEraAsync(restored: false);
         _redis.GetSubscriber().Subscribe(_channel, (_, message) => OnMessage(message));
         _lease = options.GenerationLease;
         if (_lease > TimeSpan.Zero)
@@ -317,7 +328,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
             var sent = Stopwatch.GetTimestamp();
             try
             {
-                if (_redis.IsConnected && !IsCluster())
+                if (_redis.IsConnected && Volatile.Read(ref _era) is not null && !IsCluster())
                 {
                     var db = _redis.GetDatabase();
                     var token = (string?)await db.StringGetAsync(ChangeKey);
@@ -360,7 +371,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     }
 
     private bool CanServeFromCache() =>
-        _redis.IsConnected && _pending.IsEmpty && _time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _bypassUntilTicks);
+        _redis.IsConnected && Volatile.Read(ref _era) is not null && _pending.IsEmpty && _time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _bypassUntilTicks);
 
     /// <summary>Adds reads to the group that goes out next (starting the reader when none runs); each task completes with the key's generation, or null when Redis failed.</summary>
     private Task<string?>[] QueueReads(ReadOnlySpan<string> keys)
@@ -497,7 +508,7 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         try
         {
             var keys = _pending.Keys.ToArray();
-            if (keys.Length == 0 || !_redis.IsConnected)
+            if (keys.Length == 0 || !_redis.IsConnected || Volatile.Read(ref _era) is null)
             {
                 return;
             }
@@ -559,6 +570,94 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
+    /// <summary>
+    /// Reads the run id of the master (each cluster node's, joined, on Redis Cluster) and, when it is not the one the
+    /// keys were written on, starts a new era: key names carry the run id, so generations and values a promoted replica
+    /// (or a restarted master) holds from before are never read, even when the newest generation tokens were lost with
+    /// the old master. A new era, like a restored connection, takes the reconnect path (see <see cref="OnReconnected"/>).
+    /// </summary>
+    private async Task RefreshEraAsync(bool restored)
+    {
+        if (Interlocked.Exchange(ref _refreshingEra, 1) == 1)
+        {
+            if (restored)
+            {
+                OnReconnected("restored");
+            }
+
+            _ = RetryEraLaterAsync(always: true); // the master may have changed after the running read was sent
+            return;
+        }
+
+        try
+        {
+            if (!_redis.GetServers().Any(s => s.IsConnected && !s.IsReplica))
+            {
+                Volatile.Write(ref _era, null);
+                _ = RetryEraLaterAsync();
+                return;
+            }
+
+            // INFO through a script: the client sends INFO itself only in admin mode. On Redis Cluster the keys keep
+            // one era (a cluster failover is not detected here).
+            var era = IsCluster()
+                ? "cluster"
+                : ((string?)await _redis.GetDatabase().ScriptEvaluateAsync(RunIdScript))?.Split('\n')
+                    .Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("run_id:", StringComparison.Ordinal))?["run_id:".Length..]
+                    ?? throw new RedisException("INFO server has no run_id");
+            var previous = _lastEra;
+            _lastEra = era;
+            Volatile.Write(ref _era, era);
+            if (previous is not null && previous != era)
+            {
+                OnReconnected("switched to a new master");
+            }
+            else if (restored)
+            {
+                OnReconnected("restored");
+            }
+        }
+        catch (Exception e)
+        {
+            // Never fails the caller (an event handler): the era stays unknown (no cache) and is read again shortly.
+            LogEraUnknown(_logger, e);
+            Volatile.Write(ref _era, null);
+            _ = RetryEraLaterAsync();
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshingEra, 0);
+        }
+    }
+
+    private async Task RetryEraLaterAsync(bool always = false)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), _stopping.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (always || Volatile.Read(ref _era) is null)
+        {
+            await RefreshEraAsync(restored: false);
+        }
+    }
+
+    /// <summary>The reconnect path: the cache is bypassed for a grace period, everything remembered is forgotten and pending invalidations are replayed.</summary>
+    private void OnReconnected(string state)
+    {
+        LogConnection(_logger, state);
+        Interlocked.Exchange(ref _bypassUntilTicks, _time.GetUtcNow().Add(ReconnectGrace).UtcTicks);
+        _cluster = null;
+        ForgetKnown();
+        Evicted?.Invoke(null);
+        _ = ReplayPendingAsync();
+    }
+
     private bool IsCluster() => _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
 
     private async Task RetryLaterAsync()
@@ -576,16 +675,19 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         }
     }
 
-    private RedisKey ChangeKey => $"{_options.Prefix}:changes";
+    private RedisKey ChangeKey => $"{_options.Prefix}:{Volatile.Read(ref _era)}:changes";
 
-    private RedisKey GenerationKey(string key) => $"{_options.Prefix}:{{{key}}}:g";
+    private RedisKey GenerationKey(string key) => $"{_options.Prefix}:{Volatile.Read(ref _era)}:{{{key}}}:g";
 
-    private RedisKey ValueKey(string key) => $"{_options.Prefix}:{{{key}}}:v";
+    private RedisKey ValueKey(string key) => $"{_options.Prefix}:{Volatile.Read(ref _era)}:{{{key}}}:v";
 
     private static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis connection {State}; local cache cleared")]
     private static partial void LogConnection(ILogger logger, string state);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis master's run id not read; this node reads from the database until it is")]
+    private static partial void LogEraUnknown(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable: {Count} cache invalidations deferred; this node reads from the database until they are written")]
     private static partial void LogInvalidationDeferred(ILogger logger, int count);

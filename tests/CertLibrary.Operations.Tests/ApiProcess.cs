@@ -42,6 +42,9 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>A deployment's settings: store, database, master key and bootstrap administrator.</summary>
     public sealed record Settings(string Store, string Database, byte[] MasterKey, string AdminSecret, int Port)
     {
+        /// <summary>CERTLIB_REDIS of the node (none by default).</summary>
+        public string? Redis { get; init; }
+
         public static Settings Sqlite(string path) => new("sqlite", path, RandomNumberGenerator.GetBytes(32), NewSecret(), FreePort());
 
         public static Settings Postgres(string connectionString) => new("postgresql", connectionString, RandomNumberGenerator.GetBytes(32), NewSecret(), FreePort());
@@ -72,7 +75,14 @@ public sealed class ApiProcess : IAsyncDisposable
         start.Environment["CERTLIB_ADMIN_CLIENT_ID"] = AdminClientId;
         start.Environment["CERTLIB_ADMIN_CLIENT_SECRET"] = settings.AdminSecret;
         start.Environment["CERTLIB_VERIFY_PER_MINUTE"] = "100000";
-        start.Environment.Remove("CERTLIB_REDIS");
+        if (settings.Redis is null)
+        {
+            start.Environment.Remove("CERTLIB_REDIS");
+        }
+        else
+        {
+            start.Environment["CERTLIB_REDIS"] = settings.Redis;
+        }
 
         var process = new Process { StartInfo = start };
         var api = new ApiProcess(process, new Uri(url + "/"));

@@ -155,7 +155,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
             }
         })));
 
-    private static async Task<HttpClient> IssuerAsync(ApiProcess api, IssuingClient client)
+    internal static async Task<HttpClient> IssuerAsync(ApiProcess api, IssuingClient client)
     {
         var http = api.Client();
         http.Timeout = TimeSpan.FromSeconds(30);
@@ -164,7 +164,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
     }
 
     /// <summary>A client that issues with an Idempotency-Key and retries with the same key on 503 or a lost connection.</summary>
-    private sealed class IssuanceLoad
+    internal sealed class IssuanceLoad
     {
         public ConcurrentDictionary<string, Seen> Created { get; } = new(StringComparer.Ordinal);
 
@@ -229,5 +229,5 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
         }
     }
 
-    private sealed record Seen(string Id, long LogIndex, DateTimeOffset SentAt, DateTimeOffset AnsweredAt);
+    internal sealed record Seen(string Id, long LogIndex, DateTimeOffset SentAt, DateTimeOffset AnsweredAt);
 }
