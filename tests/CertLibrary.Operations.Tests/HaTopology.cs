@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Xunit.Abstractions;
 
 namespace CertLibrary.Operations.Tests;
 
@@ -41,6 +42,22 @@ public sealed class HaTopology : IAsyncDisposable
 
     /// <summary>How long <c>ha.sh up</c> took.</summary>
     public TimeSpan UpTime { get; private init; }
+
+    /// <summary>Two API nodes on <paramref name="settings"/>; when <paramref name="body"/> fails their output goes to the test log.</summary>
+    public static async Task WithTwoNodesAsync(ApiProcess.Settings settings, ITestOutputHelper output, Func<ApiProcess, ApiProcess, Task> body)
+    {
+        await using var first = await ApiProcess.StartAsync(settings);
+        await using var second = await ApiProcess.StartAsync(settings with { Port = ApiProcess.FreePort() });
+        try
+        {
+            await body(first, second);
+        }
+        catch
+        {
+            output.WriteLine("node 1:\n" + first.Output + "\nnode 2:\n" + second.Output);
+            throw;
+        }
+    }
 
     /// <summary><c>ha.sh up</c> with <paramref name="pgSettings"/> on both PostgreSQL nodes.</summary>
     public static async Task<HaTopology> UpAsync(string pgSettings)

@@ -30,17 +30,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output)
         await using var ha = await HaTopology.UpAsync("max_connections=300 fsync=off");
         output.WriteLine($"ha.sh up: {ha.UpTime.TotalSeconds:F1} s");
         var settings = ApiProcess.Settings.Postgres(ha.Postgres);
-        await using var first = await ApiProcess.StartAsync(settings);
-        await using var second = await ApiProcess.StartAsync(settings with { Port = ApiProcess.FreePort() });
-        try
-        {
-            await IssueThroughFailoversAsync(ha, settings, first, second);
-        }
-        catch
-        {
-            output.WriteLine("node 1:\n" + first.Output + "\nnode 2:\n" + second.Output);
-            throw;
-        }
+        await HaTopology.WithTwoNodesAsync(settings, output, (first, second) => IssueThroughFailoversAsync(ha, settings, first, second));
     }
 
     private async Task IssueThroughFailoversAsync(HaTopology ha, ApiProcess.Settings settings, ApiProcess first, ApiProcess second)

@@ -9,13 +9,12 @@ namespace CertLibrary.CertStore.Stores;
 /// <summary>
 /// Seals the free-text status reasons that rows changed before reason codes existed still hold in clear
 /// (<c>status_reason</c>): migration V002 gave them a code, but SQL has no key to seal the text. Runs at start-up after
-/// the migrations (it applies them first); safe on several nodes at once and against concurrent status changes (each row is updated only while
+/// the migrations; safe on several nodes at once and against concurrent status changes (each row is updated only while
 /// it still holds the text that was sealed). Reads serve such rows correctly before they are sealed.
 /// </summary>
 internal sealed partial class LegacyStatusReasonSealer(
     ICertLibraryDatabase database,
     PersonalDataProtector protector,
-    DatabaseMigrator migrator,
     ILogger<LegacyStatusReasonSealer> logger) : IHostedService
 {
     private const int BatchSize = 500;
@@ -56,12 +55,8 @@ internal sealed partial class LegacyStatusReasonSealer(
         return total;
     }
 
-    async Task IHostedService.StartAsync(CancellationToken cancellationToken)
-    {
-        // Idempotent; makes this service independent of the order in which hosted services start.
-        await migrator.MigrateAsync(cancellationToken);
-        await SealAsync(cancellationToken);
-    }
+    // Hosted services start in registration order: AddCertStore registers the migrator (AddCertLibraryData) before this.
+    Task IHostedService.StartAsync(CancellationToken cancellationToken) => SealAsync(cancellationToken);
 
     Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
