@@ -66,6 +66,8 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     private bool _reading;
     private bool? _cluster;
     private int _replaying;
+    private int _replayRequested;
+    private int _retryScheduled;
     private long _bypassUntilTicks;
 
     // The run id of the master the keys live on (see RefreshEraAsync); null while unknown, and then nothing is served
@@ -126,7 +128,16 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         _redis.ConfigurationChanged += (_, _) => _ = RefreshEraAsync(restored: false);
         _redis.ConfigurationChangedBroadcast += (_, _) => _ = RefreshEraAsync(restored: false);
         _ = RefreshEraAsync(restored: false);
-        _redis.GetSubscriber().Subscribe(_channel, (_, message) => OnMessage(message));
+        try
+        {
+            _redis.GetSubscriber().Subscribe(_channel, (_, message) => OnMessage(message));
+        }
+        catch (RedisConnectionException e)
+        {
+            // Redis is away at start-up: the subscription is registered all the same and made once a connection is
+            // (until then every read goes to the database), so the node starts and serves rather than failing.
+            LogStartedWithoutRedis(_logger, e);
+        }
         _lease = options.GenerationLease;
         if (_lease > TimeSpan.Zero)
         {
@@ -502,14 +513,26 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
     {
         if (Interlocked.Exchange(ref _replaying, 1) == 1)
         {
+            // The running replay may have taken its keys, or found no master, before this call's reason (a new master,
+            // a restored connection, new keys) arose: it looks again when it ends.
+            Volatile.Write(ref _replayRequested, 1);
             return;
         }
 
+        Volatile.Write(ref _replayRequested, 0);
         try
         {
             var keys = _pending.Keys.ToArray();
-            if (keys.Length == 0 || !_redis.IsConnected || Volatile.Read(ref _era) is null)
+            if (keys.Length == 0)
             {
+                return;
+            }
+
+            if (!_redis.IsConnected || Volatile.Read(ref _era) is null)
+            {
+                // No master yet (or its run id is unknown): tried again until one is, so that no invalidation stays
+                // pending - and this node off its cache - for want of an event that may never come.
+                _ = RetryLaterAsync();
                 return;
             }
 
@@ -558,6 +581,10 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
         finally
         {
             Volatile.Write(ref _replaying, 0);
+            if (Interlocked.Exchange(ref _replayRequested, 0) == 1 && !_pending.IsEmpty)
+            {
+                _ = RetryLaterAsync();
+            }
         }
     }
 
@@ -660,9 +687,27 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
     private bool IsCluster() => _cluster ??= _redis.GetEndPoints().Any(e => _redis.GetServer(e).ServerType == ServerType.Cluster);
 
+    /// <summary>Replays the pending invalidations in half a second; at most one such retry is waiting at a time.</summary>
     private async Task RetryLaterAsync()
     {
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        if (Interlocked.Exchange(ref _retryScheduled, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), _stopping.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+        finally
+        {
+            Volatile.Write(ref _retryScheduled, 0);
+        }
+
         await ReplayPendingAsync();
     }
 
@@ -688,6 +733,9 @@ internal sealed partial class RedisCacheCoordinator : ICacheCoordinator, IDispos
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis master's run id not read; this node reads from the database until it is")]
     private static partial void LogEraUnknown(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unreachable at start-up; this node reads from the database and subscribes to evictions once it is reached")]
+    private static partial void LogStartedWithoutRedis(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable: {Count} cache invalidations deferred; this node reads from the database until they are written")]
     private static partial void LogInvalidationDeferred(ILogger logger, int count);

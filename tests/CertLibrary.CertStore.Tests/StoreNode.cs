@@ -32,7 +32,7 @@ public sealed class StoreNode : IAsyncDisposable
 
     public PersonalDataProtector Protector => _services.GetRequiredService<PersonalDataProtector>();
 
-    public static async Task<StoreNode> StartAsync(string backend, string location, byte[] masterKey, string? redis = null, TimeSpan? generationLease = null, TimeProvider? time = null)
+    public static async Task<StoreNode> StartAsync(string backend, string location, byte[] masterKey, string? redis = null, TimeSpan? generationLease = null, TimeProvider? time = null, bool waitForRedis = true)
     {
         var services = new ServiceCollection().AddLogging();
         if (time is not null)
@@ -62,7 +62,7 @@ public sealed class StoreNode : IAsyncDisposable
         services.AddCertLibrarySigning(o => o.MasterKey = Convert.ToBase64String(masterKey)).AddSm2();
         var provider = services.BuildServiceProvider();
         await provider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
-        if (redis is not null)
+        if (redis is not null && waitForRedis)
         {
             await WaitUntilCacheServesAsync(provider.GetRequiredService<ICacheCoordinator>());
         }

@@ -111,6 +111,38 @@ public sealed class TwoNodeCacheTests
     }
 
     [Fact]
+    public async Task ChangeWhileNoRedisMasterWasEverReached_IsWrittenOnceOneIs_AndBothNodesCacheAgain()
+    {
+        // A node that starts while Redis is away (or sees a Sentinel promote a replica) learns the master's run id
+        // without any "connection restored" event; a status change it made meanwhile must still reach Redis, or it
+        // stays pending and the node never uses its cache again.
+        using var redis = new RedisServer();
+        var database = await TestEnvironment.CreatePostgresDatabaseAsync();
+        var key = TestEnvironment.NewMasterKey();
+        await using (var seeder = await StoreNode.StartAsync("postgresql", database, key, redis.Configuration))
+        {
+            await TestData.SeedAsync(seeder);
+        }
+
+        redis.Stop();
+        await using var a = await StoreNode.StartAsync("postgresql", database, key, redis.Configuration, waitForRedis: false);
+        var id = (await a.Manager.IssueAsync(IssuerCaller, Request(), null, default)).Value!.Payload.Id;
+        Assert.True((await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Suspend, null, "核查中", default)).Succeeded);
+
+        redis.Start();
+        await using var b = await StoreNode.StartAsync("postgresql", database, key, redis.Configuration);
+        foreach (var node in new[] { a, b })
+        {
+            var hits = Metrics(node).Hits;
+            await WaitUntilAsync(() => Metrics(node).Hits > hits, async () =>
+                Assert.Equal(CertificateStatus.Suspended, (await node.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status));
+        }
+
+        await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, null, "吊销", default);
+        Assert.Equal(CertificateStatus.Revoked, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status);
+    }
+
+    [Fact]
     public async Task GenerationReads_UnderConcurrentReads_AlwaysSeeAnInvalidationThatReturned()
     {
         using var redis = new RedisServer();
