@@ -7,6 +7,7 @@ namespace CertLibrary.Testing;
 /// <summary>A private redis-server process on a free loopback port, which a test can stop and start again.</summary>
 public sealed class RedisServer : IDisposable
 {
+    private readonly string _directory = Directory.CreateTempSubdirectory("certlib-redis-").FullName;
     private Process? _process;
 
     public RedisServer()
@@ -23,7 +24,8 @@ public sealed class RedisServer : IDisposable
     {
         _process = Process.Start(new ProcessStartInfo(TestEnvironment.RedisServer)
         {
-            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
+            // No automatic snapshots: a restart comes back empty, unless the test took one with SAVE (then it comes back from it).
+            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory },
             RedirectStandardOutput = true,
         })!;
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -77,5 +79,9 @@ public sealed class RedisServer : IDisposable
         _process = null;
     }
 
-    public void Dispose() => Stop();
+    public void Dispose()
+    {
+        Stop();
+        Directory.Delete(_directory, recursive: true);
+    }
 }
