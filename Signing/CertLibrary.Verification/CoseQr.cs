@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Formats.Cbor;
 using System.IO.Compression;
+using CertLibrary.Identifiers;
 using CertLibrary.Signing;
 using SimpleBase;
 
@@ -49,6 +50,12 @@ public static class CoseQr
     /// <summary>Bytes of the holder binding and of its salt.</summary>
     public const int BindingLength = 12;
 
+    /// <summary>
+    /// The root every certificate id starts with (SPEC §2). Claim 1 carries the id without it, 15 characters that say
+    /// nothing and that keep a dual-signed QR above version 16; a reader puts it back.
+    /// </summary>
+    public const string IdRoot = CertificateId.Root;
+
     private const int KeyIdLength = 8;
     private static readonly System.Buffers.SearchValues<char> Base45Characters = System.Buffers.SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:");
     private const int HeaderAlgorithm = 1;
@@ -73,6 +80,11 @@ public static class CoseQr
         if (signers.Count is 0 or > MaxSigners)
         {
             throw new ArgumentException($"A QR has 1 to {MaxSigners} signers.", nameof(signers));
+        }
+
+        if (!claims.Id.StartsWith(IdRoot, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A certificate id starts with {IdRoot}.", nameof(claims));
         }
 
         var payload = WriteClaims(claims, salt, holderBinding);
@@ -227,7 +239,8 @@ public static class CoseQr
 
     /// <summary>
     /// Reads the CWT claims of a (verified) payload: exactly <c>{4: exp, 5: nbf, -70000: {1: id, 2: name, 3: binding,
-    /// 4: salt, 5: [listId, index]}}</c>, each once and of its type; null and a reason otherwise.
+    /// 4: salt, 5: [listId, index]}}</c>, each once and of its type (the id without <see cref="IdRoot"/>, returned with
+    /// it); null and a reason otherwise.
     /// </summary>
     public static QrClaims? ReadClaims(byte[] payload, out string? failure)
     {
@@ -268,17 +281,16 @@ public static class CoseQr
                 return null;
             }
 
-            // The id holds the type and issuer codes (SPEC §2): 1.2.156.3005.2.{type, 21}.{issuer, 18}.{serial}…
-            const int TypeStart = 15, TypeLength = 21, IssuerLength = 18;
-            if (o.Id.Length < TypeStart + TypeLength + IssuerLength + 3 || !o.Id.StartsWith("1.2.156.3005.2.", StringComparison.Ordinal)
-                || o.Id[TypeStart + TypeLength] != '.' || o.Id[TypeStart + TypeLength + 1 + IssuerLength] != '.')
+            // The id holds the type and issuer codes (SPEC §2): {type, 21}.{issuer, 18}.{serial}… once the root is put back.
+            const int TypeLength = 21, IssuerLength = 18;
+            if (o.Id.Length < TypeLength + IssuerLength + 3 || o.Id[TypeLength] != '.' || o.Id[TypeLength + 1 + IssuerLength] != '.')
             {
                 failure = "malformed certificate id in QR";
                 return null;
             }
 
             failure = null;
-            return new QrClaims(o.Id, o.Id.Substring(TypeStart, TypeLength), o.Id.Substring(TypeStart + TypeLength + 1, IssuerLength), o.Name,
+            return new QrClaims(IdRoot + o.Id, o.Id[..TypeLength], o.Id.Substring(TypeLength + 1, IssuerLength), o.Name,
                 DateTimeOffset.FromUnixTimeSeconds(notBefore), DateTimeOffset.FromUnixTimeSeconds(notAfter), o.ListId, o.Index)
             {
                 HolderBinding = Base64Url.Encode(o.Binding),
@@ -614,7 +626,7 @@ public static class CoseQr
         writer.WriteInt32(ClaimsKey);
         writer.WriteStartMap(5);
         writer.WriteInt32(1);
-        writer.WriteTextString(claims.Id);
+        writer.WriteTextString(claims.Id.AsSpan(IdRoot.Length));
         writer.WriteInt32(2);
         writer.WriteTextString(HolderMasking.MaskName(claims.MaskedName));
         writer.WriteInt32(3);

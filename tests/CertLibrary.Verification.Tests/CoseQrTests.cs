@@ -183,6 +183,31 @@ public sealed class CoseQrTests
         Assert.False(CoseQr.TryReadUnverifiedId("CL2:AAAA", out _));
     }
 
+    [Fact]
+    public void Create_ClaimOne_IsTheIdWithoutItsRoot()
+    {
+        Assert.True(CoseQr.TryDecode(Create("SM2", "ES256"), out var message, out _));
+        var reader = new CborReader(message.Payload);
+        reader.ReadStartMap();
+        string? claimOne = null;
+        while (reader.PeekState() != CborReaderState.EndMap && claimOne is null)
+        {
+            if (reader.ReadInt64() != CoseQr.ClaimsKey)
+            {
+                reader.SkipValue();
+                continue;
+            }
+
+            reader.ReadStartMap();
+            Assert.Equal(1, reader.ReadInt32());
+            claimOne = reader.ReadTextString();
+        }
+
+        Assert.Equal(Id["1.2.156.3005.2.".Length..], claimOne);
+        Assert.Equal(Id, CoseQr.ReadClaims(message.Payload, out _)!.Id);
+        Assert.Throws<ArgumentException>(() => CoseQr.Create(Claims with { Id = Id["1.2.156.3005.2.".Length..] }, Salt, Binding, [_keys["ES256"].Signer]));
+    }
+
     public static TheoryData<string, string, string> Hostile()
     {
         var signer = new byte[] { 0x83, 0x40, 0xA0, 0x40 };
