@@ -56,6 +56,8 @@ public static class CoseQr
     /// </summary>
     public const string IdRoot = CertificateId.Root;
 
+    private const string OneSignerInSign = "COSE_Sign with one signer (one suite is COSE_Sign1)";
+
     private const int KeyIdLength = 8;
     private static readonly System.Buffers.SearchValues<char> Base45Characters = System.Buffers.SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:");
     private const int HeaderAlgorithm = 1;
@@ -394,6 +396,13 @@ public static class CoseQr
                 return null;
             }
 
+            if (count == 1)
+            {
+                // One suite is a COSE_Sign1; a COSE_Sign left with one signer had the others stripped.
+                failure = OneSignerInSign;
+                return null;
+            }
+
             for (var i = 0; i < count; i++)
             {
                 if (reader.ReadStartArray() != 3)
@@ -413,6 +422,12 @@ public static class CoseQr
         reader.ReadEndArray();
         if (reader.BytesRemaining != 0)
         {
+            return null;
+        }
+
+        if (signers.Where(s => s.Algorithm is not null).GroupBy(s => s.Algorithm).Any(g => g.Count() > 1))
+        {
+            failure = "COSE_Sign signers must use different algorithms";
             return null;
         }
 
