@@ -213,7 +213,7 @@ public static class CoseQr
             return false;
         }
 
-        var cose = Inflate(compressed.AsSpan(0, written).ToArray(), out var inflateFailure);
+        var cose = Inflate(compressed, written, out var inflateFailure);
         if (cose is null)
         {
             failure = inflateFailure ?? "malformed zlib stream";
@@ -567,17 +567,18 @@ public static class CoseQr
         }
     }
 
-    private static byte[]? Inflate(byte[] compressed, out string? failure)
+    private static byte[]? Inflate(byte[] compressed, int length, out string? failure)
     {
         failure = null;
+        // Pooled: a verifier inflates on every request, and this buffer was a quarter of what a verification allocated.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxInflatedLength + 1);
         try
         {
-            using var input = new MemoryStream(compressed, writable: false);
+            using var input = new MemoryStream(compressed, 0, length, writable: false);
             using var zlib = new ZLibStream(input, CompressionMode.Decompress);
-            var buffer = new byte[MaxInflatedLength + 1];
             var total = 0;
             int read;
-            while (total < buffer.Length && (read = zlib.Read(buffer, total, buffer.Length - total)) > 0)
+            while (total <= MaxInflatedLength && (read = zlib.Read(buffer, total, MaxInflatedLength + 1 - total)) > 0)
             {
                 total += read;
             }
@@ -590,8 +591,8 @@ public static class CoseQr
 
             // The inflater stops at the end of the data without reading a cut-off trailer: check it here, so a
             // truncated text never reads as whole.
-            if (total == 0 || compressed.Length < 6
-                || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(compressed.AsSpan(compressed.Length - 4)) != Adler32(buffer.AsSpan(0, total)))
+            if (total == 0 || length < 6
+                || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(compressed.AsSpan(length - 4, 4)) != Adler32(buffer.AsSpan(0, total)))
             {
                 failure = "truncated or corrupt zlib stream";
                 return null;
@@ -604,19 +605,25 @@ public static class CoseQr
             failure = "malformed zlib stream";
             return null;
         }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    // RFC 1950 §8.2.
+    // RFC 1950 §8.2, reduced once at the end: over at most MaxInflatedLength bytes neither sum can overflow 32 bits
+    // (b ≤ 1 + 255·n(n+1)/2 < 2^32 for n ≤ 5,552, zlib's NMAX), and a division per byte cost more than the inflating.
     private static uint Adler32(ReadOnlySpan<byte> data)
     {
+        System.Diagnostics.Debug.Assert(data.Length <= 5552, "zlib's NMAX");
         uint a = 1, b = 0;
         foreach (var value in data)
         {
-            a = (a + value) % 65521;
-            b = (b + a) % 65521;
+            a += value;
+            b += a;
         }
 
-        return (b << 16) | a;
+        return ((b % 65521) << 16) | (a % 65521);
     }
 
     private static byte[] Deflate(byte[] data)
