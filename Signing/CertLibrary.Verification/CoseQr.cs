@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Formats.Cbor;
 using System.IO.Compression;
+using CertLibrary.Identifiers;
 using CertLibrary.Signing;
 using SimpleBase;
 
@@ -49,6 +50,14 @@ public static class CoseQr
     /// <summary>Bytes of the holder binding and of its salt.</summary>
     public const int BindingLength = 12;
 
+    /// <summary>
+    /// The root every certificate id starts with (SPEC §2). Claim 1 carries the id without it, 15 characters that say
+    /// nothing and that keep a dual-signed QR above version 16; a reader puts it back.
+    /// </summary>
+    public const string IdRoot = CertificateId.Root;
+
+    private const string OneSignerInSign = "COSE_Sign with one signer (one suite is COSE_Sign1)";
+
     private const int KeyIdLength = 8;
     private static readonly System.Buffers.SearchValues<char> Base45Characters = System.Buffers.SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:");
     private const int HeaderAlgorithm = 1;
@@ -73,6 +82,11 @@ public static class CoseQr
         if (signers.Count is 0 or > MaxSigners)
         {
             throw new ArgumentException($"A QR has 1 to {MaxSigners} signers.", nameof(signers));
+        }
+
+        if (!claims.Id.StartsWith(IdRoot, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A certificate id starts with {IdRoot}.", nameof(claims));
         }
 
         var payload = WriteClaims(claims, salt, holderBinding);
@@ -199,7 +213,7 @@ public static class CoseQr
             return false;
         }
 
-        var cose = Inflate(compressed.AsSpan(0, written).ToArray(), out var inflateFailure);
+        var cose = Inflate(compressed, written, out var inflateFailure);
         if (cose is null)
         {
             failure = inflateFailure ?? "malformed zlib stream";
@@ -227,7 +241,8 @@ public static class CoseQr
 
     /// <summary>
     /// Reads the CWT claims of a (verified) payload: exactly <c>{4: exp, 5: nbf, -70000: {1: id, 2: name, 3: binding,
-    /// 4: salt, 5: [listId, index]}}</c>, each once and of its type; null and a reason otherwise.
+    /// 4: salt, 5: [listId, index]}}</c>, each once and of its type (the id without <see cref="IdRoot"/>, returned with
+    /// it); null and a reason otherwise.
     /// </summary>
     public static QrClaims? ReadClaims(byte[] payload, out string? failure)
     {
@@ -268,17 +283,16 @@ public static class CoseQr
                 return null;
             }
 
-            // The id holds the type and issuer codes (SPEC §2): 1.2.156.3005.2.{type, 21}.{issuer, 18}.{serial}…
-            const int TypeStart = 15, TypeLength = 21, IssuerLength = 18;
-            if (o.Id.Length < TypeStart + TypeLength + IssuerLength + 3 || !o.Id.StartsWith("1.2.156.3005.2.", StringComparison.Ordinal)
-                || o.Id[TypeStart + TypeLength] != '.' || o.Id[TypeStart + TypeLength + 1 + IssuerLength] != '.')
+            // The id holds the type and issuer codes (SPEC §2): {type, 21}.{issuer, 18}.{serial}… once the root is put back.
+            const int TypeLength = 21, IssuerLength = 18;
+            if (o.Id.Length < TypeLength + IssuerLength + 3 || o.Id[TypeLength] != '.' || o.Id[TypeLength + 1 + IssuerLength] != '.')
             {
                 failure = "malformed certificate id in QR";
                 return null;
             }
 
             failure = null;
-            return new QrClaims(o.Id, o.Id.Substring(TypeStart, TypeLength), o.Id.Substring(TypeStart + TypeLength + 1, IssuerLength), o.Name,
+            return new QrClaims(IdRoot + o.Id, o.Id[..TypeLength], o.Id.Substring(TypeLength + 1, IssuerLength), o.Name,
                 DateTimeOffset.FromUnixTimeSeconds(notBefore), DateTimeOffset.FromUnixTimeSeconds(notAfter), o.ListId, o.Index)
             {
                 HolderBinding = Base64Url.Encode(o.Binding),
@@ -382,6 +396,13 @@ public static class CoseQr
                 return null;
             }
 
+            if (count == 1)
+            {
+                // One suite is a COSE_Sign1; a COSE_Sign left with one signer had the others stripped.
+                failure = OneSignerInSign;
+                return null;
+            }
+
             for (var i = 0; i < count; i++)
             {
                 if (reader.ReadStartArray() != 3)
@@ -401,6 +422,12 @@ public static class CoseQr
         reader.ReadEndArray();
         if (reader.BytesRemaining != 0)
         {
+            return null;
+        }
+
+        if (signers.Where(s => s.Algorithm is not null).GroupBy(s => s.Algorithm).Any(g => g.Count() > 1))
+        {
+            failure = "COSE_Sign signers must use different algorithms";
             return null;
         }
 
@@ -540,17 +567,18 @@ public static class CoseQr
         }
     }
 
-    private static byte[]? Inflate(byte[] compressed, out string? failure)
+    private static byte[]? Inflate(byte[] compressed, int length, out string? failure)
     {
         failure = null;
+        // Pooled: a verifier inflates on every request, and this buffer was a quarter of what a verification allocated.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(MaxInflatedLength + 1);
         try
         {
-            using var input = new MemoryStream(compressed, writable: false);
+            using var input = new MemoryStream(compressed, 0, length, writable: false);
             using var zlib = new ZLibStream(input, CompressionMode.Decompress);
-            var buffer = new byte[MaxInflatedLength + 1];
             var total = 0;
             int read;
-            while (total < buffer.Length && (read = zlib.Read(buffer, total, buffer.Length - total)) > 0)
+            while (total <= MaxInflatedLength && (read = zlib.Read(buffer, total, MaxInflatedLength + 1 - total)) > 0)
             {
                 total += read;
             }
@@ -563,8 +591,8 @@ public static class CoseQr
 
             // The inflater stops at the end of the data without reading a cut-off trailer: check it here, so a
             // truncated text never reads as whole.
-            if (total == 0 || compressed.Length < 6
-                || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(compressed.AsSpan(compressed.Length - 4)) != Adler32(buffer.AsSpan(0, total)))
+            if (total == 0 || length < 6
+                || System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(compressed.AsSpan(length - 4, 4)) != Adler32(buffer.AsSpan(0, total)))
             {
                 failure = "truncated or corrupt zlib stream";
                 return null;
@@ -577,19 +605,25 @@ public static class CoseQr
             failure = "malformed zlib stream";
             return null;
         }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    // RFC 1950 §8.2.
+    // RFC 1950 §8.2, reduced once at the end: over at most MaxInflatedLength bytes neither sum can overflow 32 bits
+    // (b ≤ 1 + 255·n(n+1)/2 < 2^32 for n ≤ 5,552, zlib's NMAX), and a division per byte cost more than the inflating.
     private static uint Adler32(ReadOnlySpan<byte> data)
     {
+        System.Diagnostics.Debug.Assert(data.Length <= 5552, "zlib's NMAX");
         uint a = 1, b = 0;
         foreach (var value in data)
         {
-            a = (a + value) % 65521;
-            b = (b + a) % 65521;
+            a += value;
+            b += a;
         }
 
-        return (b << 16) | a;
+        return ((b % 65521) << 16) | (a % 65521);
     }
 
     private static byte[] Deflate(byte[] data)
@@ -614,7 +648,7 @@ public static class CoseQr
         writer.WriteInt32(ClaimsKey);
         writer.WriteStartMap(5);
         writer.WriteInt32(1);
-        writer.WriteTextString(claims.Id);
+        writer.WriteTextString(claims.Id.AsSpan(IdRoot.Length));
         writer.WriteInt32(2);
         writer.WriteTextString(HolderMasking.MaskName(claims.MaskedName));
         writer.WriteInt32(3);

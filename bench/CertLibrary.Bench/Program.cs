@@ -42,6 +42,7 @@ if (options.Runs("crypto"))
     Report(CryptoBench.Figures("SM2", sm2, sm2Speed, "≥ 1.0× OpenSSL", CryptoBench.Sm2Path));
     Report(CryptoBench.Figures("SM2 (BouncyCastle.Cryptography fallback)", sm2Managed, sm2Speed, "reference", "the path used only where libcrypto.so.3 is missing"));
     Report(CryptoBench.Figures("ES256", es256, es256Speed, "≥ 0.8× OpenSSL", CryptoBench.Es256Path));
+    Report([QrVerifyBench.InProcess(options, Log)]);
 }
 
 var http = new HttpBench(options, Log);

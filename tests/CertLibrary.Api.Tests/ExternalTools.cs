@@ -6,10 +6,12 @@ namespace CertLibrary.Api.Tests;
 /// <summary>Runs tools nobody on the team wrote (poppler, node + npm packages in tests/interop) and returns their output.</summary>
 internal static class ExternalTools
 {
-    public static async Task<(int Exit, string Output, string Error)> RunAsync(string file, IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static async Task<(int Exit, string Output, string Error)> RunAsync(
+        string file, IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null, string? stdin = null)
     {
         var start = new ProcessStartInfo(file)
         {
+            RedirectStandardInput = stdin is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             StandardOutputEncoding = Encoding.UTF8,
@@ -23,6 +25,12 @@ internal static class ExternalTools
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
+
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
         try
         {
@@ -61,6 +69,15 @@ internal static class ExternalTools
         var (exit, output, error) = await RunAsync("node", [Path.Combine(interop, "qr-decode.mjs"), png], interop);
         Assert.True(exit == 0, "jsQR: " + error);
         return output;
+    }
+
+    /// <summary>Runs a script of tests/interop with node, JSON on stdin, and parses the JSON it prints.</summary>
+    public static async Task<System.Text.Json.JsonElement> NodeJsonAsync(string script, string stdinJson)
+    {
+        var interop = InteropDirectory();
+        var (exit, output, error) = await RunAsync("node", [Path.Combine(interop, script)], interop, stdin: stdinJson);
+        Assert.True(exit == 0, $"node {script}: {error}");
+        return System.Text.Json.JsonDocument.Parse(output).RootElement.Clone();
     }
 
     public static string InteropDirectory()

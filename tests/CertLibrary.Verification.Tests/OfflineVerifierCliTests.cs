@@ -41,27 +41,53 @@ public sealed class OfflineVerifierCliTests : IDisposable
         return path;
     }
 
-    private static async Task<string> QrAsync(KeyManager keys, string algorithm, int index)
+    private static QrClaims Claims(int index)
     {
-        var signer = (await keys.GetSignersAsync(Department, CancellationToken.None)).Single(s => s.Algorithm == algorithm);
         var now = DateTimeOffset.UtcNow;
-        return OfflineQr.Create(new QrClaims($"1.2.156.3005.2.{Type}.{Department}.ABCDEFGHIJ0123456789.001.X", Type, Department, "张小三",
-            now.AddDays(-1), now.AddYears(1), "1", index), "11010519491231002X", signer);
+        return new QrClaims($"1.2.156.3005.2.{Type}.{Department}.ABCDEFGHIJ0123456789.001.X", Type, Department, "张小三", now.AddDays(-1), now.AddYears(1), "1", index);
+    }
+
+    // Format 2 (what is issued): signed by the department's keys of the suites named, comma-separated, in order.
+    private static async Task<string> QrAsync(KeyManager keys, string suites, int index, JwsSigner? replaceLast = null)
+    {
+        var all = await keys.GetSignersAsync(Department, CancellationToken.None);
+        var signers = suites.Split(',').Select(suite => all.Single(s => s.Algorithm == suite)).ToList();
+        if (replaceLast is not null)
+        {
+            signers[^1] = replaceLast;
+        }
+
+        var (salt, binding) = HolderBindingKdf.Create("11010519491231002X");
+        return CoseQr.Create(Claims(index), salt, binding, signers);
     }
 
     [Theory]
+    [InlineData("SM2,ES256")]
     [InlineData("ES256")]
     [InlineData("SM2")]
-    public async Task Cli_ValidQr_Exit0Valid(string algorithm)
+    public async Task Cli_ValidQr_Exit0Valid(string suites)
     {
         var (keys, trustList) = await TrustListAsync(TimeSpan.FromHours(24));
         var revocation = await StatusListAsync(keys, StatusListCredential.Revocation, 5);
 
-        var (exit, output, _) = await RunAsync("--qr", await QrAsync(keys, algorithm, 7), "--trust-list", trustList, "--status-list", revocation);
+        var (exit, output, _) = await RunAsync("--qr", await QrAsync(keys, suites, 7), "--trust-list", trustList, "--status-list", revocation);
 
         Assert.Equal(0, exit);
         Assert.Contains("\"result\": \"valid\"", output, StringComparison.Ordinal);
         Assert.Contains("张*三", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cli_FormatOneQr_StillValid()
+    {
+        var (keys, trustList) = await TrustListAsync(TimeSpan.FromHours(24));
+        var revocation = await StatusListAsync(keys, StatusListCredential.Revocation, 5);
+        var signer = (await keys.GetSignersAsync(Department, CancellationToken.None)).Single(s => s.Algorithm == "ES256");
+
+        var (exit, output, _) = await RunAsync("--qr", OfflineQr.Create(Claims(7), "11010519491231002X", signer), "--trust-list", trustList, "--status-list", revocation);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("\"result\": \"valid\"", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -71,7 +97,7 @@ public sealed class OfflineVerifierCliTests : IDisposable
         var revocation = await StatusListAsync(keys, StatusListCredential.Revocation, 7);
         var suspension = await StatusListAsync(keys, StatusListCredential.Suspension);
         var qrFile = Path.Combine(_directory, "qr.txt");
-        await File.WriteAllTextAsync(qrFile, await QrAsync(keys, "ES256", 7));
+        await File.WriteAllTextAsync(qrFile, await QrAsync(keys, "SM2,ES256", 7));
 
         var (exit, output, _) = await RunAsync("--qr-file", qrFile, "--trust-list", trustList, "--status-list", revocation, "--status-list", suspension);
 
@@ -86,7 +112,7 @@ public sealed class OfflineVerifierCliTests : IDisposable
         var revocation = await StatusListAsync(keys, StatusListCredential.Revocation);
         var later = DateTimeOffset.UtcNow.AddDays(2).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
-        var (exit, output, error) = await RunAsync("--qr", await QrAsync(keys, "ES256", 1), "--trust-list", trustList, "--status-list", revocation, "--now", later);
+        var (exit, output, error) = await RunAsync("--qr", await QrAsync(keys, "SM2,ES256", 1), "--trust-list", trustList, "--status-list", revocation, "--now", later);
 
         Assert.Equal(0, exit);
         Assert.Contains("trust list stale since", output, StringComparison.Ordinal);
@@ -94,16 +120,23 @@ public sealed class OfflineVerifierCliTests : IDisposable
     }
 
     [Fact]
-    public async Task Cli_TamperedQrOrUsageError_NonZero()
+    public async Task Cli_TamperedQrGarbageSignerOrUsageError_NonZero()
     {
         var (keys, trustList) = await TrustListAsync(TimeSpan.FromHours(24));
-        var qr = await QrAsync(keys, "ES256", 1);
+        var qr = await QrAsync(keys, "SM2,ES256", 1);
+        var es256 = (await keys.GetSignersAsync(Department, CancellationToken.None)).Single(s => s.Algorithm == "ES256");
+        var other = new Es256Suite().GenerateKeyPair();
+        var garbage = await QrAsync(keys, "SM2,ES256", 1, new JwsSigner("ES256", es256.KeyId, new Es256Suite().CreateSigner(other.Pkcs8PrivateKey)));
 
         var (tamperedExit, tamperedOutput, _) = await RunAsync("--qr", qr[..^4] + "AAAA", "--trust-list", trustList);
+        var (garbageExit, garbageOutput, _) = await RunAsync("--qr", garbage, "--trust-list", trustList);
         var (usageExit, _, _) = await RunAsync("--qr", qr);
 
         Assert.Equal(1, tamperedExit);
         Assert.Contains("\"result\": \"invalid\"", tamperedOutput, StringComparison.Ordinal);
+        Assert.Equal(1, garbageExit);
+        Assert.Contains("\"result\": \"invalid\"", garbageOutput, StringComparison.Ordinal);
+        Assert.Contains(JwsReasons.SignatureMismatch, garbageOutput, StringComparison.Ordinal);
         Assert.Equal(2, usageExit);
     }
 
