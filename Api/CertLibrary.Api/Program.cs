@@ -19,6 +19,8 @@ app.MapServiceItemsApi();
 app.MapHoldersApi();
 app.MapMeApi();
 app.MapMeCertificatesApi();
+app.MapMeOrganizationsApi();
+app.MapOrganizationsApi();
 app.MapTrustListApi();
 app.MapQrApi();
 app.MapCertificatePdfApi();

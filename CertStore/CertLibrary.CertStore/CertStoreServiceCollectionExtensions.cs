@@ -1,5 +1,6 @@
 using CertLibrary.CertStore.Caching;
 using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.Representatives;
 using CertLibrary.CertStore.Stores;
 using CertLibrary.CertStore.Transparency;
 using CertLibrary.Data;
@@ -23,6 +24,8 @@ public static class CertStoreServiceCollectionExtensions
         services.TryAddSingleton<ICertificateStore>(sp => new CachingCertificateStore(sp.GetRequiredService<SqlCertificateStore>(), sp.GetRequiredService<TwoLevelCache>()));
         services.TryAddSingleton<CertificateManager>();
         services.AddOneNumber();
+        services.TryAddSingleton<IRepresentativeStore, SqlRepresentativeStore>();
+        services.TryAddSingleton<RepresentativeManager>();
         services.TryAddSingleton<SqlSigningKeyStore>();
         services.Replace(ServiceDescriptor.Singleton<ISigningKeyStore>(sp =>
             new CachingSigningKeyStore(sp.GetRequiredService<SqlSigningKeyStore>(), sp.GetRequiredService<ICacheCoordinator>())));

@@ -38,6 +38,18 @@ public sealed class PersonalDataProtector
         return Base64Url.EncodeToString(mac);
     }
 
+    /// <summary>
+    /// The holder key of an organisation: base64url(HMAC-SHA-256(index key, <c>"001:"</c> + credit code)). The national
+    /// holder-code type <c>001</c> keeps it apart from every citizen's key (whose input is the bare 18-character number,
+    /// unchanged since v1 so that no stored row is re-keyed): the index is keyed by kind + code.
+    /// </summary>
+    public string HolderKey(CreditCode organization)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(_indexKey, Encoding.ASCII.GetBytes("001:" + organization.ToString()), mac);
+        return Base64Url.EncodeToString(mac);
+    }
+
     /// <summary>Seals <paramref name="plaintext"/>; <paramref name="associatedData"/> binds it to its row.</summary>
     public byte[] Seal(ReadOnlySpan<byte> plaintext, string associatedData)
     {

@@ -45,6 +45,7 @@ public sealed partial class CertificateVerifier
         {
             HolderBinding = claims.HolderBinding,
             HolderSalt = claims.HolderSalt,
+            HolderCreditCode = claims.HolderCreditCode,
         };
         return await ConcludeAsync(signatures, masked, claims.StatusListId, claims.StatusIndex, now, cancellationToken);
     }

@@ -106,7 +106,12 @@ public sealed partial class CertificateVerifier(IJwsKeyResolver keys, ICertifica
                 && slot["index"] is JsonValue indexValue && indexValue.TryGetValue<int>(out var index))
             {
                 DateTimeOffset? validUntil = Rfc3339.TryParse(Str(payload, "validUntil"), out var until) ? until : null;
-                var masked = new MaskedCertificate(id, typeCode, issuerCode, Str(issuer, "name"), HolderMasking.MaskName(name), validFrom, validUntil);
+                // An organisation (holder {creditCode, name}) is a public registration: its name is not masked.
+                var creditCode = Str(holder, "creditCode");
+                var masked = new MaskedCertificate(id, typeCode, issuerCode, Str(issuer, "name"), creditCode is null ? HolderMasking.MaskName(name) : name, validFrom, validUntil)
+                {
+                    HolderCreditCode = creditCode,
+                };
                 return await ConcludeAsync(jws.Signatures, masked, listId, index, now, cancellationToken);
             }
         }

@@ -64,6 +64,9 @@ public static class CoseQr
     private const int HeaderKeyId = 4;
     private const int ClaimExpiry = 4;
     private const int ClaimNotBefore = 5;
+
+    /// <summary>Key of an organisation holder's credit code in the claims map (its name is then not masked, and there is no holder binding).</summary>
+    private const int OrganizationClaim = 6;
     private const long MaxUnixSeconds = 253402300799;
 
     /// <summary>
@@ -74,9 +77,11 @@ public static class CoseQr
     {
         ArgumentNullException.ThrowIfNull(claims);
         ArgumentNullException.ThrowIfNull(signers);
-        if (salt.Length != BindingLength || holderBinding.Length != BindingLength)
+        // An organisation's QR (claims.HolderCreditCode set) has no holder binding: pass empty salt and binding.
+        var bindingLength = claims.HolderCreditCode is null ? BindingLength : 0;
+        if (salt.Length != bindingLength || holderBinding.Length != bindingLength)
         {
-            throw new ArgumentException($"The salt and the holder binding have {BindingLength} bytes each.", nameof(salt));
+            throw new ArgumentException($"The salt and the holder binding have {bindingLength} bytes each.", nameof(salt));
         }
 
         if (signers.Count is 0 or > MaxSigners)
@@ -258,7 +263,7 @@ public static class CoseQr
         {
             var reader = new CborReader(payload, CborConformanceMode.Strict);
             long? exp = null, nbf = null;
-            (string Id, string Name, byte[] Binding, byte[] Salt, string ListId, int Index)? own = null;
+            (string Id, string Name, byte[]? Binding, byte[]? Salt, string ListId, int Index, string? CreditCode)? own = null;
             var count = reader.ReadStartMap();
             if (count != 3)
             {
@@ -295,8 +300,9 @@ public static class CoseQr
             return new QrClaims(IdRoot + o.Id, o.Id[..TypeLength], o.Id.Substring(TypeLength + 1, IssuerLength), o.Name,
                 DateTimeOffset.FromUnixTimeSeconds(notBefore), DateTimeOffset.FromUnixTimeSeconds(notAfter), o.ListId, o.Index)
             {
-                HolderBinding = Base64Url.Encode(o.Binding),
-                HolderSalt = Base64Url.Encode(o.Salt),
+                HolderBinding = o.Binding is null ? null : Base64Url.Encode(o.Binding),
+                HolderSalt = o.Salt is null ? null : Base64Url.Encode(o.Salt),
+                HolderCreditCode = o.CreditCode,
             };
         }
         catch (Exception e) when (e is CborContentException or InvalidOperationException or FormatException or OverflowException)
@@ -305,20 +311,23 @@ public static class CoseQr
         }
     }
 
-    private static (string, string, byte[], byte[], string, int)? ReadOwnClaims(CborReader reader)
+    private static (string, string, byte[]?, byte[]?, string, int, string?)? ReadOwnClaims(CborReader reader)
     {
-        if (reader.ReadStartMap() != 5)
+        // A citizen's claims have 5 entries; an organisation's 4: no binding (3) or salt (4), its credit code (6) instead.
+        var count = reader.ReadStartMap();
+        if (count is not (4 or 5))
         {
             return null;
         }
 
-        string? id = null, name = null, listId = null;
+        string? id = null, name = null, listId = null, creditCode = null;
         byte[]? binding = null, salt = null;
         int? index = null;
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < count; i++)
         {
             switch (reader.ReadInt32())
             {
+                case OrganizationClaim when creditCode is null: creditCode = reader.ReadTextString(); break;
                 case 1 when id is null: id = reader.ReadTextString(); break;
                 case 2 when name is null: name = reader.ReadTextString(); break;
                 case 3 when binding is null: binding = reader.ReadByteString(); break;
@@ -338,8 +347,9 @@ public static class CoseQr
         }
 
         reader.ReadEndMap();
-        return binding is { Length: BindingLength } && salt is { Length: BindingLength } && id is { Length: > 0 } && name is not null && listId is not null
-            ? (id, name, binding, salt, listId, index!.Value)
+        var bound = count == 5 ? binding is { Length: BindingLength } && salt is { Length: BindingLength } : creditCode is { Length: > 0 };
+        return bound && id is { Length: > 0 } && name is not null && listId is not null
+            ? (id, name, binding, salt, listId, index!.Value, creditCode)
             : null;
     }
 
@@ -646,20 +656,31 @@ public static class CoseQr
         writer.WriteInt32(ClaimNotBefore);
         writer.WriteInt64(claims.NotBefore.ToUnixTimeSeconds());
         writer.WriteInt32(ClaimsKey);
-        writer.WriteStartMap(5);
+        var organization = claims.HolderCreditCode;
+        writer.WriteStartMap(organization is null ? 5 : 4);
         writer.WriteInt32(1);
         writer.WriteTextString(claims.Id.AsSpan(IdRoot.Length));
         writer.WriteInt32(2);
-        writer.WriteTextString(HolderMasking.MaskName(claims.MaskedName));
-        writer.WriteInt32(3);
-        writer.WriteByteString(holderBinding);
-        writer.WriteInt32(4);
-        writer.WriteByteString(salt);
+        writer.WriteTextString(organization is null ? HolderMasking.MaskName(claims.MaskedName) : claims.MaskedName);
+        if (organization is null)
+        {
+            writer.WriteInt32(3);
+            writer.WriteByteString(holderBinding);
+            writer.WriteInt32(4);
+            writer.WriteByteString(salt);
+        }
+
         writer.WriteInt32(5);
         writer.WriteStartArray(2);
         writer.WriteTextString(claims.StatusListId);
         writer.WriteUInt32(checked((uint)claims.StatusIndex));
         writer.WriteEndArray();
+        if (organization is not null)
+        {
+            writer.WriteInt32(OrganizationClaim);
+            writer.WriteTextString(organization);
+        }
+
         writer.WriteEndMap();
         writer.WriteEndMap();
         return writer.Encode();

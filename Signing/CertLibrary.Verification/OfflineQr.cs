@@ -114,4 +114,10 @@ public sealed record QrClaims(
 
     /// <summary>Salt <c>hs</c> (set when read).</summary>
     public string? HolderSalt { get; init; }
+
+    /// <summary>
+    /// The credit code of an organisation holder (format 2 claim 6): then <see cref="MaskedName"/> is the organisation's
+    /// full name and there is no holder binding. Null for a citizen.
+    /// </summary>
+    public string? HolderCreditCode { get; init; }
 }

@@ -33,6 +33,9 @@ public sealed record MaskedCertificate(
 
     /// <summary>Salt of <see cref="HolderBinding"/>.</summary>
     public string? HolderSalt { get; init; }
+
+    /// <summary>The credit code of an organisation holder (whose name is then not masked); null for a citizen.</summary>
+    public string? HolderCreditCode { get; init; }
 }
 
 /// <summary>The status a verifier found for a certificate.</summary>

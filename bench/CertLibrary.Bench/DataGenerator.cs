@@ -81,9 +81,10 @@ internal static class DataGenerator
         var protector = provider.GetRequiredService<PersonalDataProtector>();
         var certificateSigner = provider.GetRequiredService<ICertificateSigner>();
 
-        // The demo types a 民政部 client may use; the issuing department of each (its keys are created here, with their
+        // The demo types held by citizens that a 民政部 client may use; the issuing department of each (its keys are created here, with their
         // key-added log entries, exactly as the first issue through the API would).
-        var types = (await store.ListTypesAsync(cancellationToken)).Where(t => t.Users.Contains(Departments.CivilAffairs)).OrderBy(t => t.Code, StringComparer.Ordinal).ToArray();
+        var types = (await store.ListTypesAsync(cancellationToken))
+            .Where(t => t.Users.Contains(Departments.CivilAffairs) && t.HolderKind == HolderKinds.Citizen).OrderBy(t => t.Code, StringComparer.Ordinal).ToArray();
         if (types.Length == 0)
         {
             throw new InvalidOperationException("The store has no certificate type the 民政部 may use: start the API with --seed-demo on it first.");

@@ -123,10 +123,10 @@ internal sealed class HttpBench(BenchOptions options, Action<string> log)
         ChildHost.StartAsync(options.ApiDll, environment, "/health/live", ["--seed-demo"], TimeSpan.FromSeconds(60));
 
     /// <summary>Credentials of the demo 民政部 client, read from the seeder's output (a fresh store prints them once).</summary>
-    internal static async Task<(string ClientId, string Secret)> DemoClientAsync(ChildHost api)
+    internal static async Task<(string ClientId, string Secret)> DemoClientAsync(ChildHost api, string department = "民政部")
     {
         await api.WaitForOutputAsync(l => l.StartsWith("Demo: departments", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
-        var line = api.Output.FirstOrDefault(l => l.TrimStart().StartsWith("民政部", StringComparison.Ordinal))
+        var line = api.Output.FirstOrDefault(l => l.TrimStart().StartsWith(department, StringComparison.Ordinal))
             ?? throw new InvalidOperationException("The seeder printed no client credentials: the store was not fresh.");
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return (parts[1], parts[2]);
@@ -172,6 +172,21 @@ internal sealed class HttpBench(BenchOptions options, Action<string> log)
         holder = new { idNumber = HolderNumber, name = "张小三" },
         number = "J" + Guid.NewGuid().ToString("N")[..10],
         fields = new { spouseName = "李四", registeredOn = "2020-05-20", registrationOffice = "北京市西城区民政局" },
+    };
+
+    /// <summary>The demo's 营业执照 type (holder {creditCode, name}), issued by its market-regulation department.</summary>
+    internal const string BusinessLicenceType = "11100000000013127D001";
+
+    /// <summary>The organisation the bench issues business licences to (a credit code with its GB 32100 check character).</summary>
+    internal static readonly string Organization = Identifiers.CreditCode.Create("91110108MA01BENC1").ToString();
+
+    /// <summary>A valid 营业执照 for <see cref="Organization"/>.</summary>
+    internal static object BusinessLicenceRequest() => new
+    {
+        typeCode = BusinessLicenceType,
+        holder = new { creditCode = Organization, name = "北京基准测试有限公司" },
+        number = "YY" + Guid.NewGuid().ToString("N")[..10],
+        fields = new { companyType = "有限责任公司", legalRepresentative = "张三", establishedOn = "2020-06-01", address = "北京市海淀区", businessScope = "技术开发" },
     };
 
     internal static string Failures(LoadResult result) =>

@@ -64,7 +64,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             smallResults = await MeasureSmallAsync(smallApi, smallHttp, smallToken, smallSet, smallData);
         }
 
-        var (sqlite, sqliteVerify) = await SqliteAsync();
+        var (sqlite, sqliteVerify, sqliteOrganization) = await SqliteAsync();
 
         // The ceiling again after every API load; the higher of its two measurements counts (the conservative side).
         var after = await CeilingAsync(smallResults.Token, smallData.ProbeHolders[0], smallResults.QrTexts[0], smallResults.LookupAnswer, "after the API loads");
@@ -85,6 +85,10 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             new Figure("cached one-number lookup, SQLite (same shape, certificates issued through the API)", Value(sqlite.Load), "req/s", lookupCeiling.PerSecond,
                 "constant-JSON Kestrel, same requests, higher of two runs (before and after the API loads)", "≥ 0.5× ceiling, p99 < 10 ms",
                 $"{options.Concurrency} concurrent; p50 {sqlite.Load.P50Milliseconds:0.0} ms, p99 {sqlite.Load.P99Milliseconds:0.0} ms; access log {sqlite.AccessLogRows:#,0} rows for {sqlite.Lookups:#,0} lookups{HttpBench.Failures(sqlite.Load)}"),
+            new Figure("cached one-number lookup by credit code (organisation, 法人一码), SQLite, same run", Value(sqliteOrganization.Load), "req/s", Value(sqlite.Load),
+                "the citizen lookup on SQLite just before it, same process and shape", "— (beside the citizen lookup)",
+                $"{options.Concurrency} concurrent; 20 营业执照 per answer; p50 {sqliteOrganization.Load.P50Milliseconds:0.0} ms, p99 {sqliteOrganization.Load.P99Milliseconds:0.0} ms; " +
+                $"access log counted with the citizen lookups{HttpBench.Failures(sqliteOrganization.Load)}"),
             new Figure("API resident memory under the lookup load (PostgreSQL + Redis)", lookup.PeakRss, "MiB", null, "—", "≤ 300 MB",
                 $"peak VmRSS sampled every 100 ms during the load; {sqlite.PeakRss:0} MiB on SQLite"),
             new Figure("offline QR verification, POST /api/v1/verify (format 2, SM2 + ES256), against its signatures' raw cost", Value(smallResults.Verify), "req/s", smallResults.RawPairs,
@@ -281,7 +285,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         return result;
     }
 
-    private async Task<LookupLoad> LookupLoadAsync(ChildHost api, HttpClient http, string token, string holder)
+    private async Task<LookupLoad> LookupLoadAsync(ChildHost api, HttpClient http, string token, string holder, string field = "idNumber")
     {
         var answered = 0L;
         using var sampling = new CancellationTokenSource();
@@ -296,7 +300,7 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         });
         var (load, cpuUse) = await LoadAsync(api, "API", async ct =>
         {
-            var result = await LookupOnceAsync(http, token, holder, ct);
+            var result = await LookupOnceAsync(http, token, holder, field, ct);
             if (result.Units > 0)
             {
                 Interlocked.Increment(ref answered);
@@ -314,13 +318,13 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
     /// verification checks the live status without a Redis round trip), 20 certificates issued through the API to the
     /// demo citizen.
     /// </summary>
-    private async Task<(LookupLoad Lookup, LoadResult Verify)> SqliteAsync()
+    private async Task<(LookupLoad Lookup, LoadResult Verify, LookupLoad Organization)> SqliteAsync()
     {
         var directory = Directory.CreateTempSubdirectory("certlib-bench-");
         try
         {
             var database = Path.Combine(directory.FullName, "certlib.db");
-            LookupLoad lookup;
+            LookupLoad lookup, organization;
             LoadResult verify;
             string[] ids;
             await using (var api = await ChildHost.StartAsync(options.ApiDll, address => new Dictionary<string, string>
@@ -348,7 +352,23 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
                     ids = [.. answer!["items"]!.AsArray().Select(i => i!["certificate"]!["id"]!.GetValue<string>())];
                 }
 
+                // The organisation lookup beside it (法人一码): 20 营业执照 of one company, looked up by credit code by the
+                // issuing market-regulation department, in the same process right after the citizen load.
+                var (marketId, marketSecret) = await HttpBench.DemoClientAsync(api, "市场监管");
+                var marketToken = await HttpBench.TokenAsync(http, marketId, marketSecret);
+                using (var issue = new HttpRequestMessage(HttpMethod.Post, "/api/v1/certificates/batch")
+                {
+                    Content = JsonContent.Create(new { items = Enumerable.Range(0, DataShape.ProbeCertificates).Select(_ => HttpBench.BusinessLicenceRequest()).ToArray() }),
+                })
+                {
+                    issue.Headers.Authorization = new AuthenticationHeaderValue("Bearer", marketToken);
+                    using var issued = await http.SendAsync(issue);
+                    issued.EnsureSuccessStatusCode();
+                }
+
                 lookup = await LookupLoadAsync(api, http, token, HttpBench.HolderNumber);
+                organization = await LookupLoadAsync(api, http, marketToken, HttpBench.Organization, "creditCode");
+                log($"cached organisation lookup (SQLite, by credit code): {organization.Load}; peak RSS {organization.PeakRss:0} MiB; {organization.CpuUse}");
                 // QR texts by id, not through a lookup: the access log must hold exactly the load's lookups.
                 var qrTexts = await QrTextsAsync(http, token, ids);
                 (verify, var verifyCpu) = await LoadAsync(api, "API", ct => VerifyOnceAsync(http, qrTexts, ct));
@@ -361,12 +381,12 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
             command.CommandText = LookupRowsSql;
             var rows = Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
             log($"cached lookup (SQLite): {lookup.Load}; access log {rows:#,0} rows for {lookup.Lookups:#,0} lookups; peak RSS {lookup.PeakRss:0} MiB; {lookup.CpuUse}");
-            if (rows != lookup.Lookups)
+            if (rows != lookup.Lookups + organization.Lookups)
             {
-                throw new InvalidOperationException($"The SQLite access log holds {rows} lookup rows for {lookup.Lookups} answered lookups.");
+                throw new InvalidOperationException($"The SQLite access log holds {rows} lookup rows for {lookup.Lookups} + {organization.Lookups} answered lookups.");
             }
 
-            return (lookup with { AccessLogRows = rows }, verify);
+            return (lookup with { AccessLogRows = rows }, verify, organization);
         }
         finally
         {
@@ -413,9 +433,12 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         return result == "valid" ? (1, null) : (0, "verify answered " + HttpBench.Shorten(body));
     }
 
-    private static async Task<(int Units, string? Failure)> LookupOnceAsync(HttpClient http, string token, string holder, CancellationToken cancellationToken)
+    private static Task<(int Units, string? Failure)> LookupOnceAsync(HttpClient http, string token, string holder, CancellationToken cancellationToken) =>
+        LookupOnceAsync(http, token, holder, "idNumber", cancellationToken);
+
+    private static async Task<(int Units, string? Failure)> LookupOnceAsync(HttpClient http, string token, string holder, string field, CancellationToken cancellationToken)
     {
-        using var request = LookupRequest(token, holder);
+        using var request = LookupRequest(token, holder, field);
         using var response = await http.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -477,9 +500,13 @@ internal sealed class OneNumberBench(BenchOptions options, Action<string> log)
         }
     }
 
-    private static HttpRequestMessage LookupRequest(string token, string holder)
+    /// <summary>A lookup of a citizen by identity number or, with <paramref name="field"/> <c>creditCode</c>, of an organisation.</summary>
+    private static HttpRequestMessage LookupRequest(string token, string holder, string field = "idNumber")
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/holders/lookup") { Content = JsonContent.Create(new { idNumber = holder, purpose = Purpose }) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/holders/lookup")
+        {
+            Content = JsonContent.Create(new Dictionary<string, string> { [field] = holder, ["purpose"] = Purpose }),
+        };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }

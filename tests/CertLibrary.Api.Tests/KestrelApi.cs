@@ -1,9 +1,12 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using CertLibrary.Identity;
 using CertLibrary.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CertLibrary.Api.Tests;
 
@@ -33,6 +36,15 @@ internal sealed class KestrelApi : WebApplicationFactory<Program>
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>An HTTP client of a new client of <paramref name="department"/> (issue and use), its token from /connect/token over HTTP.</summary>
+    public async Task<HttpClient> DepartmentClientAsync(string department)
+    {
+        var credentials = await Services.GetRequiredService<ClientManager>().CreateAsync(department, "test department", ["certlib.issue", "certlib.use"]);
+        var http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await ApiFactory.TokenAsync(http, credentials));
+        return http;
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -460,7 +460,7 @@ public sealed class OneNumberTests : IAsyncLifetime
         Assert.True(errors.TryGetProperty("name", out _));
         Assert.True(errors.TryGetProperty("requiredMaterials[0].typeCode", out _));
         Assert.True(errors.TryGetProperty("guide.timeLimitDays", out _));
-        Assert.Equal(["DEMO-CA-001", "DEMO-HF-001", "TEST-001"], catalogue.EnumerateArray().Select(i => i.GetProperty("code").GetString()!));
+        Assert.Equal(["DEMO-CA-001", "DEMO-HF-001", "DEMO-MR-001", "TEST-001"], catalogue.EnumerateArray().Select(i => i.GetProperty("code").GetString()!));
         Assert.Equal("结婚证", one.GetProperty("requiredMaterials")[0].GetProperty("typeName").GetString());
         Assert.Equal(10, one.GetProperty("guide").GetProperty("timeLimitDays").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

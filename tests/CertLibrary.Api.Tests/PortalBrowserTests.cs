@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -37,8 +35,8 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         await DemoSeeder.SeedAsync(_host.Services, TextWriter.Null, default);
         await _host.Services.GetRequiredService<CitizenManager>().RegisterAsync(CitizenId.Parse(_number), "王小明", _password);
         _anonymous = new HttpClient { BaseAddress = new Uri(_host.BaseUrl) };
-        _civil = await DepartmentAsync(ApiFactory.CivilAffairs);
-        _housing = await DepartmentAsync(ApiFactory.Housing);
+        _civil = await _host.DepartmentClientAsync(ApiFactory.CivilAffairs);
+        _housing = await _host.DepartmentClientAsync(ApiFactory.Housing);
     }
 
     public Task DisposeAsync()
@@ -161,54 +159,8 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         Assert.DoesNotContain(urls, u => u.Contains(_number[..17], StringComparison.OrdinalIgnoreCase) || u.Contains("id_token_hint", StringComparison.Ordinal));
     }
 
-    private async Task RunBrowserAsync(Func<string, JsonElement, Task<object?>> onStep)
-    {
-        var interop = ExternalTools.InteropDirectory();
-        var start = new ProcessStartInfo("node")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = interop,
-        };
-        start.ArgumentList.Add(Path.Combine(interop, "portal-browser.mjs"));
-        start.ArgumentList.Add(_host.BaseUrl);
-        start.ArgumentList.Add(JsonSerializer.Serialize(new { idNumber = _number, password = _password }));
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            var done = false;
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            {
-                using var document = JsonDocument.Parse(line);
-                var step = document.RootElement.GetProperty("step").GetString()!;
-                if (step == "done")
-                {
-                    done = true;
-                    process.StandardInput.Close();
-                }
-
-                var reply = await onStep(step, document.RootElement.Clone());
-                if (reply is not null && !done)
-                {
-                    await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(reply));
-                    await process.StandardInput.FlushAsync();
-                }
-            }
-
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0 && done, "browser script failed: " + await errors);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
+    private Task RunBrowserAsync(Func<string, JsonElement, Task<object?>> onStep) =>
+        BrowserScript.RunAsync("portal-browser.mjs", [_host.BaseUrl, JsonSerializer.Serialize(new { idNumber = _number, password = _password })], onStep);
 
     private async Task AssertLookupRefusedAsync()
     {
@@ -225,14 +177,6 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         using var response = await _anonymous.PostAsJsonAsync("/api/v1/verify", new { qr });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await ApiFactory.JsonAsync(response);
-    }
-
-    private async Task<HttpClient> DepartmentAsync(string department)
-    {
-        var credentials = await _host.Services.GetRequiredService<ClientManager>().CreateAsync(department, "portal test department", ["certlib.issue", "certlib.use"]);
-        var http = new HttpClient { BaseAddress = new Uri(_host.BaseUrl) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await ApiFactory.TokenAsync(http, credentials));
-        return http;
     }
 
     private static async Task<string> IssueAsync(HttpClient http, object request)

@@ -13,6 +13,10 @@ public static class TestData
     public const string UserC = "91350100M000100Y43";
     public const string TypeA = IssuerA + "001";
     public const string HolderNumber = "11010519491231002X";
+    public const string TypeOrg = IssuerA + "201";
+
+    /// <summary>An organisation holder: a credit code whose check character GB 32100 computes.</summary>
+    public static readonly string Organization = CreditCode.Create("91110108MA01GH7K2").ToString();
 
     public static async Task SeedAsync(StoreNode node)
     {
@@ -31,7 +35,26 @@ public static class TestData
             Issuers = [IssuerA],
             Users = [IssuerA, UserC],
         }, now, default);
+        await node.Store.AddTypeAsync(new CertificateType
+        {
+            Code = TypeOrg,
+            Name = "营业执照",
+            HolderKind = HolderKinds.Organization,
+            Fields = [new("legalRepresentative", "string", true), new("registeredCapital", "number", false)],
+            Issuers = [IssuerA],
+            Users = [IssuerA, UserC],
+        }, now, default);
     }
+
+    /// <summary>An issue command for an organisation holder of <see cref="TypeOrg"/>.</summary>
+    public static IssueCommand OrganizationRequest(string? creditCode = null, string type = TypeOrg) => new()
+    {
+        Type = CertificateTypeCode.Parse(type),
+        Holder = HolderId.ForOrganization(CreditCode.Parse(creditCode ?? Organization)),
+        HolderName = "北京某某科技有限公司",
+        Number = "Y" + Guid.NewGuid().ToString("N")[..10],
+        Fields = new JsonObject { ["legalRepresentative"] = "张小三", ["registeredCapital"] = 1000000 },
+    };
 
     /// <summary>An issue command as the API maps it: a malformed <paramref name="idNumber"/> travels as its input error.</summary>
     public static IssueCommand Request(string idNumber = HolderNumber, string? number = null, JsonObject? fields = null)

@@ -14,6 +14,9 @@ public static class Deployment
     public const string MarriageType = Department + "001";
     public const string OtherDepartmentsType = OtherDepartment + "001";
 
+    /// <summary>A type held by organisations (holder {creditCode, name}), issued by <see cref="Department"/>.</summary>
+    public const string OrganizationType = Department + "101";
+
     /// <summary>Registers two departments and their types through the admin API, and an issuing client of <see cref="Department"/>.</summary>
     public static async Task<IssuingClient> SetUpAsync(ApiProcess api, ApiProcess.Settings settings)
     {
@@ -41,6 +44,15 @@ public static class Deployment
             fields = new object[] { new { name = "address", type = "string", required = true, sensitive = true } },
             issuers = new[] { OtherDepartment },
             users = new[] { OtherDepartment },
+        });
+        await ApiProcess.PostAsync(admin, "api/v1/admin/certificate-types", new
+        {
+            code = OrganizationType,
+            name = "社会团体法人登记证书",
+            holderKind = "organization",
+            fields = new object[] { new { name = "legalRepresentative", type = "string", required = true } },
+            issuers = new[] { Department },
+            users = new[] { Department },
         });
         var client = await ApiProcess.PostAsync(admin, "api/v1/admin/clients", new { departmentCode = Department, name = "补录 importer", scopes = new[] { "certlib.issue", "certlib.use" } });
         return new IssuingClient(client.GetProperty("clientId").GetString()!, client.GetProperty("clientSecret").GetString()!);

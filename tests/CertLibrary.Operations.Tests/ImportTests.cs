@@ -109,6 +109,26 @@ public sealed class ImportTests(SqliteApiFixture fixture) : IClassFixture<Sqlite
     }
 
     [Fact]
+    public async Task Import_OrganizationRows_IssuedWithCreditCodeHolders()
+    {
+        var file = Path.Combine(fixture.Directory, "organizations.csv");
+        var codes = new[] { "51100000500000048", "51100000500000056" }.Select(c => CertLibrary.Identifiers.CreditCode.Create(c).ToString()).ToArray();
+        await File.WriteAllTextAsync(file,
+            "typeCode,creditCode,name,number,fields.legalRepresentative\n" +
+            $"{Deployment.OrganizationType},{codes[0]},中国某某协会,ST-1,张三\n" +
+            $"{Deployment.OrganizationType},{codes[1].ToLowerInvariant()},中国另一协会,ST-2,李四\n");
+        var before = await Stores.CertificatesAsync(fixture.Settings);
+
+        var (exit, output) = await Cli.RunAsync(Import(file));
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("2 certificates issued, 0 rows refused by the server", output, StringComparison.Ordinal);
+        var results = ResultsFile.Read(file + ".certlib-results.csv");
+        Assert.All(results.Values, id => Assert.NotNull(id));
+        Assert.Equal(before.Count + 2, (await Stores.CertificatesAsync(fixture.Settings)).Count);
+    }
+
+    [Fact]
     public async Task Import_ServerRefusesSomeRows_ReportsTheirLinesAndExitsPartial()
     {
         var file = Path.Combine(fixture.Directory, "mixed.jsonl");

@@ -35,6 +35,33 @@ public sealed class ImportValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task Import_OrganizationRows_CreditCodeCheckedPerGb32100_ShownWhole()
+    {
+        var csv = Write("org.csv",
+            "typeCode,idNumber,creditCode,name,number,fields.legalRepresentative\n" +
+            $"{Deployment.OrganizationType},,91110108MA01DEM011,北京示范科技有限公司,O-1,张三\n" +
+            $"{Deployment.OrganizationType},,91110108MA01DEM012,某公司,O-2,李四\n" +
+            $"{Deployment.OrganizationType},{Deployment.Holder(1)},91110108MA01DEM011,某公司,O-3,王五\n" +
+            $"{Deployment.OrganizationType},,,某公司,O-4,赵六\n");
+        var jsonl = Write("org.jsonl",
+            $"{{\"typeCode\":\"{Deployment.OrganizationType}\",\"holder\":{{\"creditCode\":\"91110108MA01DEM011\",\"name\":\"北京示范科技有限公司\"}},\"number\":\"O-1\",\"fields\":{{}}}}\n" +
+            $"{{\"typeCode\":\"{Deployment.OrganizationType}\",\"holder\":{{\"creditCode\":\"91110108MA01DEMO11\",\"name\":\"某公司\"}},\"number\":\"O-2\",\"fields\":{{}}}}\n");
+
+        var (csvExit, csvOutput) = await Cli.RunAsync("import", csv, "--api", NoServer, "--client-id", "c", "--validate-only");
+        var (jsonExit, jsonOutput) = await Cli.RunAsync("import", jsonl, "--api", NoServer, "--client-id", "c", "--validate-only");
+
+        Assert.Equal(1, csvExit);
+        Assert.Contains("3 invalid rows (1 valid)", csvOutput, StringComparison.Ordinal);
+        Assert.Contains("line 3 (91110108MA01DEM012): creditCode credit code check character is '2' but should be '1'", csvOutput, StringComparison.Ordinal);
+        Assert.Matches("line 4 .*creditCode give either idNumber .* or creditCode", csvOutput);
+        Assert.Matches("line 5 .*idNumber is required \\(or creditCode for an organisation\\)", csvOutput);
+        Assert.DoesNotContain(Deployment.Holder(1), csvOutput, StringComparison.Ordinal);
+        Assert.Equal(1, jsonExit);
+        Assert.Contains("line 2 (91110108MA01DEMO11): creditCode", jsonOutput, StringComparison.Ordinal);
+        Assert.Contains("is not allowed (I, O, S, V and Z are never used)", jsonOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Import_CsvQuotingAndJsonLines_AreReadAsTheSameRows()
     {
         var csv = Write("ok.csv",

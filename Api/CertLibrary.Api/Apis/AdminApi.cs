@@ -19,7 +19,7 @@ public static class AdminApi
         group.MapGet("/departments", async (ICertificateStore store, CancellationToken ct) => TypedResults.Ok(await store.ListDepartmentsAsync(ct)))
             .WithName("ListDepartments").WithSummary("List departments").WithDescription("Every registered department.");
         group.MapPost("/certificate-types", AddTypeAsync).WithName("CreateCertificateType")
-            .WithSummary("Define a certificate type").WithDescription("Face-field schema, validity, QR mode, and the departments allowed to issue and to use it.");
+            .WithSummary("Define a certificate type").WithDescription("Face-field schema, holderKind (citizen, the default, or organization: holders named by credit code), validity, QR mode, and the departments allowed to issue and to use it.");
         group.MapGet("/certificate-types", async (ICertificateStore store, CancellationToken ct) => TypedResults.Ok(await store.ListTypesAsync(ct)))
             .WithName("ListCertificateTypes").WithSummary("List certificate types").WithDescription("Every certificate type with its schema and rights.");
         return group;
@@ -115,6 +115,11 @@ public static class AdminApi
             errors["qrSuites"] = ["qrSuites lists SM2 and/or ES256, each at most once (default [\"SM2\", \"ES256\"])."];
         }
 
+        if (body.HolderKind is not null && !HolderKinds.IsKnown(body.HolderKind))
+        {
+            errors["holderKind"] = ["holderKind must be citizen or organization."];
+        }
+
         var issuers = await CheckDepartmentsAsync("issuers", body.Issuers, store, errors, cancellationToken);
         var users = await CheckDepartmentsAsync("users", body.Users, store, errors, cancellationToken);
         if (errors.Count > 0)
@@ -126,6 +131,7 @@ public static class AdminApi
         {
             Code = code.ToString(),
             Name = body.Name!.Trim(),
+            HolderKind = body.HolderKind ?? HolderKinds.Citizen,
             Fields = [.. fields.Select(f => f! with { })],
             ValidityYears = body.ValidityYears,
             QrMode = body.QrMode ?? "both",
@@ -168,5 +174,5 @@ public static class AdminApi
     /// <summary>Body of <c>POST /api/v1/admin/certificate-types</c>.</summary>
     public sealed record CertificateTypeRequest(
         string? Code, string? Name, IReadOnlyList<FieldDefinition?>? Fields, int? ValidityYears, string? QrMode, string? QrAlgorithm,
-        IReadOnlyList<string?>? Issuers, IReadOnlyList<string?>? Users, IReadOnlyList<string?>? QrSuites = null);
+        IReadOnlyList<string?>? Issuers, IReadOnlyList<string?>? Users, IReadOnlyList<string?>? QrSuites = null, string? HolderKind = null);
 }

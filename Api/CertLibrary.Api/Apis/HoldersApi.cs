@@ -13,7 +13,7 @@ public static class HoldersApi
         var group = app.MapGroup("/api/v1/holders").WithTags("One-number lookup").RequireAuthorization(Policies.Read);
         group.MapPost("/lookup", LookupAsync).WithName("LookupHolder").RequireRateLimiting(EdgeSecurity.LookupRateLimitPolicy)
             .WithSummary("Look up a holder's certificates by identity number")
-            .WithDescription("Body {idNumber, purpose (1–200 characters, mandatory), serviceItem?}. Answers only certificate types the calling " +
+            .WithDescription("Body {idNumber | creditCode, purpose (1–200 characters, mandatory), serviceItem?}: a citizen by identity number or an organisation by credit code (no consent applies to organisations). Answers only certificate types of that kind of holder the calling " +
                 "department may use, narrowed to the service item's materials, with satisfied and missing materials (only valid certificates " +
                 "satisfy). 403 urn:certlib:problem:consent-required when the holder requires consent and none covers the request. Every call is " +
                 "recorded in the holder's access log. Rate limited per department (CERTLIB_LOOKUP_PER_MINUTE): 429 with Retry-After.");

@@ -162,11 +162,16 @@ public static class MeApi
             return Problems.From(result.Error!);
         }
 
+        return TypedResults.Ok(await ToDtoAsync(result.Value!, store, cancellationToken));
+    }
+
+    /// <summary>An access-log page as answered, with department names.</summary>
+    internal static async Task<AccessLogPageDto> ToDtoAsync(AccessLogPage value, ICertificateStore store, CancellationToken cancellationToken)
+    {
         var names = await DepartmentNamesAsync(store, cancellationToken);
-        var value = result.Value!;
-        return TypedResults.Ok(new AccessLogPageDto(value.Page, value.PageSize, value.Total, [.. value.Items.Select(e => new AccessLogEntryDto(
+        return new AccessLogPageDto(value.Page, value.PageSize, value.Total, [.. value.Items.Select(e => new AccessLogEntryDto(
             e.Id, e.At, e.Action, e.DepartmentCode is { } code ? new DepartmentRef(code, names.GetValueOrDefault(code)) : null, e.ClientId, e.Purpose,
-            e.ServiceItem, e.CertificateIds, e.Result))]));
+            e.ServiceItem, e.CertificateIds, e.Result))]);
     }
 
     private static async Task<Results<Ok<IReadOnlyList<AuthorizedClientDto>>, ProblemHttpResult>> AuthorizedClientsAsync(

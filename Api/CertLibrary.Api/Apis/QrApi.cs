@@ -54,14 +54,22 @@ public static class QrApi
         }
 
         // Format 2 (SPEC §5), signed by the type's suites in order; the scrypt holder binding is made once per certificate.
+        // An organisation is a public registration: its name goes unmasked, with its credit code, and there is no binding.
         var all = await services.Keys.GetSignersAsync(certificate.Payload.Issuer.Code, cancellationToken);
         var signers = type.QrSuites.Select(suite => all.First(s => s.Algorithm == suite)).ToList();
         var payload = certificate.Payload;
-        var (salt, binding) = await services.Bindings.GetOrCreateAsync(
-            payload.Id, () => HolderBindingKdf.Create(payload.Holder.IdNumber), cancellationToken);
         var now = services.Time.GetUtcNow();
         var claims = new QrClaims(payload.Id, payload.TypeCode, payload.Issuer.Code, payload.Holder.Name, payload.ValidFrom,
-            payload.ValidUntil ?? now + OpenEndedQrLifetime, payload.StatusList.ListId, payload.StatusList.Index);
+            payload.ValidUntil ?? now + OpenEndedQrLifetime, payload.StatusList.ListId, payload.StatusList.Index)
+        {
+            HolderCreditCode = payload.Holder.CreditCode,
+        };
+        if (payload.Holder.IdNumber is not { } idNumber)
+        {
+            return (CoseQr.Create(claims, [], [], signers), null);
+        }
+
+        var (salt, binding) = await services.Bindings.GetOrCreateAsync(payload.Id, () => HolderBindingKdf.Create(idNumber), cancellationToken);
         return (CoseQr.Create(claims, salt, binding, signers), null);
     }
 

@@ -255,7 +255,7 @@ public static class VerifyApi
     private static VerifyAnswer Answer(VerificationReport report) => new(
         report.Result,
         report.Reasons,
-        report.Certificate is { } c ? new MaskedCertificateDto(c.Id, c.TypeCode, c.IssuerCode, c.IssuerName, c.HolderName, c.ValidFrom, c.ValidUntil, c.HolderBinding, c.HolderSalt) : null,
+        report.Certificate is { } c ? new MaskedCertificateDto(c.Id, c.TypeCode, c.IssuerCode, c.IssuerName, c.HolderName, c.ValidFrom, c.ValidUntil, c.HolderBinding, c.HolderSalt, c.HolderCreditCode) : null,
         report.CheckedAt);
 
     private static string RenderPage(VerifyAnswer answer)
@@ -322,9 +322,10 @@ public static class VerifyApi
         public string? HolderBinding { get; init; }
     }
 
-    /// <summary>Minimal, masked certificate fields.</summary>
+    /// <summary>Minimal, masked certificate fields; an organisation holder's name unmasked, with its credit code.</summary>
     public sealed record MaskedCertificateDto(
         string Id, string TypeCode, string IssuerCode, string? IssuerName, string HolderName, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? HolderBinding,
-        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? HolderSalt);
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? HolderSalt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? HolderCreditCode = null);
 }

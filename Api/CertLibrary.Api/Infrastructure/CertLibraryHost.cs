@@ -146,6 +146,7 @@ public static partial class CertLibraryHost
         if (args.Contains("--seed-demo") || app.Environment.IsDevelopment())
         {
             await DemoSeeder.SeedAsync(app.Services, Console.Out, CancellationToken.None);
+            await DemoSeeder.SeedDemoCompanyAsync(app.Services, Console.Out, CancellationToken.None);
         }
 
         await app.WaitForShutdownAsync();

@@ -90,11 +90,10 @@ public sealed class CertificatePdfRenderer(ICertificateStore store, TimeProvider
         graphics.DrawLine(new XPen(XColors.Black, 0.8), Margin, y, Margin + width, y);
         y += 12;
 
-        var rows = new List<(string Label, string Value)>
-        {
-            ("持证人", payload.Holder.Name),
-            ("公民身份号码", MaskIdNumber(payload.Holder.IdNumber) + "（为保护个人信息，已隐去中间 10 位）"),
-        };
+        // An organisation's face: its registered name and credit code in full (a public registration, SPEC §3).
+        var rows = payload.Holder.CreditCode is { } creditCode
+            ? new List<(string Label, string Value)> { ("名称", payload.Holder.Name), ("统一社会信用代码", creditCode) }
+            : [("持证人", payload.Holder.Name), ("公民身份号码", MaskIdNumber(payload.Holder.IdNumber!) + "（为保护个人信息，已隐去中间 10 位）")];
         foreach (var field in type?.Fields ?? [])
         {
             if (payload.Fields[field.Name] is { } value)

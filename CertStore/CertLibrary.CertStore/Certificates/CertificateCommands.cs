@@ -14,8 +14,11 @@ public sealed record IssueCommand
     /// <summary>The certificate type; null when the body's <c>typeCode</c> did not parse.</summary>
     public CertificateTypeCode? Type { get; init; }
 
-    /// <summary>The holder; null when the body's <c>holder.idNumber</c> was missing or did not parse.</summary>
-    public CitizenId? Holder { get; init; }
+    /// <summary>
+    /// The holder (a citizen or, for a type with <c>holderKind: organization</c>, an organisation); null when the body's
+    /// <c>holder.idNumber</c> / <c>holder.creditCode</c> was missing or did not parse.
+    /// </summary>
+    public HolderId? Holder { get; init; }
 
     public string? HolderName { get; init; }
 

@@ -145,7 +145,9 @@ public sealed class CertificateManager(
         var issue = new IssueCommand
         {
             Type = CertificateTypeCode.Parse(old.TypeCode),
-            Holder = CitizenId.Parse(oldPayload.Holder.IdNumber, time),
+            Holder = oldPayload.Holder.CreditCode is { } creditCode
+                ? HolderId.ForOrganization(CreditCode.Parse(creditCode))
+                : CitizenId.Parse(oldPayload.Holder.IdNumber!, time),
             HolderName = request.HolderName ?? oldPayload.Holder.Name,
             Number = request.Number ?? oldPayload.Number,
             ValidFrom = request.ValidFrom,
@@ -264,11 +266,12 @@ public sealed class CertificateManager(
     /// included for the holder (<paramref name="reader"/> null) and, per certificate, for its issuing department and
     /// administrators; other readers get only the codes.
     /// </summary>
-    public async Task<IReadOnlyList<Certificate>> ListByHolderAsync(CitizenId holder, Caller? reader, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Certificate>> ListByHolderAsync(HolderId holder, Caller? reader, CancellationToken cancellationToken)
     {
         var now = Now();
         var rows = await store.ListByHolderAsync(protector.HolderKey(holder), cancellationToken);
-        return [.. rows.Select(r => ToCertificate(r, now, reader is null || MaySeeReasonText(reader, r)))];
+        // The keys of the two kinds never meet (kind + code are hashed); the kind column makes it hold row by row too.
+        return [.. rows.Where(r => r.HolderKind == holder.Kind).Select(r => ToCertificate(r, now, reader is null || MaySeeReasonText(reader, r)))];
     }
 
     /// <summary>Turns a stored row into the API certificate with its live status and reason code, for any reader (no free text).</summary>
@@ -401,7 +404,9 @@ public sealed class CertificateManager(
             Id = id.ToString(),
             TypeCode = item.Type.ToString(),
             Issuer = new PartyRef(item.Issuer.ToString(), item.IssuerName),
-            Holder = new HolderRef(item.Holder.ToString(), item.HolderName),
+            Holder = item.Holder.IsOrganization
+                ? HolderRef.ForOrganization(item.Holder.ToString(), item.HolderName)
+                : new HolderRef(item.Holder.ToString(), item.HolderName),
             Number = item.Number,
             IssuedAt = now,
             ValidFrom = item.ValidFrom,
@@ -419,6 +424,7 @@ public sealed class CertificateManager(
         {
             Id = payload.Id,
             HolderKey = item.HolderKey,
+            HolderKind = item.Holder.Kind,
             TypeCode = payload.TypeCode,
             IssuerCode = payload.Issuer.Code,
             Version = payload.Version,
@@ -470,9 +476,11 @@ public sealed class CertificateManager(
         }
 
         var holderName = request.HolderName?.Trim();
-        if (string.IsNullOrEmpty(holderName) || holderName.Length > 64)
+        // Registered organisation names run longer than personal names.
+        var maxName = request.Holder?.IsOrganization == true ? 200 : 64;
+        if (string.IsNullOrEmpty(holderName) || holderName.Length > maxName)
         {
-            errors["holder.name"] = ["The holder's name (1 to 64 characters) is required."];
+            errors["holder.name"] = [$"The holder's name (1 to {maxName} characters) is required."];
         }
 
         var number = request.Number?.Trim();
@@ -502,6 +510,18 @@ public sealed class CertificateManager(
         {
             return new CertStoreError(CertStoreErrorKind.Forbidden, "not-allowed-to-issue",
                 $"Your department may not issue certificates of type {typeCode}.");
+        }
+
+        if (request.Holder is { } given && given.Kind != type.HolderKind)
+        {
+            if (type.HolderKind == HolderKinds.Organization)
+            {
+                errors["holder.creditCode"] = [$"Type {typeCode} is held by organisations: give holder.creditCode (unified social credit code, GB 32100)."];
+            }
+            else
+            {
+                errors["holder.idNumber"] = [$"Type {typeCode} is held by citizens: give holder.idNumber (identity number, GB 11643)."];
+            }
         }
 
         ValidateFields(type, request.Fields, errors);
@@ -607,6 +627,6 @@ public sealed class CertificateManager(
     private sealed record NewWrite(IIssuerSigner Signer, PreparedIssue Item, CertificateId Id, string? Supersedes);
 
     private sealed record PreparedIssue(
-        CertificateTypeCode Type, CreditCode Issuer, string IssuerName, CitizenId Holder, string HolderKey, string HolderName, string Number,
+        CertificateTypeCode Type, CreditCode Issuer, string IssuerName, HolderId Holder, string HolderKey, string HolderName, string Number,
         DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil, JsonObject Fields);
 }

@@ -41,8 +41,29 @@ public sealed record CertificatePayload
 /// <summary>The issuing department as printed on a certificate.</summary>
 public sealed record PartyRef(string Code, string Name);
 
-/// <summary>The holder: normalised identity number and name (personal data; sealed at rest).</summary>
-public sealed record HolderRef(string IdNumber, string Name);
+/// <summary>
+/// The holder as signed: a citizen's normalised identity number and name (personal data; sealed at rest), or an
+/// organisation's credit code and name (<c>{"creditCode", "name"}</c>, a public registration). A citizen's payload
+/// serialises exactly as before organisations existed.
+/// </summary>
+/// <param name="IdNumber">The citizen's identity number; null for an organisation.</param>
+/// <param name="Name">The holder's name.</param>
+public sealed record HolderRef(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? IdNumber,
+    string Name)
+{
+    /// <summary>The organisation's unified social credit code; null for a citizen. Written first, where a citizen's number is.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyOrder(-1)]
+    public string? CreditCode { get; init; }
+
+    /// <summary><see cref="HolderKinds.Organization"/> when a credit code names the holder, else <see cref="HolderKinds.Citizen"/>.</summary>
+    [JsonIgnore]
+    public string Kind => CreditCode is null ? HolderKinds.Citizen : HolderKinds.Organization;
+
+    /// <summary>An organisation holder.</summary>
+    public static HolderRef ForOrganization(string creditCode, string name) => new(null, name) { CreditCode = creditCode };
+}
 
 /// <summary>Where a certificate's status bit lives (W3C Bitstring Status List).</summary>
 public sealed record StatusListRef(string ListId, int Index);
@@ -70,6 +91,6 @@ public sealed record Certificate
     /// <summary>Id of the version that replaced this one, if any.</summary>
     public string? SupersededBy { get; init; }
 
-    /// <summary>Holder key (keyed hash of the identity number); used for cache and access-log keys.</summary>
+    /// <summary>Holder key (keyed hash of kind + number or code); used for cache and access-log keys.</summary>
     public required string HolderKey { get; init; }
 }

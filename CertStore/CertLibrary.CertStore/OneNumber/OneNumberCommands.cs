@@ -20,8 +20,11 @@ public sealed record MaterialCommand(CertificateTypeCode? TypeCode, bool Require
 /// <summary>Guide fields of a service item.</summary>
 public sealed record GuideCommand(string? LegalBasis, string? AcceptingUnit, int? TimeLimitDays);
 
-/// <summary>A one-number lookup; the holder is null when the identity number did not parse (<c>idNumber</c> in <see cref="InputErrors"/>).</summary>
-public sealed record LookupCommand(CitizenId? Holder, string? Purpose, string? ServiceItem)
+/// <summary>
+/// A one-number lookup of a citizen (<c>idNumber</c>) or an organisation (<c>creditCode</c>); the holder is null when
+/// the number or code did not parse (its key, <c>idNumber</c> or <c>creditCode</c>, in <see cref="InputErrors"/>).
+/// </summary>
+public sealed record LookupCommand(HolderId? Holder, string? Purpose, string? ServiceItem)
 {
     public IReadOnlyDictionary<string, string[]> InputErrors { get; init; } = CommandErrors.None;
 }
@@ -50,5 +53,5 @@ public sealed record LookupResult(
 /// <param name="TypeName">Type name.</param>
 /// <param name="Required">Whether the item requires it.</param>
 /// <param name="Certificates">The holder's certificates of this type the caller may see (valid ones first).</param>
-/// <param name="Reason">For a missing material: <c>no-certificate</c>, <c>not-valid</c> (only suspended, revoked or expired ones) or <c>not-permitted</c> (the department may not use the type, or the consent does not cover it).</param>
+/// <param name="Reason">For a missing material: <c>no-certificate</c>, <c>not-valid</c> (only suspended, revoked or expired ones), <c>not-permitted</c> (the department may not use the type, or the consent does not cover it) or <c>other-holder-kind</c> (the type is held by the other kind of holder: look it up by <c>idNumber</c> or <c>creditCode</c>).</param>
 public sealed record MaterialResult(string TypeCode, string? TypeName, bool Required, IReadOnlyList<Certificate> Certificates, string? Reason);

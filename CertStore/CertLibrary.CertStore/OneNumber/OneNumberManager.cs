@@ -123,7 +123,7 @@ public sealed partial class OneNumberManager(
         if (request.Holder is not { } holder)
         {
             holder = default;
-            request.InputErrors.Take("idNumber", errors);
+            request.InputErrors.Take(request.InputErrors.ContainsKey("creditCode") ? "creditCode" : "idNumber", errors);
         }
 
         var purpose = ValidatePurpose(request.Purpose, required: true, errors, "purpose");
@@ -150,11 +150,12 @@ public sealed partial class OneNumberManager(
         var now = time.GetUtcNow();
         var holderKey = protector.HolderKey(holder);
         // Independent cached reads (each a generation check, a Redis round trip when Redis is configured): in parallel.
+        // Organisations are public registrations: no consent applies to them (SPEC §3), every read is still logged.
         var typesRead = store.ListTypesAsync(cancellationToken);
-        var consentRead = ConsentedTypesAsync(holderKey, department, item, now, cancellationToken);
+        var consentRead = holder.IsOrganization ? Task.FromResult<HashSet<string>?>(null) : ConsentedTypesAsync(holderKey, department, item, now, cancellationToken);
         await Task.WhenAll(typesRead, consentRead);
         var types = (await typesRead).ToDictionary(t => t.Code, StringComparer.Ordinal);
-        var scope = types.Values.Where(t => t.Users.Contains(department)).Select(t => t.Code).ToHashSet(StringComparer.Ordinal);
+        var scope = types.Values.Where(t => t.Users.Contains(department) && t.HolderKind == holder.Kind).Select(t => t.Code).ToHashSet(StringComparer.Ordinal);
         if (item is not null)
         {
             scope.IntersectWith(item.RequiredMaterials.Select(m => m.TypeCode));
@@ -186,7 +187,11 @@ public sealed partial class OneNumberManager(
             {
                 var ofType = found.Where(c => c.Payload.TypeCode == material.TypeCode).ToList();
                 var name = types.GetValueOrDefault(material.TypeCode)?.Name;
-                if (!scope.Contains(material.TypeCode))
+                if (types.GetValueOrDefault(material.TypeCode) is { } materialType && materialType.HolderKind != holder.Kind)
+                {
+                    missing.Add(new MaterialResult(material.TypeCode, name, material.Required, [], "other-holder-kind"));
+                }
+                else if (!scope.Contains(material.TypeCode))
                 {
                     missing.Add(new MaterialResult(material.TypeCode, name, material.Required, [], "not-permitted"));
                 }
@@ -220,7 +225,8 @@ public sealed partial class OneNumberManager(
         }
 
         var now = time.GetUtcNow();
-        if (!caller.IsAdmin && caller.DepartmentCode is { } department && department != certificate.Payload.Issuer.Code)
+        if (!caller.IsAdmin && caller.DepartmentCode is { } department && department != certificate.Payload.Issuer.Code
+            && certificate.Payload.Holder.Kind == HolderKinds.Citizen)
         {
             var consented = await ConsentedTypesAsync(certificate.HolderKey, department, null, now, cancellationToken);
             if (consented is not null && !consented.Contains(certificate.Payload.TypeCode))
@@ -335,7 +341,7 @@ public sealed partial class OneNumberManager(
     }
 
     /// <summary>One page (1-based) of the holder's access log, newest first.</summary>
-    public async Task<CertStoreResult<AccessLogPage>> ListAccessLogAsync(CitizenId holder, int? page, int? pageSize, CancellationToken cancellationToken)
+    public async Task<CertStoreResult<AccessLogPage>> ListAccessLogAsync(HolderId holder, int? page, int? pageSize, CancellationToken cancellationToken)
     {
         var p = page ?? 1;
         var size = pageSize ?? 20;

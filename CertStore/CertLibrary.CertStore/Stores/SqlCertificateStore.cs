@@ -15,7 +15,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
 
     private const string Columns =
         "holder_key, id, type_code, issuer_code, version, status, status_reason, issued_at, valid_from, valid_until, " +
-        "supersedes, superseded_by, status_list_id, status_index, log_index, sealed_document, updated_at, status_reason_code, status_reason_sealed";
+        "supersedes, superseded_by, status_list_id, status_index, log_index, sealed_document, updated_at, status_reason_code, status_reason_sealed, holder_kind";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -144,6 +144,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                 UpdatedAt = reader.GetFieldValue<DateTimeOffset>(16),
                 StatusReasonCode = reader.IsDBNull(17) ? null : reader.GetString(17),
                 SealedStatusReason = reader.IsDBNull(18) ? null : (byte[])reader.GetValue(18),
+                HolderKind = reader.GetString(19),
             });
         }
 
@@ -281,13 +282,13 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
         public Task InsertAsync(StoredCertificate c, CancellationToken cancellationToken) =>
             connection.ExecuteAsync(new CommandDefinition(
                 $"INSERT INTO certificates ({Columns}) VALUES (@HolderKey, @Id, @TypeCode, @IssuerCode, @Version, @Status, @StatusReason, @IssuedAt, " +
-                "@ValidFrom, @ValidUntil, @Supersedes, @SupersededBy, @StatusListId, @StatusIndex, @LogIndex, @SealedDocument, @UpdatedAt, @StatusReasonCode, @SealedStatusReason)",
+                "@ValidFrom, @ValidUntil, @Supersedes, @SupersededBy, @StatusListId, @StatusIndex, @LogIndex, @SealedDocument, @UpdatedAt, @StatusReasonCode, @SealedStatusReason, @HolderKind)",
                 new
                 {
                     c.HolderKey, c.Id, c.TypeCode, c.IssuerCode, c.Version, c.Status, c.StatusReason,
                     IssuedAt = c.IssuedAt.ToUniversalTime(), ValidFrom = c.ValidFrom.ToUniversalTime(), ValidUntil = c.ValidUntil?.ToUniversalTime(),
                     c.Supersedes, c.SupersededBy, c.StatusListId, c.StatusIndex, c.LogIndex, c.SealedDocument, UpdatedAt = c.UpdatedAt.ToUniversalTime(),
-                    c.StatusReasonCode, c.SealedStatusReason,
+                    c.StatusReasonCode, c.SealedStatusReason, c.HolderKind,
                 },
                 transaction, cancellationToken: cancellationToken));
 
@@ -313,7 +314,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                 $"INSERT INTO certificates ({Columns}) SELECT * FROM unnest(@holderKeys::text[], @ids::text[], @typeCodes::text[], @issuerCodes::text[], " +
                 "@versions::integer[], @statuses::text[], @statusReasons::text[], @issuedAt::timestamptz[], @validFrom::timestamptz[], @validUntil::timestamptz[], " +
                 "@supersedes::text[], @supersededBy::text[], @statusListIds::text[], @statusIndexes::integer[], @logIndexes::bigint[], @sealedDocuments::bytea[], @updatedAt::timestamptz[], " +
-                "@reasonCodes::text[], @sealedReasons::bytea[])",
+                "@reasonCodes::text[], @sealedReasons::bytea[], @holderKinds::text[])",
                 new
                 {
                     holderKeys = certificates.Select(c => c.HolderKey).ToArray(),
@@ -335,6 +336,7 @@ internal sealed class SqlCertificateStore(ICertLibraryDatabase database) : ICert
                     updatedAt = certificates.Select(c => c.UpdatedAt.ToUniversalTime()).ToArray(),
                     reasonCodes = certificates.Select(c => c.StatusReasonCode).ToArray(),
                     sealedReasons = certificates.Select(c => c.SealedStatusReason).ToArray(),
+                    holderKinds = certificates.Select(c => c.HolderKind).ToArray(),
                 },
                 transaction, cancellationToken: cancellationToken));
         }

@@ -10,6 +10,9 @@ public sealed record StoredCertificate
 
     public required string HolderKey { get; init; }
 
+    /// <summary><see cref="Model.HolderKinds.Citizen"/> or <see cref="Model.HolderKinds.Organization"/> (rows from before organisations: citizen).</summary>
+    public string HolderKind { get; init; } = Model.HolderKinds.Citizen;
+
     public required string TypeCode { get; init; }
 
     public required string IssuerCode { get; init; }

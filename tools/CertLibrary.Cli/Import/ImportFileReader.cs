@@ -13,11 +13,14 @@ namespace CertLibrary.Cli.Import;
 /// </summary>
 internal static partial class ImportFileReader
 {
-    private static readonly string[] RequiredColumns = ["typeCode", "idNumber", "name", "number"];
+    private static readonly string[] RequiredColumns = ["typeCode", "name", "number"];
+
+    /// <summary>The holder columns: a citizen's identity number or an organisation's credit code; at least one is required.</summary>
+    private static readonly string[] HolderColumns = ["idNumber", "creditCode"];
     private static readonly string[] OptionalColumns = ["validFrom", "validUntil"];
     private static readonly HashSet<string> FieldTypes = new(StringComparer.Ordinal) { "string", "date", "number", "boolean" };
     private static readonly HashSet<string> RequestProperties = new(StringComparer.Ordinal) { "typeCode", "holder", "number", "validFrom", "validUntil", "fields" };
-    private static readonly HashSet<string> HolderProperties = new(StringComparer.Ordinal) { "idNumber", "name" };
+    private static readonly HashSet<string> HolderProperties = new(StringComparer.Ordinal) { "idNumber", "creditCode", "name" };
 
     /// <summary>The format named by the file's extension: <c>.csv</c>, or <c>.jsonl</c> / <c>.ndjson</c>.</summary>
     public static ImportFormat? FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
@@ -79,7 +82,7 @@ internal static partial class ImportFileReader
                     fieldColumns.Add((i, match.Groups["name"].Value, match.Groups["type"].Success ? match.Groups["type"].Value : "string"));
                 }
             }
-            else if (RequiredColumns.Concat(OptionalColumns).FirstOrDefault(c => c.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } known)
+            else if (RequiredColumns.Concat(HolderColumns).Concat(OptionalColumns).FirstOrDefault(c => c.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } known)
             {
                 if (!columns.TryAdd(known, i))
                 {
@@ -88,11 +91,15 @@ internal static partial class ImportFileReader
             }
             else
             {
-                fileErrors.Add($"Column {i + 1} '{name}' is unknown; columns are {string.Join(", ", RequiredColumns.Concat(OptionalColumns))} and fields.<name>.");
+                fileErrors.Add($"Column {i + 1} '{name}' is unknown; columns are {string.Join(", ", RequiredColumns.Concat(HolderColumns).Concat(OptionalColumns))} and fields.<name>.");
             }
         }
 
         fileErrors.AddRange(RequiredColumns.Where(c => !columns.ContainsKey(c)).Select(c => $"Required column '{c}' is missing."));
+        if (!HolderColumns.Any(columns.ContainsKey))
+        {
+            fileErrors.Add("Required column 'idNumber' (citizens) or 'creditCode' (organisations) is missing.");
+        }
         if (fileErrors.Count > 0)
         {
             return new ReadResult([], fileErrors);
@@ -139,7 +146,10 @@ internal static partial class ImportFileReader
                 }
             }
 
-            rows.Add(new SourceRow(record.Line, Cell("typeCode"), Cell("idNumber"), Cell("name"), Cell("number"), Cell("validFrom"), Cell("validUntil"), fields, errors));
+            rows.Add(new SourceRow(record.Line, Cell("typeCode"), Cell("idNumber"), Cell("name"), Cell("number"), Cell("validFrom"), Cell("validUntil"), fields, errors)
+            {
+                CreditCode = Cell("creditCode"),
+            });
         }
 
         return new ReadResult(rows, []);
@@ -199,7 +209,7 @@ internal static partial class ImportFileReader
         var holder = request["holder"] as JsonObject;
         if (request["holder"] is not null and not JsonObject)
         {
-            errors.Add(new RowError("holder", "must be an object {idNumber, name}"));
+            errors.Add(new RowError("holder", "must be an object {idNumber, name} or {creditCode, name}"));
         }
 
         if (holder is not null)
@@ -219,7 +229,10 @@ internal static partial class ImportFileReader
 
         return new SourceRow(lineNumber, Text(request, "typeCode", errors), Text(holder, "idNumber", errors, "holder."), Text(holder, "name", errors, "holder."),
             Text(request, "number", errors), Text(request, "validFrom", errors), Text(request, "validUntil", errors),
-            fields is null ? [] : (JsonObject)fields.DeepClone(), errors);
+            fields is null ? [] : (JsonObject)fields.DeepClone(), errors)
+        {
+            CreditCode = Text(holder, "creditCode", errors, "holder."),
+        };
     }
 
     private static string? Text(JsonObject? parent, string name, List<RowError> errors, string prefix = "")

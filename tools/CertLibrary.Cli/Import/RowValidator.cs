@@ -5,7 +5,7 @@ using CertLibrary.Identifiers;
 namespace CertLibrary.Cli.Import;
 
 /// <summary>
-/// Checks every row before anything is sent: identity number (GB 11643), type code, name, licence number, dates, and
+/// Checks every row before anything is sent: identity number (GB 11643) or credit code (GB 32100), type code, name, licence number, dates, and
 /// duplicates within the file (same type and licence number). Whether the type exists and the department may issue
 /// it, and the face fields against the type's schema, are the server's to judge; it answers those per row.
 /// </summary>
@@ -22,7 +22,9 @@ internal sealed class RowValidator(TimeProvider time)
         foreach (var row in rows)
         {
             var errors = new List<RowError>(row.ReadErrors);
-            var masked = Mask(row.IdNumber);
+            // A credit code is a public registration: reports show it whole.
+            var organization = row.CreditCode is not null && row.IdNumber is null;
+            var masked = organization ? row.CreditCode! : Mask(row.IdNumber);
 
             if (row.TypeCode is null)
             {
@@ -34,18 +36,32 @@ internal sealed class RowValidator(TimeProvider time)
             }
 
             CitizenId holder = default;
-            if (row.IdNumber is null)
+            CreditCode company = default;
+            if (row.IdNumber is not null && row.CreditCode is not null)
             {
-                errors.Add(new RowError("idNumber", "is required"));
+                errors.Add(new RowError("creditCode", "give either idNumber (a citizen) or creditCode (an organisation), not both"));
+            }
+            else if (organization)
+            {
+                if (!CreditCode.TryParse(row.CreditCode, out company, out var codeError))
+                {
+                    errors.Add(new RowError("creditCode", codeError));
+                }
+            }
+            else if (row.IdNumber is null)
+            {
+                errors.Add(new RowError("idNumber", "is required (or creditCode for an organisation)"));
             }
             else if (!CitizenId.TryParse(row.IdNumber, time, out holder, out var idError))
             {
                 errors.Add(new RowError("idNumber", WithoutDigitsOf(row.IdNumber, idError)));
             }
 
-            if (row.Name is null || row.Name.Length > 64)
+            // Registered organisation names run longer than personal names.
+            var maxName = organization ? 200 : 64;
+            if (row.Name is null || row.Name.Length > maxName)
             {
-                errors.Add(new RowError("name", row.Name is null ? "is required" : "has more than 64 characters"));
+                errors.Add(new RowError("name", row.Name is null ? "is required" : $"has more than {maxName} characters"));
             }
 
             if (row.Number is null || row.Number.Length > 64)
@@ -82,7 +98,9 @@ internal sealed class RowValidator(TimeProvider time)
             var request = new JsonObject
             {
                 ["typeCode"] = row.TypeCode!.ToUpperInvariant(),
-                ["holder"] = new JsonObject { ["idNumber"] = holder.ToString(), ["name"] = row.Name },
+                ["holder"] = organization
+                    ? new JsonObject { ["creditCode"] = company.ToString(), ["name"] = row.Name }
+                    : new JsonObject { ["idNumber"] = holder.ToString(), ["name"] = row.Name },
                 ["number"] = row.Number,
             };
             if (validFrom is { } f)
@@ -96,7 +114,7 @@ internal sealed class RowValidator(TimeProvider time)
             }
 
             request["fields"] = row.Fields.DeepClone();
-            valid.Add(new ValidRow(row.Line, row.Number!, holder.Masked, request));
+            valid.Add(new ValidRow(row.Line, row.Number!, organization ? company.ToString() : holder.Masked, request));
         }
 
         return (valid, invalid);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CertLibrary.CertStore.Certificates;
+using CertLibrary.CertStore.Model;
 using CertLibrary.Identifiers;
 
 namespace CertLibrary.Api.Apis.Contracts;
@@ -36,19 +37,7 @@ public sealed record IssueRequest
             errors["typeCode"] = [typeError];
         }
 
-        CitizenId? holder = null;
-        if (Holder?.IdNumber is not { } idNumber)
-        {
-            errors["holder.idNumber"] = ["The holder's identity number is required."];
-        }
-        else if (CitizenId.TryParse(idNumber, time, out var parsed, out var idError))
-        {
-            holder = parsed;
-        }
-        else
-        {
-            errors["holder.idNumber"] = [idError];
-        }
+        var holder = Holder.ToHolder(time, "holder.", errors);
 
         return new IssueCommand
         {
@@ -64,8 +53,54 @@ public sealed record IssueRequest
     }
 }
 
-/// <summary>The holder as sent by an issuer.</summary>
-public sealed record HolderInput(string? IdNumber, string? Name);
+/// <summary>The holder as sent by an issuer: <c>{idNumber, name}</c> for a citizen, <c>{creditCode, name}</c> for an organisation.</summary>
+public sealed record HolderInput(string? IdNumber, string? Name, string? CreditCode = null);
+
+/// <summary>Parses the holder of a body: an identity number (GB 11643) or a credit code (GB 32100), exactly one.</summary>
+internal static class HolderParsing
+{
+    /// <summary>
+    /// The parsed holder, or null with the reason under <paramref name="prefix"/> + <c>idNumber</c> / <c>creditCode</c>
+    /// in <paramref name="errors"/>.
+    /// </summary>
+    public static HolderId? ToHolder(this HolderInput? input, TimeProvider time, string prefix, Dictionary<string, string[]> errors) =>
+        Parse(input?.IdNumber, input?.CreditCode, time, prefix, errors);
+
+    /// <inheritdoc cref="ToHolder"/>
+    public static HolderId? Parse(string? idNumber, string? creditCode, TimeProvider time, string prefix, Dictionary<string, string[]> errors)
+    {
+        if (idNumber is not null && creditCode is not null)
+        {
+            errors[prefix + "creditCode"] = ["Give either idNumber (a citizen) or creditCode (an organisation), not both."];
+            return null;
+        }
+
+        if (creditCode is not null)
+        {
+            if (CreditCode.TryParse(creditCode, out var code, out var codeError))
+            {
+                return HolderId.ForOrganization(code);
+            }
+
+            errors[prefix + "creditCode"] = [codeError];
+            return null;
+        }
+
+        if (idNumber is null)
+        {
+            errors[prefix + "idNumber"] = ["The holder's identity number (idNumber) or, for an organisation, credit code (creditCode) is required."];
+            return null;
+        }
+
+        if (CitizenId.TryParse(idNumber, time, out var parsed, out var idError))
+        {
+            return parsed;
+        }
+
+        errors[prefix + "idNumber"] = [idError];
+        return null;
+    }
+}
 
 /// <summary>Body of <c>POST /api/v1/certificates/{id}/versions</c>: the new face; type, issuer, serial and holder carry over.</summary>
 public sealed record NewVersionRequest

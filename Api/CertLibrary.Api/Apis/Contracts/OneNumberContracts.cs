@@ -41,26 +41,13 @@ public sealed record MaterialInput(string? TypeCode, bool? Required);
 /// <summary>Guide fields as sent by an administrator.</summary>
 public sealed record GuideInput(string? LegalBasis, string? AcceptingUnit, int? TimeLimitDays);
 
-/// <summary>Body of <c>POST /api/v1/holders/lookup</c> (SPEC §6).</summary>
-public sealed record LookupRequest(string? IdNumber, string? Purpose, string? ServiceItem)
+/// <summary>Body of <c>POST /api/v1/holders/lookup</c> (SPEC §6): a citizen's <c>idNumber</c> or an organisation's <c>creditCode</c>.</summary>
+public sealed record LookupRequest(string? IdNumber, string? Purpose, string? ServiceItem, string? CreditCode = null)
 {
     public LookupCommand ToCommand(TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        CitizenId? holder = null;
-        if (IdNumber is null)
-        {
-            errors["idNumber"] = ["The holder's identity number is required."];
-        }
-        else if (CitizenId.TryParse(IdNumber, time, out var parsed, out var idError))
-        {
-            holder = parsed;
-        }
-        else
-        {
-            errors["idNumber"] = [idError];
-        }
-
+        var holder = HolderParsing.Parse(IdNumber, CreditCode, time, "", errors);
         return new LookupCommand(holder, Purpose, ServiceItem) { InputErrors = errors };
     }
 }

@@ -13,7 +13,14 @@ const RESULT = { ok: '成功', 'consent-required': '未经授权，已拒绝' };
 const PAGE_SIZE = 10;
 
 const $ = id => document.getElementById(id);
-const state = { directory: null, items: null, certificates: [], logPage: 1, qrUrl: null, qrCertificate: null };
+const ROLE = { 'legal-representative': '法定代表人', agent: '授权代理人' };
+// acting: null for myself, or the organisation {creditCode, name, role} I act for as its representative.
+const state = { directory: null, items: null, certificates: [], logPage: 1, qrUrl: null, qrCertificate: null, organizations: [], acting: null };
+
+// Where my own data lives, or the organisation's while I act for it (same shapes).
+function base() {
+  return state.acting ? `/api/v1/me/organizations/${encodeURIComponent(state.acting.creditCode)}` : '/api/v1/me';
+}
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -103,9 +110,10 @@ async function loadDirectory() {
 
 async function loadCertificates() {
   await loadDirectory();
-  state.certificates = await json('/api/v1/me/certificates');
+  state.certificates = await json(`${base()}/certificates`);
   const list = $('certificates');
   list.replaceChildren(...state.certificates.map(certificateCard));
+  $('certificates-empty').textContent = state.acting ? '该单位名下暂无电子证照。' : '您名下暂无电子证照。';
   $('certificates-empty').hidden = state.certificates.length > 0;
 }
 
@@ -114,7 +122,8 @@ function certificateCard(c) {
   return el('li', { class: 'card certificate', dataset: { id: c.id, status: c.status } },
     el('div', { class: 'title' }, el('span', null, type?.name || c.typeCode), el('span', { class: 'status ' + c.status }, STATUS[c.status] || c.status)),
     details([
-      ['持证人', c.holder?.name],
+      [c.holder?.creditCode ? '持证单位' : '持证人', c.holder?.name],
+      ['统一社会信用代码', c.holder?.creditCode],
       ['证照编号', c.number],
       ['发证机关', c.issuer?.name || c.issuer?.code],
       ['签发日期', date(c.issuedAt)],
@@ -123,7 +132,7 @@ function certificateCard(c) {
     ]),
     el('div', { class: 'actions' },
       el('button', { type: 'button', class: 'primary show-qr', onclick: () => openQr(c) }, '出示二维码'),
-      el('button', { type: 'button', class: 'download-pdf', onclick: () => downloadPdf(c) }, '下载 PDF')));
+      state.acting ? null : el('button', { type: 'button', class: 'download-pdf', onclick: () => downloadPdf(c) }, '下载 PDF')));
 }
 
 async function downloadPdf(c) {
@@ -168,7 +177,7 @@ async function showQr(event) {
   if (form === 'online') query.set('purpose', $('qr-purpose').value);
   $('qr-show').disabled = true;
   try {
-    const blob = await (await api(`/api/v1/me/certificates/${encodeURIComponent(c.id)}/qr?${query}`, { headers: { Accept: 'image/png' } })).blob();
+    const blob = await (await api(`${base()}/certificates/${encodeURIComponent(c.id)}/qr?${query}`, { headers: { Accept: 'image/png' } })).blob();
     if (state.qrUrl) URL.revokeObjectURL(state.qrUrl);
     state.qrUrl = URL.createObjectURL(blob);
     const image = $('qr-image');
@@ -176,7 +185,9 @@ async function showQr(event) {
     image.dataset.form = form;
     $('qr-caption').textContent = form === 'online'
       ? `在线核验码，用途：${$('qr-purpose').value}。请核验方用手机扫码，10 分钟内有效。`
-      : '离线核验码：含签名和脱敏信息，核验方无需联网即可验证。';
+      : c.holder?.creditCode
+        ? '离线核验码：含签名、单位名称和统一社会信用代码，核验方无需联网即可验证。'
+        : '离线核验码：含签名和脱敏信息，核验方无需联网即可验证。';
     $('qr-figure').hidden = false;
   } catch (e) {
     $('qr-caption').textContent = e.message;
@@ -312,8 +323,8 @@ function scopeChanged() {
 
 async function loadLog() {
   await loadDirectory();
-  if (state.certificates.length === 0) state.certificates = await json('/api/v1/me/certificates');
-  const page = await json(`/api/v1/me/access-log?page=${state.logPage}&pageSize=${PAGE_SIZE}`);
+  if (state.certificates.length === 0) state.certificates = await json(`${base()}/certificates`);
+  const page = await json(`${base()}/access-log?page=${state.logPage}&pageSize=${PAGE_SIZE}`);
   $('log').replaceChildren(...page.items.map(logCard));
   $('log-empty').hidden = page.items.length > 0;
   const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
@@ -337,6 +348,38 @@ function logCard(e) {
       ['服务事项', e.serviceItem ? itemName(e.serviceItem) : ''],
       ['涉及证照', e.certificateIds.map(certificateLabel).join('、')],
     ]));
+}
+
+// ---- 身份切换: act for an organisation I represent ----
+
+async function loadOrganizations() {
+  state.organizations = await json('/api/v1/me/organizations');
+  const select = $('acting');
+  select.replaceChildren(el('option', { value: '' }, '本人'),
+    ...state.organizations.map(o => el('option', { value: o.creditCode }, `${o.name}（${ROLE[o.role] || o.role}）`)));
+  select.hidden = state.organizations.length === 0;
+}
+
+async function switchActing() {
+  const code = $('acting').value;
+  let failure = '';
+  try {
+    // Switching is audited by the service; it answers 403 once I am no longer the organisation's representative.
+    state.acting = code ? await json(`/api/v1/me/organizations/${encodeURIComponent(code)}/switch`, { method: 'POST' }) : null;
+  } catch (e) {
+    state.acting = null;
+    $('acting').value = '';
+    failure = e.message;
+  }
+  document.body.dataset.acting = state.acting?.creditCode || '';
+  state.certificates = [];
+  state.logPage = 1;
+  $('tab-consents').hidden = !!state.acting; // organisations are public registrations: no consents
+  $('certificates-title').textContent = state.acting ? `${state.acting.name}的证照` : '我的证照';
+  $('acting-note').textContent = state.acting ? `您正以${ROLE[state.acting.role] || state.acting.role}身份代表该单位办理，每次切换都有记录。` : '';
+  $('acting-note').hidden = !state.acting;
+  await show('certificates');
+  if (failure) showError(failure);
 }
 
 // ---- shell ----
@@ -372,6 +415,8 @@ async function start() {
   $('qr-close').addEventListener('click', closeQr);
   $('log-prev').addEventListener('click', () => { state.logPage--; loadLog().catch(e => showError(e.message)); });
   $('log-next').addEventListener('click', () => { state.logPage++; loadLog().catch(e => showError(e.message)); });
+  $('acting').addEventListener('change', switchActing);
+  await loadOrganizations().catch(e => showError(e.message));
   await show('certificates');
 }
 
