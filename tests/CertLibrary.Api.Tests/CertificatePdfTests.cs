@@ -42,6 +42,11 @@ public sealed class CertificatePdfTests : IAsyncLifetime
         var text = await PdfTextAsync(pdf);
 
         Assert.StartsWith("CL2:", qr, StringComparison.Ordinal);
+        using (var symbol = CertLibrary.Api.Apis.QrApi.Encode(qr))
+        {
+            Assert.InRange(symbol.Version, 1, QrLimits.MaxOfflineVersion); // dual-signed, error correction Q
+        }
+
         Assert.Equal("valid", await VerifyAsync(qr));
         Assert.Contains("结婚证", text, StringComparison.Ordinal);
         Assert.Contains(id, text, StringComparison.Ordinal);
@@ -82,6 +87,11 @@ public sealed class CertificatePdfTests : IAsyncLifetime
 
         Assert.True(CertLibrary.Verification.CoseQr.TryDecode(qr, out var message, out _));
         Assert.Equal(["SM2"], message.Signers.Select(s => s.Algorithm));
+        using (var symbol = CertLibrary.Api.Apis.QrApi.Encode(qr))
+        {
+            Assert.InRange(symbol.Version, 1, QrLimits.MaxSingleSuiteVersion);
+        }
+
         Assert.Equal("valid", await VerifyAsync(qr));
         Assert.Contains("残疾人证", text, StringComparison.Ordinal);
         Assert.Contains("残疾类别", text, StringComparison.Ordinal);

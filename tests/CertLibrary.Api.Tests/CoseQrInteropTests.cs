@@ -8,7 +8,6 @@ using System.Text.Json.Nodes;
 using CertLibrary.Signing;
 using CertLibrary.Signing.Sm2;
 using CertLibrary.Verification;
-using SimpleBase;
 
 namespace CertLibrary.Api.Tests;
 
@@ -200,22 +199,7 @@ public sealed class CoseQrInteropTests : IAsyncLifetime
         return await response.Content.ReadAsStringAsync();
     }
 
-    private static byte[] Cose(string qr)
-    {
-        using var zlib = new System.IO.Compression.ZLibStream(new MemoryStream(Base45.Default.Decode(qr.AsSpan(CoseQr.Prefix.Length))), System.IO.Compression.CompressionMode.Decompress);
-        using var output = new MemoryStream();
-        zlib.CopyTo(output);
-        return output.ToArray();
-    }
+    private static byte[] Cose(string qr) => CertLibrary.Testing.CoseQrCorpus.Cose(qr);
 
-    private static string Text(byte[] cose)
-    {
-        using var output = new MemoryStream();
-        using (var zlib = new System.IO.Compression.ZLibStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            zlib.Write(cose);
-        }
-
-        return CoseQr.Prefix + Base45.Default.Encode(output.ToArray());
-    }
+    private static string Text(byte[] cose) => CertLibrary.Testing.CoseQrCorpus.Text(cose);
 }

@@ -14,4 +14,7 @@ internal static class ExitCodes
 
     /// <summary>The API could not be reached (after retries) or refused the credentials. Re-run the same command to resume.</summary>
     public const int Unavailable = 3;
+
+    /// <summary><c>verify</c>: the API answered, and the QR is not valid (invalid, revoked, suspended, expired, unknown issuer).</summary>
+    public const int NotValid = 4;
 }

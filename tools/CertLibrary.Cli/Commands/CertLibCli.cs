@@ -1,11 +1,12 @@
 using System.CommandLine;
 using CertLibrary.Cli.Backup;
 using CertLibrary.Cli.Import;
+using CertLibrary.Cli.Verify;
 using Spectre.Console;
 
 namespace CertLibrary.Cli.Commands;
 
-/// <summary>The <c>certlib</c> command tree: <c>import</c> (补录 of paper certificates) and <c>backup</c>.</summary>
+/// <summary>The <c>certlib</c> command tree: <c>import</c> (补录 of paper certificates), <c>backup</c> and <c>verify</c>.</summary>
 internal static class CertLibCli
 {
     public const string SecretVariable = "CERTLIB_CLIENT_SECRET";
@@ -14,7 +15,7 @@ internal static class CertLibCli
         string[] args, IAnsiConsole console, Func<string, string?> environment, TimeProvider time,
         HttpMessageHandler? handler = null, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand("certlib — operations tool of CertLibrary (电子证照库)") { ImportCommand(console, environment, time, handler), BackupCommand(console) };
+        var root = new RootCommand("certlib — operations tool of CertLibrary (电子证照库)") { ImportCommand(console, environment, time, handler), BackupCommand(console), VerifyCommand(console, handler) };
         var output = new StringWriter();
         var result = root.Parse(args);
         var exit = await result.InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
@@ -84,6 +85,26 @@ internal static class CertLibCli
                 console.Line("Interrupted. Re-run the same command to resume.");
                 return ExitCodes.Unavailable;
             }
+        });
+        return command;
+    }
+
+    private static Command VerifyCommand(IAnsiConsole console, HttpMessageHandler? handler)
+    {
+        var api = new Option<string>("--api") { Description = "Base URL of the CertLibrary service, e.g. https://certlib.example.gov.cn", Required = true };
+        var qr = new Option<string>("--qr") { Description = "The QR's text: CL2:… (format 2), CL1:… (format 1) or an online …/v/… URL" };
+        var qrFile = new Option<FileInfo>("--qr-file") { Description = "A file holding the QR's text" };
+        var qrPng = new Option<FileInfo>("--qr-png") { Description = "An image (PNG, JPEG, WebP, GIF, BMP) of the QR, decoded here; only its text is sent" };
+        var command = new Command("verify", "Verifies a QR through POST /api/v1/verify and prints the answer (exit 0 valid, 4 not valid)") { api, qr, qrFile, qrPng };
+        command.SetAction((parse, ct) =>
+        {
+            if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var apiUrl) || apiUrl.Scheme is not ("http" or "https"))
+            {
+                console.Line("--api must be an absolute http(s) URL.");
+                return Task.FromResult(ExitCodes.InvalidInput);
+            }
+
+            return new QrVerification(console, handler).RunAsync(apiUrl, parse.GetValue(qr), parse.GetValue(qrFile), parse.GetValue(qrPng), ct);
         });
         return command;
     }
