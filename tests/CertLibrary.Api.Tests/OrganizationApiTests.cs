@@ -135,6 +135,21 @@ public sealed class OrganizationApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Qr_OrganizationOnline_VerifierPageShowsNameAndCreditCode()
+    {
+        var id = await IssueAsync(_market, LicenceRequest(Company));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/certificates/{id}/qr?form=online&purpose=核验");
+        request.Headers.Accept.ParseAdd("text/plain");
+        using var qrResponse = await _market.SendAsync(request);
+        var url = await qrResponse.Content.ReadAsStringAsync();
+
+        var page = await _factory.CreateClient().GetStringAsync(new Uri(url).PathAndQuery);
+
+        Assert.Contains(DemoSeeder.DemoCompanyName, page, StringComparison.Ordinal);
+        Assert.Contains("<dt>统一社会信用代码</dt><dd>" + Company, page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pdf_Organization_PrintsNameAndCreditCode()
     {
         var id = await IssueAsync(_market, LicenceRequest(Company));

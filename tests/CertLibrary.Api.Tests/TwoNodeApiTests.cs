@@ -75,6 +75,48 @@ public sealed class TwoNodeApiTests
         Assert.Equal("revoked", await ResultAsync(verifierB, qr));
     }
 
+    [Fact]
+    public async Task Representative_UnlinkedOrRevokedOnNodeA_SeenOnNodeB_AtOnce()
+    {
+        using var redis = new RedisServer();
+        await using var nodes = await TwoNodes.StartAsync(redis);
+        await CertLibrary.Api.Infrastructure.DemoSeeder.SeedDemoCompanyAsync(nodes.A.Services, TextWriter.Null, default);
+        const string Company = CertLibrary.Api.Infrastructure.DemoSeeder.DemoCompanyCode;
+        var market = await nodes.A.ClientForAsync(CertLibrary.Api.Infrastructure.DemoSeeder.MarketRegulation, "certlib.issue", "certlib.use");
+        var representative = "110101199003070097";
+        var path = $"/api/v1/organizations/{Company}/representatives";
+        using (var link = await market.PostAsJsonAsync(path, new { idNumber = representative, role = "agent" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, link.StatusCode);
+        }
+
+        var onB = await nodes.B.CitizenClientAsync(representative);
+        var held = await ApiFactory.JsonAsync(await onB.GetAsync($"/api/v1/me/organizations/{Company}/certificates"));
+        var licence = held.EnumerateArray().First().GetProperty("id").GetString();
+        for (var i = 0; i < 3; i++)
+        {
+            // Node B now holds the company's certificates in its cache.
+            Assert.Equal(2, (await ApiFactory.JsonAsync(await onB.GetAsync($"/api/v1/me/organizations/{Company}/certificates"))).GetArrayLength());
+        }
+
+        using (var revoked = await market.PostAsJsonAsync($"/api/v1/certificates/{licence}/revoke", new { reasonCode = "cessationOfOperation" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+
+        var afterRevoke = await ApiFactory.JsonAsync(await onB.GetAsync($"/api/v1/me/organizations/{Company}/certificates"));
+        Assert.Equal("revoked", afterRevoke.EnumerateArray().Single(c => c.GetProperty("id").GetString() == licence).GetProperty("status").GetString());
+
+        using (var unlink = await market.PostAsJsonAsync(path + "/remove", new { idNumber = representative }))
+        {
+            Assert.Equal(HttpStatusCode.OK, unlink.StatusCode);
+        }
+
+        using var refused = await onB.GetAsync($"/api/v1/me/organizations/{Company}/certificates");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("urn:certlib:problem:not-a-representative", (await ApiFactory.JsonAsync(refused)).GetProperty("type").GetString());
+    }
+
     private static async Task<string?> ResultAsync(HttpClient verifier, string qr) =>
         (await ApiFactory.JsonAsync(await verifier.PostAsJsonAsync("/api/v1/verify", new { qr }))).GetProperty("result").GetString();
 

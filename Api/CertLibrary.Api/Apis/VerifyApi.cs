@@ -288,8 +288,13 @@ public static class VerifyApi
 
         if (answer.Certificate is { } c)
         {
-            html.Append("<dl><dt>证照标识</dt><dd>").Append(WebUtility.HtmlEncode(c.Id)).Append("</dd><dt>持证人</dt><dd>").Append(WebUtility.HtmlEncode(c.HolderName))
-                .Append("</dd><dt>发证机关</dt><dd>").Append(WebUtility.HtmlEncode(c.IssuerName ?? c.IssuerCode)).Append("</dd><dt>有效期</dt><dd>")
+            html.Append("<dl><dt>证照标识</dt><dd>").Append(WebUtility.HtmlEncode(c.Id)).Append("</dd><dt>持证人</dt><dd>").Append(WebUtility.HtmlEncode(c.HolderName));
+            if (c.HolderCreditCode is { } creditCode)
+            {
+                html.Append("</dd><dt>统一社会信用代码</dt><dd>").Append(WebUtility.HtmlEncode(creditCode));
+            }
+
+            html.Append("</dd><dt>发证机关</dt><dd>").Append(WebUtility.HtmlEncode(c.IssuerName ?? c.IssuerCode)).Append("</dd><dt>有效期</dt><dd>")
                 .Append(c.ValidFrom.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).Append(" 至 ")
                 .Append(c.ValidUntil is { } u ? u.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : "长期").Append("</dd></dl>");
         }
