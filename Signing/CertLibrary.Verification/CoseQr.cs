@@ -66,7 +66,6 @@ public static class CoseQr
     private const int ClaimNotBefore = 5;
 
     /// <summary>Key of an organisation holder's credit code in the claims map (its name is then not masked, and there is no holder binding).</summary>
-    private const int OrganizationClaim = 6;
     private const long MaxUnixSeconds = 253402300799;
 
     /// <summary>
@@ -263,7 +262,7 @@ public static class CoseQr
         {
             var reader = new CborReader(payload, CborConformanceMode.Strict);
             long? exp = null, nbf = null;
-            (string Id, string Name, byte[]? Binding, byte[]? Salt, string ListId, int Index, string? CreditCode)? own = null;
+            (string Id, string Name, byte[]? Binding, byte[]? Salt, string ListId, int Index)? own = null;
             var count = reader.ReadStartMap();
             if (count != 3)
             {
@@ -302,7 +301,6 @@ public static class CoseQr
             {
                 HolderBinding = o.Binding is null ? null : Base64Url.Encode(o.Binding),
                 HolderSalt = o.Salt is null ? null : Base64Url.Encode(o.Salt),
-                HolderCreditCode = o.CreditCode,
             };
         }
         catch (Exception e) when (e is CborContentException or InvalidOperationException or FormatException or OverflowException)
@@ -311,23 +309,24 @@ public static class CoseQr
         }
     }
 
-    private static (string, string, byte[]?, byte[]?, string, int, string?)? ReadOwnClaims(CborReader reader)
+    private static (string, string, byte[]?, byte[]?, string, int)? ReadOwnClaims(CborReader reader)
     {
-        // A citizen's claims have 5 entries; an organisation's 4: no binding (3) or salt (4), its credit code (6) instead.
+        // A citizen's claims have 5 entries; an organisation's 3: no binding (3) or salt (4), its name unmasked. The
+        // credit code is left out: with it a dual-signed licence QR was version 17-Q (SPEC §5: at most 16); the id,
+        // name, issuer and status identify the licence, and an online check (JWS, online QR) shows the code.
         var count = reader.ReadStartMap();
-        if (count is not (4 or 5))
+        if (count is not (3 or 5))
         {
             return null;
         }
 
-        string? id = null, name = null, listId = null, creditCode = null;
+        string? id = null, name = null, listId = null;
         byte[]? binding = null, salt = null;
         int? index = null;
         for (var i = 0; i < count; i++)
         {
             switch (reader.ReadInt32())
             {
-                case OrganizationClaim when creditCode is null: creditCode = reader.ReadTextString(); break;
                 case 1 when id is null: id = reader.ReadTextString(); break;
                 case 2 when name is null: name = reader.ReadTextString(); break;
                 case 3 when binding is null: binding = reader.ReadByteString(); break;
@@ -347,9 +346,9 @@ public static class CoseQr
         }
 
         reader.ReadEndMap();
-        var bound = count == 5 ? binding is { Length: BindingLength } && salt is { Length: BindingLength } : creditCode is { Length: > 0 };
+        var bound = count == 5 ? binding is { Length: BindingLength } && salt is { Length: BindingLength } : binding is null && salt is null;
         return bound && id is { Length: > 0 } && name is not null && listId is not null
-            ? (id, name, binding, salt, listId, index!.Value, creditCode)
+            ? (id, name, binding, salt, listId, index!.Value)
             : null;
     }
 
@@ -657,7 +656,7 @@ public static class CoseQr
         writer.WriteInt64(claims.NotBefore.ToUnixTimeSeconds());
         writer.WriteInt32(ClaimsKey);
         var organization = claims.HolderCreditCode;
-        writer.WriteStartMap(organization is null ? 5 : 4);
+        writer.WriteStartMap(organization is null ? 5 : 3);
         writer.WriteInt32(1);
         writer.WriteTextString(claims.Id.AsSpan(IdRoot.Length));
         writer.WriteInt32(2);
@@ -675,12 +674,6 @@ public static class CoseQr
         writer.WriteTextString(claims.StatusListId);
         writer.WriteUInt32(checked((uint)claims.StatusIndex));
         writer.WriteEndArray();
-        if (organization is not null)
-        {
-            writer.WriteInt32(OrganizationClaim);
-            writer.WriteTextString(organization);
-        }
-
         writer.WriteEndMap();
         writer.WriteEndMap();
         return writer.Encode();

@@ -116,8 +116,9 @@ public sealed record QrClaims(
     public string? HolderSalt { get; init; }
 
     /// <summary>
-    /// The credit code of an organisation holder (format 2 claim 6): then <see cref="MaskedName"/> is the organisation's
-    /// full name and there is no holder binding. Null for a citizen.
+    /// The credit code of an organisation holder: set when writing a format-2 QR (then <see cref="MaskedName"/> is the
+    /// organisation's full name and there is no holder binding) and when read from a certificate's JWS; a format-2 QR
+    /// does not carry it (size), so it is null when read from one. Null for a citizen.
     /// </summary>
     public string? HolderCreditCode { get; init; }
 }

@@ -101,7 +101,10 @@ public sealed class OfflineQrVersionTests(ITestOutputHelper output) : IAsyncLife
         using var issued = await http.PostAsJsonAsync("/api/v1/certificates", new
         {
             typeCode = type.Code,
-            holder = new { idNumber = ApiFactory.HolderNumber, name = "张小三" },
+            // Organisation types name their holder by credit code (no holder binding, name unmasked in the QR).
+            holder = type.HolderKind == HolderKinds.Organization
+                ? (object)new { creditCode = DemoSeeder.DemoCompanyCode, name = DemoSeeder.DemoCompanyName }
+                : new { idNumber = ApiFactory.HolderNumber, name = "张小三" },
             number = "N" + Guid.NewGuid().ToString("N")[..10],
             fields,
         });

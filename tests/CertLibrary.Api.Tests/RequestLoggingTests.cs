@@ -29,6 +29,11 @@ public sealed class RequestLoggingTests : IDisposable
         using var http = app.CreateClient();
         var token = "rq" + Guid.NewGuid().ToString("N");
 
+        // The host's first answer may take over a second on a busy machine (JIT) and is then rightly a Warning.
+        using (await http.GetAsync("/health/live"))
+        {
+        }
+
         using (var live = await http.GetAsync("/health/live"))
         {
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
