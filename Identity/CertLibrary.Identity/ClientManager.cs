@@ -89,6 +89,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         var secret = registration.IsPublic ? string.Empty : SecretHasher.NewSecret();
         var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(
@@ -109,7 +110,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                     backChannel = registration.BackChannelLogoutUri,
                     now,
                 },
-                cancellationToken: cancellationToken));
+                transaction, cancellationToken: cancellationToken));
+            await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbException ex) when (database.IsUniqueViolation(ex))
         {
@@ -134,12 +137,15 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
 
         var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
             "back_channel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, 'Administrator', NULL, @scope, '', '', NULL, @now, @now) " +
             "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes, updated_at = excluded.updated_at",
             new { clientId, hash = SecretHasher.Hash(clientSecret), scope = IdentityConstants.AdminScope, now },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         LogAdminEnsured(logger, clientId);
     }
 
@@ -161,6 +167,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         Validate(null, name, scopes, registration);
         var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
             "back_channel_logout_uri, first_party, created_at, updated_at) " +
@@ -180,7 +187,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 firstParty = true,
                 now,
             },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         LogClientEnsured(logger, clientId);
     }
 
@@ -211,6 +220,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
             BackChannelLogoutUri = registration.BackChannelLogoutUri,
         };
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE identity_clients SET name = @Name, redirect_uris = @redirects, post_logout_redirect_uris = @postLogout, " +
             "back_channel_logout_uri = @BackChannelLogoutUri, updated_at = @now WHERE client_id = @ClientId",
@@ -223,11 +233,14 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 client.BackChannelLogoutUri,
                 now = time.GetUtcNow(),
             },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
         if (updated == 0)
         {
             return null;
         }
+
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         LogClientUpdated(logger, clientId);
         return client;
@@ -241,13 +254,17 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     {
         var secret = SecretHasher.NewSecret();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE identity_clients SET secret_hash = @hash, updated_at = @now WHERE client_id = @clientId AND public_client = @isPublic",
-            new { clientId, hash = SecretHasher.Hash(secret), now = time.GetUtcNow(), isPublic = false }, cancellationToken: cancellationToken));
+            new { clientId, hash = SecretHasher.Hash(secret), now = time.GetUtcNow(), isPublic = false }, transaction, cancellationToken: cancellationToken));
         if (updated == 0)
         {
             return null;
         }
+
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         LogSecretRotated(logger, clientId);
         return new ClientCredentials(clientId, secret);
@@ -273,7 +290,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     }
 
     /// <summary>
-    /// Deletes a client in one transaction: every grant it holds is revoked, its codes and refresh tokens are removed, and
+    /// Deletes a client in one transaction: its OpenIddict application, authorizations, codes and tokens are removed, and
     /// pending back-channel logouts to it and the citizens' approvals of it are dropped (a client registered again under the
     /// same id asks again). False for an unknown client. Every access token of the client,
     /// client-credentials ones included, is then refused (<see cref="AccessTokenRevocation"/>): by introspection at once,
@@ -281,16 +298,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     /// </summary>
     public async Task<bool> DeleteAsync(string clientId, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO identity_revocations (id, kind, revoked_at, expires_at) " +
-            "SELECT 'grant:' || grant_id, 'grant', @now, MAX(expires_at) FROM identity_grants WHERE client_id = @clientId GROUP BY grant_id " +
-            "ON CONFLICT (id) DO NOTHING",
-            new { clientId, now }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM identity_grants WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
+        await ClientApplications.DeleteAsync(connection, transaction, clientId, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM identity_logout_outbox WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(

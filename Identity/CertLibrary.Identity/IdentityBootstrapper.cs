@@ -28,6 +28,11 @@ internal sealed class IdentityBootstrapper(IServiceProvider services, IOptions<I
             await services.GetRequiredService<ClientManager>().EnsureAdminClientAsync(id, secret, cancellationToken);
         }
 
+        await using (var connection = await services.GetRequiredService<ICertLibraryDatabase>().OpenConnectionAsync(cancellationToken))
+        {
+            await ClientApplications.SyncMissingAsync(connection, cancellationToken);
+        }
+
         await services.GetRequiredService<SigningKeyManager>().GetSigningCredentialsAsync(cancellationToken);
         await EnsureDataProtectionKeyAsync(cancellationToken);
     }
