@@ -16,9 +16,9 @@ internal static class ClientApplications
 {
     public static async Task SyncAsync(DbConnection connection, DbTransaction transaction, string clientId, CancellationToken cancellationToken)
     {
-        (string Name, string SecretHash, string Scopes, string RedirectUris, string PostLogoutRedirectUris, bool IsPublic) row;
+        (string Name, string SecretHash, string Scopes, string RedirectUris, string PostLogoutRedirectUris, bool IsPublic, bool RequirePar) row;
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT name, secret_hash, scopes, redirect_uris, post_logout_redirect_uris, public_client FROM identity_clients WHERE client_id = @clientId",
+            "SELECT name, secret_hash, scopes, redirect_uris, post_logout_redirect_uris, public_client, require_par FROM identity_clients WHERE client_id = @clientId",
             new { clientId }, transaction, cancellationToken: cancellationToken)))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -26,7 +26,7 @@ internal static class ClientApplications
                 return;
             }
 
-            row = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetBoolean(5));
+            row = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetBoolean(5), reader.GetBoolean(6));
         }
 
         var scopes = Split(row.Scopes);
@@ -73,7 +73,9 @@ internal static class ClientApplications
                 permissions = JsonSerializer.Serialize(permissions),
                 postLogout = JsonSerializer.Serialize(Split(row.PostLogoutRedirectUris)),
                 redirects = JsonSerializer.Serialize(redirects),
-                requirements = JsonSerializer.Serialize(interactive ? new[] { Requirements.Features.ProofKeyForCodeExchange } : []),
+                requirements = JsonSerializer.Serialize(!interactive ? [] : row.RequirePar
+                    ? new[] { Requirements.Features.ProofKeyForCodeExchange, Requirements.Features.PushedAuthorizationRequests }
+                    : [Requirements.Features.ProofKeyForCodeExchange]),
             },
             transaction, cancellationToken: cancellationToken));
     }

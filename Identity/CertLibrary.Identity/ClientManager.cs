@@ -31,6 +31,9 @@ public sealed record IdentityClient(
     /// <summary>A resource server: the only kind of client that may introspect tokens (RFC 7662); column <c>resource_server</c>.</summary>
     public bool IsResourceServer { get; init; }
 
+    /// <summary>Sends its authorization requests by pushed authorization request (RFC 9126) only; column <c>require_par</c>.</summary>
+    public bool RequiresPushedAuthorization { get; init; }
+
     /// <summary>
     /// A first-party client: one of the platform's own portals, registered at start-up (<see cref="ClientManager.EnsureClientAsync"/>).
     /// It receives the citizen API scopes (<see cref="IdentityConstants.ConsentScopes"/>) without the consent screen; every client
@@ -64,13 +67,16 @@ public sealed class ClientRegistrationOptions
 
     /// <summary>A resource server, allowed to introspect tokens (RFC 7662). Confidential clients only.</summary>
     public bool IsResourceServer { get; init; }
+
+    /// <summary>Authorization requests only by pushed authorization request (<c>/connect/par</c>, RFC 9126).</summary>
+    public bool RequirePushedAuthorization { get; init; }
 }
 
 /// <summary>Registers OAuth clients and checks their secrets. Business rules live here; SQL stays plain.</summary>
 public sealed partial class ClientManager(ICertLibraryDatabase database, AccessTokenRevocation accessTokens, TimeProvider time, ILogger<ClientManager> logger)
 {
     private const string Columns =
-        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client, resource_server, first_party";
+        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client, resource_server, first_party, require_par";
 
     /// <summary>
     /// Creates a client. Throws <see cref="ArgumentException"/> (naming the bad parameter) for an unknown scope, a bad
@@ -94,14 +100,15 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-                "back_channel_logout_uri, public_client, resource_server, created_at, updated_at) " +
-                "VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @isPublic, @resourceServer, @now, @now)",
+                "back_channel_logout_uri, public_client, resource_server, require_par, created_at, updated_at) " +
+                "VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @isPublic, @resourceServer, @requirePar, @now, @now)",
                 new
                 {
                     clientId,
                     hash = registration.IsPublic ? string.Empty : SecretHasher.Hash(secret),
                     isPublic = registration.IsPublic,
                     resourceServer = registration.IsResourceServer,
+                    requirePar = registration.RequirePushedAuthorization,
                     name = name.Trim(),
                     departmentCode = departmentCode is null ? null : CreditCode.Parse(departmentCode).ToString(),
                     scopes = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)),
@@ -421,7 +428,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 Split(reader.GetString(5)),
                 Split(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9), IsResourceServer = reader.GetBoolean(10), IsFirstParty = reader.GetBoolean(11) }, reader.GetString(1)));
+                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9), IsResourceServer = reader.GetBoolean(10), IsFirstParty = reader.GetBoolean(11), RequiresPushedAuthorization = reader.GetBoolean(12) }, reader.GetString(1)));
         }
 
         return list;
