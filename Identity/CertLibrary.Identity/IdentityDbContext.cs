@@ -35,7 +35,7 @@ internal sealed class IdentityDbContext(DbContextOptions<IdentityDbContext> opti
         }
         else
         {
-            builder.UseSqlite(connection, contextOwnsConnection: true);
+            builder.UseSqlite(connection, contextOwnsConnection: true).AddInterceptors(SqliteWriteGate.Instance);
         }
 
         builder.UseOpenIddict();
