@@ -159,6 +159,7 @@ public sealed class AccessTokenRevocation
 
         // A client id may be registered again after its deletion: its mark refuses only tokens issued before the deletion.
         return _marks.ContainsKey(("jti", ids.Jti))
+            || ids.TokenId is not null && _marks.ContainsKey(("token", ids.TokenId))
             || _marks.TryGetValue(("client", ids.ClientId), out var deleted) && ids.IssuedAt <= deleted.RevokedAt
             || ids.GrantId is not null && _marks.ContainsKey(("grant", ids.GrantId))
             || ids.SessionId is not null && _marks.ContainsKey(("session", ids.SessionId));
@@ -196,12 +197,15 @@ public sealed class AccessTokenRevocation
     {
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
         await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "SELECT (SELECT COUNT(*) FROM identity_revocations WHERE id IN (@jti, @grant, @session)), " +
+            "SELECT (SELECT COUNT(*) FROM identity_revocations WHERE id IN (@jti, @session)) " +
+            "+ (SELECT COUNT(*) FROM identity_oidc_tokens WHERE \"Id\" = @tokenId AND \"Status\" = 'revoked') " +
+            "+ (SELECT COUNT(*) FROM identity_oidc_authorizations WHERE \"Id\" = @grant AND \"Status\" = 'revoked'), " +
             "(SELECT created_at FROM identity_clients WHERE client_id = @clientId)",
             new
             {
                 jti = "jti:" + ids.Jti,
-                grant = ids.GrantId is null ? null : "grant:" + ids.GrantId,
+                tokenId = ids.TokenId,
+                grant = ids.GrantId,
                 session = ids.SessionId is null ? null : "session:" + ids.SessionId,
                 clientId = ids.ClientId,
             },
@@ -235,7 +239,7 @@ public sealed class AccessTokenRevocation
 
     private readonly record struct Mark(DateTimeOffset RevokedAt, DateTimeOffset KeepUntil);
 
-    private readonly record struct TokenIds(string Jti, string ClientId, string? GrantId, string? SessionId, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
+    private readonly record struct TokenIds(string Jti, string? TokenId, string ClientId, string? GrantId, string? SessionId, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)
     {
         public static TokenIds? From(JsonWebToken token)
         {
@@ -244,9 +248,11 @@ public sealed class AccessTokenRevocation
                 return null;
             }
 
-            token.TryGetPayloadValue<string>("grant_id", out var grantId);
+            // OpenIddict's token entry (oi_tkn_id) and authorization, the grant (oi_au_id): revoked by revocation and reuse detection.
+            token.TryGetPayloadValue<string>("oi_tkn_id", out var tokenId);
+            token.TryGetPayloadValue<string>("oi_au_id", out var grantId);
             token.TryGetPayloadValue<string>("sid", out var sessionId);
-            return new TokenIds(token.Id, clientId, NullIfEmpty(grantId), NullIfEmpty(sessionId),
+            return new TokenIds(token.Id, NullIfEmpty(tokenId), clientId, NullIfEmpty(grantId), NullIfEmpty(sessionId),
                 new DateTimeOffset(token.IssuedAt, TimeSpan.Zero), new DateTimeOffset(token.ValidTo, TimeSpan.Zero));
         }
 

@@ -1,21 +1,27 @@
-using System.Threading.RateLimiting;
-using CertLibrary.Identifiers;
+using Microsoft.AspNetCore;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using CertLibrary.Identifiers;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace CertLibrary.Identity;
 
 /// <summary>A validated authorization request.</summary>
 internal sealed record AuthorizeRequest(
-    IdentityClient Client, string RedirectUri, string[] Scopes, string? State, string? Nonce, string CodeChallenge,
-    string[] Prompt, int? MaxAge, string? HintSubject, string[] AcrValues, string RawQuery)
+    IdentityClient Client, string RedirectUri, string[] Scopes, string[] Prompt, int? MaxAge, string? HintSubject, string[] AcrValues, string RawQuery)
 {
     /// <summary>
     /// Whether the client demands the second factor: <c>acr_values</c> names <see cref="IdentityConstants.AcrMultiFactor"/>
@@ -25,19 +31,19 @@ internal sealed record AuthorizeRequest(
 }
 
 /// <summary>
-/// <c>/connect/authorize</c> and the login form behind it: authorization code with PKCE S256 only, exact redirect URI
-/// match (a mismatch shows an error page and never redirects), <c>state</c> and <c>iss</c> (RFC 9207) in the response.
-/// A client that is not first-party asking for the citizen API scopes gets the code only after the citizen approved them
-/// on the consent screen (remembered; <c>prompt=none</c> answers <c>consent_required</c> until then).
+/// The pages behind <c>/connect/authorize</c> (OpenIddict's authorization endpoint, in passthrough mode): OpenIddict has
+/// validated the request (client, exact redirect URI — a mismatch shows an error page and never redirects —, PKCE S256,
+/// response type and mode) and answers with the code, <c>state</c> and <c>iss</c> (RFC 9207) once this class signs the
+/// citizen in. The sign-in forms post to their own paths, each also an authorization endpoint whose request is the one the
+/// form carries. A client that is not first-party asking for the citizen API scopes gets the code only after the citizen
+/// approved them on the consent screen (remembered; <c>prompt=none</c> answers <c>consent_required</c> until then).
 /// </summary>
 internal sealed partial class AuthorizeEndpoint(
     ClientManager clients,
     ClientConsentManager consents,
     CitizenManager citizens,
-    GrantStore store,
+    SessionStore store,
     SessionCookie sessions,
-    TokenFactory tokens,
-    IssuerResolver issuers,
     IAntiforgery antiforgery,
     TotpManager totp,
     IDataProtectionProvider dataProtection,
@@ -80,33 +86,35 @@ internal sealed partial class AuthorizeEndpoint(
             QueueLimit = 0,
         }));
 
+    /// <summary>Every authorization endpoint path (the request and the three sign-in forms) lands here.</summary>
     public static async Task<IResult> HandleAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken)
     {
-        IEnumerable<KeyValuePair<string, StringValues>> parameters = HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType
-            ? await context.Request.ReadFormAsync(cancellationToken)
-            : context.Request.Query;
-        return await endpoint.AuthorizeAsync(context, parameters.ToList(), cancellationToken);
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenIddict server request cannot be retrieved.");
+        var path = context.Request.Path.Value ?? string.Empty;
+        if (path.Equals(LoginPath, StringComparison.OrdinalIgnoreCase))
+        {
+            return await endpoint.PostLoginAsync(context, request, cancellationToken);
+        }
+
+        if (path.Equals(SecondFactorPath, StringComparison.OrdinalIgnoreCase))
+        {
+            return await endpoint.PostSecondFactorAsync(context, request, cancellationToken);
+        }
+
+        if (path.Equals(ConsentPath, StringComparison.OrdinalIgnoreCase))
+        {
+            return await endpoint.PostConsentAsync(context, request, cancellationToken);
+        }
+
+        (AuthorizeRequest? authorize, IResult? failure) = await endpoint.ValidateAsync(context, request, ToQueryString(request), cancellationToken);
+        return authorize is null ? failure! : await endpoint.AuthorizeAsync(context, authorize, cancellationToken);
     }
-
-    public static Task<IResult> LoginAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
-        endpoint.PostLoginAsync(context, cancellationToken);
-
-    public static Task<IResult> SecondFactorAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
-        endpoint.PostSecondFactorAsync(context, cancellationToken);
-
-    public static Task<IResult> ConsentAsync(HttpContext context, AuthorizeEndpoint endpoint, CancellationToken cancellationToken) =>
-        endpoint.PostConsentAsync(context, cancellationToken);
 
     public void Dispose() => _loginLimiter.Dispose();
 
-    private async Task<IResult> AuthorizeAsync(HttpContext context, List<KeyValuePair<string, StringValues>> parameters, CancellationToken cancellationToken)
+    private async Task<IResult> AuthorizeAsync(HttpContext context, AuthorizeRequest request, CancellationToken cancellationToken)
     {
-        var (request, error) = await ValidateAsync(context, parameters, cancellationToken);
-        if (request is null)
-        {
-            return error!;
-        }
-
         var session = await sessions.GetAsync(context, cancellationToken);
         var now = time.GetUtcNow();
         var tooOld = session is not null && request.MaxAge is { } maxAge && now - session.AuthTime > TimeSpan.FromSeconds(maxAge);
@@ -116,13 +124,13 @@ internal sealed partial class AuthorizeEndpoint(
         {
             if (session is null || tooOld || otherUser || wantsMfa)
             {
-                return RedirectError(context, request, "login_required", "The end user must log in.");
+                return RedirectError(request, Errors.LoginRequired, "The end user must log in.");
             }
 
             // OIDC Core §3.1.2.6: no page may be shown, and the citizen has not approved these scopes for this client.
             return await NeedsConsentAsync(request, session.Subject, cancellationToken)
-                ? RedirectError(context, request, "consent_required", "The end user must approve the requested scopes for this client.")
-                : await CompleteAsync(context, request, session, cancellationToken);
+                ? RedirectError(request, Errors.ConsentRequired, "The end user must approve the requested scopes for this client.")
+                : await CompleteAsync(request, session, cancellationToken);
         }
 
         if (session is null || tooOld || otherUser || wantsMfa || request.Prompt.Contains("login"))
@@ -132,7 +140,7 @@ internal sealed partial class AuthorizeEndpoint(
 
         return await NeedsConsentAsync(request, session.Subject, cancellationToken)
             ? ConsentPage(context, request, session.Subject)
-            : await CompleteAsync(context, request, session, cancellationToken);
+            : await CompleteAsync(request, session, cancellationToken);
     }
 
     /// <summary>
@@ -143,9 +151,9 @@ internal sealed partial class AuthorizeEndpoint(
         !request.Client.IsFirstParty && request.Scopes.Any(IdentityConstants.ConsentScopes.Contains)
         && (request.Prompt.Contains("consent") || !await consents.IsApprovedAsync(subject, request.Client, request.Scopes, cancellationToken));
 
-    private async Task<IResult> PostLoginAsync(HttpContext context, CancellationToken cancellationToken)
+    private async Task<IResult> PostLoginAsync(HttpContext context, OpenIddictRequest oidc, CancellationToken cancellationToken)
     {
-        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, cancellationToken);
+        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, oidc, cancellationToken);
         if (request is null)
         {
             return error!;
@@ -184,47 +192,32 @@ internal sealed partial class AuthorizeEndpoint(
         {
             // No second factor enrolled: the password session stands (the citizen can enrol at /account/totp with it),
             // but this client asked for more than a password can give (OIDC unmet authentication requirements).
-            await sessions.StartAsync(context, citizen.Subject, IdentityConstants.AcrPassword, PasswordAmr, null, cancellationToken);
+            await sessions.StartAsync(context, citizen.Subject, IdentityConstants.AcrPassword, PasswordAmr, cancellationToken);
             LogLoginSucceeded(logger, citizen.Subject);
-            return RedirectError(context, request, "unmet_authentication_requirements",
+            return RedirectError(request, "unmet_authentication_requirements",
                 "The client requires a second factor and the end user has not enrolled one.");
         }
 
         return await SignInAsync(context, request, citizen.Subject, IdentityConstants.AcrPassword, PasswordAmr, cancellationToken);
     }
 
-    /// <summary>
-    /// Completes a sign-in: a new session and, unless the consent screen comes first, the authorization code for the waiting client, stored together, then the
-    /// redirect with the code.
-    /// </summary>
+    /// <summary>Completes a sign-in: a new session and, unless the consent screen comes first, the code for the waiting client.</summary>
     private async Task<IResult> SignInAsync(HttpContext context, AuthorizeRequest request, string subject, string acr, string[] amr, CancellationToken cancellationToken)
     {
-        if (await NeedsConsentAsync(request, subject, cancellationToken))
-        {
-            // Signed in; the code waits for the citizen's answer on the consent screen.
-            await sessions.StartAsync(context, subject, acr, amr, null, cancellationToken);
-            LogLoginSucceeded(logger, subject);
-            return ConsentPage(context, request, subject);
-        }
-
-        var code = SecretHasher.NewSecret();
-        await sessions.StartAsync(context, subject, acr, amr, session => NewCode(request, session, code), cancellationToken);
+        var session = await sessions.StartAsync(context, subject, acr, amr, cancellationToken);
         LogLoginSucceeded(logger, subject);
-        return CodeRedirect(context, request, code);
+        return await NeedsConsentAsync(request, subject, cancellationToken)
+            ? ConsentPage(context, request, subject) // signed in; the code waits for the citizen's answer
+            : await CompleteAsync(request, session, cancellationToken);
     }
 
     /// <summary>
-    /// A posted sign-in step (password or second factor): a form, its antiforgery token valid, and the authorization
-    /// request it carries (<c>request</c>, the original query) validated again as at <c>/connect/authorize</c>.
+    /// A posted sign-in step (password, second factor, consent): a form with a valid antiforgery token, and the
+    /// authorization request it carries (<c>request</c>, the original query), which OpenIddict validated again.
     /// </summary>
     private async Task<(IFormCollection? Form, AuthorizeRequest? Request, string RawQuery, IResult? Error)> ReadSignInPostAsync(
-        HttpContext context, CancellationToken cancellationToken)
+        HttpContext context, OpenIddictRequest oidc, CancellationToken cancellationToken)
     {
-        if (!context.Request.HasFormContentType)
-        {
-            return (null, null, string.Empty, Pages.Error(context, "请求无效。", "Invalid request."));
-        }
-
         try
         {
             await antiforgery.ValidateRequestAsync(context);
@@ -237,7 +230,7 @@ internal sealed partial class AuthorizeEndpoint(
 
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var rawQuery = form["request"].ToString();
-        var (request, error) = await ValidateAsync(context, QueryHelpers.ParseQuery(rawQuery).ToList(), cancellationToken);
+        var (request, error) = await ValidateAsync(context, oidc, rawQuery, cancellationToken);
         return (form, request, rawQuery, error);
     }
 
@@ -255,9 +248,9 @@ internal sealed partial class AuthorizeEndpoint(
         return Pages.Error(context, "尝试次数过多，请稍后再试。", "Too many attempts; try again later.", StatusCodes.Status429TooManyRequests);
     }
 
-    private async Task<IResult> PostSecondFactorAsync(HttpContext context, CancellationToken cancellationToken)
+    private async Task<IResult> PostSecondFactorAsync(HttpContext context, OpenIddictRequest oidc, CancellationToken cancellationToken)
     {
-        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, cancellationToken);
+        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, oidc, cancellationToken);
         if (request is null)
         {
             return error!;
@@ -357,9 +350,9 @@ internal sealed partial class AuthorizeEndpoint(
     /// The citizen's answer on the consent screen: approve (remembered, then the code) or refuse (<c>access_denied</c>). Only
     /// for the citizen the screen was shown to, still signed in, and the very request it was shown for.
     /// </summary>
-    private async Task<IResult> PostConsentAsync(HttpContext context, CancellationToken cancellationToken)
+    private async Task<IResult> PostConsentAsync(HttpContext context, OpenIddictRequest oidc, CancellationToken cancellationToken)
     {
-        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, cancellationToken);
+        var (form, request, rawQuery, error) = await ReadSignInPostAsync(context, oidc, cancellationToken);
         if (request is null)
         {
             return error!;
@@ -375,9 +368,9 @@ internal sealed partial class AuthorizeEndpoint(
         {
             case "allow":
                 await consents.ApproveAsync(session.Subject, request.Client.ClientId, request.Scopes, cancellationToken);
-                return await CompleteAsync(context, request, session, cancellationToken);
+                return await CompleteAsync(request, session, cancellationToken);
             case "deny":
-                return RedirectError(context, request, "access_denied", "The end user refused the authorization.");
+                return RedirectError(request, Errors.AccessDenied, "The end user refused the authorization.");
             default:
                 return Pages.Error(context, "请求无效。", "Invalid request.");
         }
@@ -434,149 +427,103 @@ internal sealed partial class AuthorizeEndpoint(
         return Pages.Html(context, Pages.T(context, "统一身份认证 · 登录", "Unified identity · Sign in"), body, status);
     }
 
-    /// <summary>Answers an authorization request from an existing session (SSO): a code, stored with the client's place in the session.</summary>
-    private async Task<IResult> CompleteAsync(HttpContext context, AuthorizeRequest request, SessionRow session, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers the request from a session (SSO): OpenIddict issues the code for the citizen, with the session's <c>sid</c>,
+    /// <c>auth_time</c>, <c>acr</c> and <c>amr</c>; the client joins the session's portals (back-channel logout).
+    /// </summary>
+    private async Task<IResult> CompleteAsync(AuthorizeRequest request, SessionRow session, CancellationToken cancellationToken)
     {
-        var code = SecretHasher.NewSecret();
-        await store.AddCodeAsync(NewCode(request, session, code), session, cancellationToken);
-        return CodeRedirect(context, request, code);
+        await store.AddClientAsync(session, request.Client.ClientId, cancellationToken);
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, session.Subject)
+            .SetClaim(Claims.AuthenticationTime, session.AuthTime.ToUnixTimeSeconds())
+            .SetClaim(Claims.AuthenticationContextReference, session.Acr)
+            .SetClaim("sid", session.SessionId);
+
+        // amr is always a JSON array (RFC 8176), even with one method.
+        identity.AddClaim(new Claim(Claims.AuthenticationMethodReference, JsonSerializer.Serialize(session.Amr), JsonClaimValueTypes.JsonArray));
+        if (request.Scopes.Contains(IdentityConstants.ProfileScope) && await citizens.FindBySubjectAsync(session.Subject, cancellationToken) is { } citizen)
+        {
+            identity.SetClaim(Claims.Name, citizen.Name);
+        }
+
+        // The identity number only to a client allowed the scope, and only in the ID token (and UserInfo), never in access tokens.
+        if (request.Scopes.Contains(IdentityConstants.CitizenIdScope) && await citizens.GetCitizenIdAsync(session.Subject, cancellationToken) is { } id)
+        {
+            identity.SetClaim(IdentityConstants.CitizenIdClaim, id.ToString());
+        }
+
+        identity.SetScopes(request.Scopes);
+        identity.SetResources(IdentityConstants.ApiAudience);
+        identity.SetDestinations(static claim => claim.Type switch
+        {
+            Claims.Name or IdentityConstants.CitizenIdClaim => [Destinations.IdentityToken],
+            _ => [Destinations.AccessToken, Destinations.IdentityToken],
+        });
+        return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    private GrantRow NewCode(AuthorizeRequest request, SessionRow session, string code)
-    {
-        var now = time.GetUtcNow();
-        return new GrantRow(
-            SecretHasher.HandleHash(code), "code", SecretHasher.NewSecret(16), request.Client.ClientId, session.Subject, session.SessionId,
-            new GrantData(string.Join(' ', request.Scopes), request.RedirectUri, request.Nonce, request.CodeChallenge, session.AuthTime, session.Acr, session.Amr),
-            now, now + options.Value.AuthorizationCodeLifetime, null);
-    }
-
-    private IResult CodeRedirect(HttpContext context, AuthorizeRequest request, string code) =>
-        Redirect(context, request.RedirectUri, new Dictionary<string, string?> { ["code"] = code, ["state"] = request.State, ["iss"] = issuers.GetIssuer(context) });
-
+    /// <summary>
+    /// The project's rules on top of OpenIddict's validation: the client may hold every requested scope, <c>prompt</c>
+    /// values, <c>max_age</c>, and the subject named by a valid <c>id_token_hint</c> (an ID token issued to this client).
+    /// </summary>
     private async Task<(AuthorizeRequest? Request, IResult? Error)> ValidateAsync(
-        HttpContext context, List<KeyValuePair<string, StringValues>> parameters, CancellationToken cancellationToken)
+        HttpContext context, OpenIddictRequest oidc, string rawQuery, CancellationToken cancellationToken)
     {
-        string? Get(string name) => parameters.FirstOrDefault(p => p.Key == name).Value.FirstOrDefault();
-
-        var clientId = Get("client_id");
-        var client = clientId is null ? null : await clients.FindAsync(clientId, cancellationToken);
+        var client = oidc.ClientId is null ? null : await clients.FindAsync(oidc.ClientId, cancellationToken);
         if (client is null)
         {
             return (null, Pages.Error(context, "未知的应用（client_id）。", "Unknown application (client_id)."));
         }
 
-        var redirectUri = Get("redirect_uri");
-        if (redirectUri is null || !client.RedirectUris.Contains(redirectUri, StringComparer.Ordinal))
-        {
-            return (null, Pages.Error(context, "回调地址（redirect_uri）与登记的不一致。", "The redirect_uri does not match a registered one."));
-        }
-
-        var state = Get("state");
+        var redirectUri = oidc.RedirectUri!;
         IResult Fail(string error, string description) =>
-            RedirectError(context, new AuthorizeRequest(client, redirectUri, [], state, null, string.Empty, [], null, null, [], string.Empty), error, description);
+            RedirectError(new AuthorizeRequest(client, redirectUri, [], [], null, null, [], rawQuery), error, description);
 
-        if (parameters.GroupBy(p => p.Key, StringComparer.Ordinal).Any(g => g.Count() > 1 || g.First().Value.Count > 1))
-        {
-            return (null, Fail("invalid_request", "A parameter was sent more than once."));
-        }
-
-        if (Get("request") is not null || Get("request_uri") is not null)
-        {
-            return (null, Fail(Get("request") is not null ? "request_not_supported" : "request_uri_not_supported", "Request objects are not supported."));
-        }
-
-        if (Get("response_type") != "code")
-        {
-            return (null, Fail("unsupported_response_type", "Only response_type=code is supported."));
-        }
-
-        if (Get("response_mode") is { } mode && mode != "query")
-        {
-            return (null, Fail("invalid_request", "Only response_mode=query is supported."));
-        }
-
-        var scopes = (Get("scope") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
+        var scopes = oidc.GetScopes().Distinct(StringComparer.Ordinal).ToArray();
         if (scopes.Length == 0 || scopes.Any(s => !client.Scopes.Contains(s)))
         {
-            return (null, Fail("invalid_scope", "The scope is missing or not allowed for this client."));
+            return (null, Fail(Errors.InvalidScope, "The scope is missing or not allowed for this client."));
         }
 
-        var challenge = Get("code_challenge");
-        if (challenge is null)
+        var prompt = (oidc.Prompt ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (prompt.Contains(PromptValues.None) && prompt.Length > 1)
         {
-            return (null, Fail("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256."));
+            return (null, Fail(Errors.InvalidRequest, "prompt=none cannot be combined with other values."));
         }
 
-        if (Get("code_challenge_method") != "S256")
-        {
-            return (null, Fail("invalid_request", "Only code_challenge_method=S256 is supported."));
-        }
-
-        if (challenge.Length != 43 || !challenge.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-        {
-            return (null, Fail("invalid_request", "code_challenge must be a base64url SHA-256 (43 characters)."));
-        }
-
-        var prompt = (Get("prompt") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (prompt.Any(p => p is not ("none" or "login" or "consent")) || (prompt.Contains("none") && prompt.Length > 1))
-        {
-            return (null, Fail("invalid_request", "prompt must be none, login or consent; none cannot be combined."));
-        }
-
-        int? maxAge = null;
-        if (Get("max_age") is { } maxAgeText)
-        {
-            if (!int.TryParse(maxAgeText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
-            {
-                return (null, Fail("invalid_request", "max_age must be a non-negative integer."));
-            }
-
-            maxAge = parsed;
-        }
-
+        int? maxAge = oidc.MaxAge is { } age ? (int)Math.Min(age, int.MaxValue) : null;
         string? hintSubject = null;
-        if (Get("id_token_hint") is { } hint)
+        if (oidc.IdTokenHint is not null)
         {
-            // Only an ID token issued to this client: an access token or a back-channel logout token is signed by the same
-            // key, names a citizen too, and must not stand in for it.
-            if (await tokens.ValidateIdentityTokenAsync(hint, issuers.GetIssuer(context), client.ClientId, cancellationToken) is not { } idToken)
+            // OpenIddict validated the hint (signature, issuer, an ID token); it must also have been issued to this client.
+            var hint = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            if (hint.Principal is not { } principal || principal.GetClaim(Claims.Subject) is null
+                || !principal.GetAudiences().Contains(client.ClientId, StringComparer.Ordinal))
             {
-                return (null, Fail("invalid_request", "id_token_hint is not an ID token this provider issued to this client."));
+                return (null, Fail(Errors.InvalidRequest, "id_token_hint is not an ID token this provider issued to this client."));
             }
 
-            hintSubject = idToken.Subject;
+            hintSubject = principal.GetClaim(Claims.Subject);
         }
 
-        var nonce = Get("nonce");
-        if (nonce is { Length: > 512 } || state is { Length: > 2048 })
-        {
-            return (null, Fail("invalid_request", "nonce or state is too long."));
-        }
-
-        var acrValues = (Get("acr_values") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var raw = QueryString.Create(parameters).ToString();
-        return (new AuthorizeRequest(client, redirectUri, scopes, state, nonce, challenge, prompt, maxAge, hintSubject, acrValues, raw), null);
+        var acrValues = (oidc.AcrValues ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (new AuthorizeRequest(client, redirectUri, scopes, prompt, maxAge, hintSubject, acrValues, rawQuery), null);
     }
 
-    private IResult RedirectError(HttpContext context, AuthorizeRequest request, string error, string description)
+    /// <summary>The request as a query string: what the sign-in forms carry and their tickets are bound to.</summary>
+    private static string ToQueryString(OpenIddictRequest request) =>
+        QueryString.Create(request.GetParameters().SelectMany(p => (p.Value.GetUnnamedParameters() is { Count: > 0 } values ? values.Select(v => (string?)v) : [(string?)p.Value]).Select(v => new KeyValuePair<string, string?>(p.Key, v)))).ToString();
+
+    /// <summary>An error returned to the client by OpenIddict, at its redirect URI, in its response mode, with <c>state</c> and <c>iss</c>.</summary>
+    private IResult RedirectError(AuthorizeRequest request, string error, string description)
     {
         LogAuthorizeError(logger, request.Client.ClientId, error);
-        return Redirect(context, request.RedirectUri, new Dictionary<string, string?>
+        return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
         {
-            ["error"] = error,
-            ["error_description"] = description,
-            ["state"] = request.State,
-            ["iss"] = issuers.GetIssuer(context),
-        });
-    }
-
-    private static IResult Redirect(HttpContext context, string redirectUri, Dictionary<string, string?> parameters)
-    {
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers["Referrer-Policy"] = "no-referrer";
-        var present = parameters.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
-        return Results.Redirect(QueryHelpers.AddQueryString(redirectUri, present));
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
     }
 
     [LoggerMessage(Level = LogLevel.Information, EventId = 4020, Message = "Audit: login succeeded for citizen {Subject}")]

@@ -9,7 +9,7 @@ namespace CertLibrary.Identity;
 /// <summary>
 /// OpenID Connect Back-Channel Logout 1.0: when an SSO session ends, every portal that took part in it and registered a
 /// back-channel logout URI receives a logout token. The transaction that ends the session also writes one outbox row
-/// per portal (<see cref="GrantStore.EndSessionAsync"/>), so the request never waits for a portal and a node that stops
+/// per portal (<see cref="SessionStore.EndSessionAsync"/>), so the request never waits for a portal and a node that stops
 /// loses nothing: this worker, on every node, claims due rows (a lease, so two nodes never send the same row at once),
 /// posts the token with a timeout, deletes the row on 2xx or a refusal (4xx), and otherwise retries with exponential
 /// backoff up to <see cref="IdentityOptions.BackChannelLogoutAttempts"/>, then gives up with an audit event. A retry
@@ -18,7 +18,7 @@ namespace CertLibrary.Identity;
 /// sent an expired token and no token lives more than <see cref="TokenFactory.LogoutTokenLifetime"/>.
 /// </summary>
 internal sealed partial class BackChannelLogoutNotifier(
-    GrantStore store,
+    SessionStore store,
     ClientManager clients,
     TokenFactory tokens,
     IHttpClientFactory httpClients,

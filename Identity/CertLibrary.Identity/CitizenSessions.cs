@@ -8,11 +8,11 @@ namespace CertLibrary.Identity;
 /// </summary>
 public sealed class CitizenSessions
 {
-    private readonly GrantStore _store;
+    private readonly SessionStore _store;
     private readonly SessionCookie _sessions;
     private readonly TimeProvider _time;
 
-    internal CitizenSessions(GrantStore store, SessionCookie sessions, TimeProvider time)
+    internal CitizenSessions(SessionStore store, SessionCookie sessions, TimeProvider time)
     {
         _store = store;
         _sessions = sessions;

@@ -1,7 +1,6 @@
 using CertLibrary.Data;
 using Dapper;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CertLibrary.Identity;
 
@@ -19,7 +18,7 @@ public sealed record ClientConsent(string ClientId, string ClientName, IReadOnly
 /// revocable by the citizen.
 /// </summary>
 public sealed partial class ClientConsentManager(
-    ICertLibraryDatabase database, AccessTokenRevocation accessTokens, IOptions<IdentityOptions> options, TimeProvider time, ILogger<ClientConsentManager> logger)
+    ICertLibraryDatabase database, AccessTokenRevocation accessTokens, TimeProvider time, ILogger<ClientConsentManager> logger)
 {
     /// <summary>
     /// True when <paramref name="client"/> may have <paramref name="scopes"/> without asking: it is first-party, asks for no
@@ -91,9 +90,6 @@ public sealed partial class ClientConsentManager(
     /// </summary>
     public async Task<bool> RevokeAsync(string subject, string clientId, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow();
-        // Kept as long as anything issued from these grants can live: a refresh token, or an access token issued just now.
-        var revokedUntil = now + TimeSpan.FromTicks(Math.Max(options.Value.RefreshTokenLifetime.Ticks, options.Value.AccessTokenLifetime.Ticks));
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
@@ -104,17 +100,16 @@ public sealed partial class ClientConsentManager(
             return false;
         }
 
+        // The client's grants of this citizen are OpenIddict authorizations: revoked with every token issued from them.
         var grants = (await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT DISTINCT grant_id FROM identity_grants WHERE subject = @subject AND client_id = @clientId",
+            "SELECT \"Id\" FROM identity_oidc_authorizations WHERE \"Subject\" = @subject AND \"ApplicationId\" = @clientId AND \"Status\" <> 'revoked'",
             new { subject, clientId }, transaction, cancellationToken: cancellationToken))).ToList();
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO identity_revocations (id, kind, revoked_at, expires_at) " +
-            "SELECT DISTINCT 'grant:' || grant_id, 'grant', @now, @revokedUntil FROM identity_grants WHERE subject = @subject AND client_id = @clientId " +
-            "ON CONFLICT (id) DO NOTHING",
-            new { subject, clientId, now, revokedUntil }, transaction, cancellationToken: cancellationToken));
+            "UPDATE identity_oidc_authorizations SET \"Status\" = 'revoked', \"ConcurrencyToken\" = @concurrency WHERE \"Subject\" = @subject AND \"ApplicationId\" = @clientId",
+            new { subject, clientId, concurrency = Guid.NewGuid().ToString() }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM identity_grants WHERE subject = @subject AND client_id = @clientId",
-            new { subject, clientId }, transaction, cancellationToken: cancellationToken));
+            "UPDATE identity_oidc_tokens SET \"Status\" = 'revoked', \"ConcurrencyToken\" = @concurrency WHERE \"Subject\" = @subject AND \"ApplicationId\" = @clientId",
+            new { subject, clientId, concurrency = Guid.NewGuid().ToString() }, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
         foreach (var grant in grants)
         {

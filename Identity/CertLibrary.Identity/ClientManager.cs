@@ -31,6 +31,9 @@ public sealed record IdentityClient(
     /// <summary>A resource server: the only kind of client that may introspect tokens (RFC 7662); column <c>resource_server</c>.</summary>
     public bool IsResourceServer { get; init; }
 
+    /// <summary>Sends its authorization requests by pushed authorization request (RFC 9126) only; column <c>require_par</c>.</summary>
+    public bool RequiresPushedAuthorization { get; init; }
+
     /// <summary>
     /// A first-party client: one of the platform's own portals, registered at start-up (<see cref="ClientManager.EnsureClientAsync"/>).
     /// It receives the citizen API scopes (<see cref="IdentityConstants.ConsentScopes"/>) without the consent screen; every client
@@ -64,13 +67,16 @@ public sealed class ClientRegistrationOptions
 
     /// <summary>A resource server, allowed to introspect tokens (RFC 7662). Confidential clients only.</summary>
     public bool IsResourceServer { get; init; }
+
+    /// <summary>Authorization requests only by pushed authorization request (<c>/connect/par</c>, RFC 9126).</summary>
+    public bool RequirePushedAuthorization { get; init; }
 }
 
 /// <summary>Registers OAuth clients and checks their secrets. Business rules live here; SQL stays plain.</summary>
 public sealed partial class ClientManager(ICertLibraryDatabase database, AccessTokenRevocation accessTokens, TimeProvider time, ILogger<ClientManager> logger)
 {
     private const string Columns =
-        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client, resource_server, first_party";
+        "client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, back_channel_logout_uri, created_at, public_client, resource_server, first_party, require_par";
 
     /// <summary>
     /// Creates a client. Throws <see cref="ArgumentException"/> (naming the bad parameter) for an unknown scope, a bad
@@ -89,18 +95,20 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         var secret = registration.IsPublic ? string.Empty : SecretHasher.NewSecret();
         var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
-                "back_channel_logout_uri, public_client, resource_server, created_at, updated_at) " +
-                "VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @isPublic, @resourceServer, @now, @now)",
+                "back_channel_logout_uri, public_client, resource_server, require_par, created_at, updated_at) " +
+                "VALUES (@clientId, @hash, @name, @departmentCode, @scopes, @redirects, @postLogout, @backChannel, @isPublic, @resourceServer, @requirePar, @now, @now)",
                 new
                 {
                     clientId,
                     hash = registration.IsPublic ? string.Empty : SecretHasher.Hash(secret),
                     isPublic = registration.IsPublic,
                     resourceServer = registration.IsResourceServer,
+                    requirePar = registration.RequirePushedAuthorization,
                     name = name.Trim(),
                     departmentCode = departmentCode is null ? null : CreditCode.Parse(departmentCode).ToString(),
                     scopes = string.Join(' ', scopes.Distinct(StringComparer.Ordinal)),
@@ -109,7 +117,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                     backChannel = registration.BackChannelLogoutUri,
                     now,
                 },
-                cancellationToken: cancellationToken));
+                transaction, cancellationToken: cancellationToken));
+            await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbException ex) when (database.IsUniqueViolation(ex))
         {
@@ -134,12 +144,15 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
 
         var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
             "back_channel_logout_uri, created_at, updated_at) VALUES (@clientId, @hash, 'Administrator', NULL, @scope, '', '', NULL, @now, @now) " +
             "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, scopes = excluded.scopes, updated_at = excluded.updated_at",
             new { clientId, hash = SecretHasher.Hash(clientSecret), scope = IdentityConstants.AdminScope, now },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         LogAdminEnsured(logger, clientId);
     }
 
@@ -161,6 +174,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
         Validate(null, name, scopes, registration);
         var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_clients (client_id, secret_hash, name, department_code, scopes, redirect_uris, post_logout_redirect_uris, " +
             "back_channel_logout_uri, first_party, created_at, updated_at) " +
@@ -180,7 +194,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 firstParty = true,
                 now,
             },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         LogClientEnsured(logger, clientId);
     }
 
@@ -211,6 +227,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
             BackChannelLogoutUri = registration.BackChannelLogoutUri,
         };
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE identity_clients SET name = @Name, redirect_uris = @redirects, post_logout_redirect_uris = @postLogout, " +
             "back_channel_logout_uri = @BackChannelLogoutUri, updated_at = @now WHERE client_id = @ClientId",
@@ -223,11 +240,14 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 client.BackChannelLogoutUri,
                 now = time.GetUtcNow(),
             },
-            cancellationToken: cancellationToken));
+            transaction, cancellationToken: cancellationToken));
         if (updated == 0)
         {
             return null;
         }
+
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         LogClientUpdated(logger, clientId);
         return client;
@@ -241,13 +261,17 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     {
         var secret = SecretHasher.NewSecret();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE identity_clients SET secret_hash = @hash, updated_at = @now WHERE client_id = @clientId AND public_client = @isPublic",
-            new { clientId, hash = SecretHasher.Hash(secret), now = time.GetUtcNow(), isPublic = false }, cancellationToken: cancellationToken));
+            new { clientId, hash = SecretHasher.Hash(secret), now = time.GetUtcNow(), isPublic = false }, transaction, cancellationToken: cancellationToken));
         if (updated == 0)
         {
             return null;
         }
+
+        await ClientApplications.SyncAsync(connection, transaction, clientId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         LogSecretRotated(logger, clientId);
         return new ClientCredentials(clientId, secret);
@@ -273,7 +297,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     }
 
     /// <summary>
-    /// Deletes a client in one transaction: every grant it holds is revoked, its codes and refresh tokens are removed, and
+    /// Deletes a client in one transaction: its OpenIddict application, authorizations, codes and tokens are removed, and
     /// pending back-channel logouts to it and the citizens' approvals of it are dropped (a client registered again under the
     /// same id asks again). False for an unknown client. Every access token of the client,
     /// client-credentials ones included, is then refused (<see cref="AccessTokenRevocation"/>): by introspection at once,
@@ -281,16 +305,9 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
     /// </summary>
     public async Task<bool> DeleteAsync(string clientId, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow();
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO identity_revocations (id, kind, revoked_at, expires_at) " +
-            "SELECT 'grant:' || grant_id, 'grant', @now, MAX(expires_at) FROM identity_grants WHERE client_id = @clientId GROUP BY grant_id " +
-            "ON CONFLICT (id) DO NOTHING",
-            new { clientId, now }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM identity_grants WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
+        await ClientApplications.DeleteAsync(connection, transaction, clientId, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM identity_logout_outbox WHERE client_id = @clientId", new { clientId }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
@@ -411,7 +428,7 @@ public sealed partial class ClientManager(ICertLibraryDatabase database, AccessT
                 Split(reader.GetString(5)),
                 Split(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9), IsResourceServer = reader.GetBoolean(10), IsFirstParty = reader.GetBoolean(11) }, reader.GetString(1)));
+                reader.GetFieldValue<DateTimeOffset>(8)) { IsPublic = reader.GetBoolean(9), IsResourceServer = reader.GetBoolean(10), IsFirstParty = reader.GetBoolean(11), RequiresPushedAuthorization = reader.GetBoolean(12) }, reader.GetString(1)));
         }
 
         return list;

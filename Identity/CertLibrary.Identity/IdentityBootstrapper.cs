@@ -28,6 +28,18 @@ internal sealed class IdentityBootstrapper(IServiceProvider services, IOptions<I
             await services.GetRequiredService<ClientManager>().EnsureAdminClientAsync(id, secret, cancellationToken);
         }
 
+        await using (var connection = await services.GetRequiredService<ICertLibraryDatabase>().OpenConnectionAsync(cancellationToken))
+        {
+            await ClientApplications.SyncMissingAsync(connection, cancellationToken);
+        }
+
+        // Builds EF Core's model and OpenIddict's stores once now, not inside the first requests (a second or more of warm-up).
+        await using (var scope = services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictApplicationManager>()
+                .FindByClientIdAsync(options.Value.AdminClientId ?? "certlib-portal", cancellationToken);
+        }
+
         await services.GetRequiredService<SigningKeyManager>().GetSigningCredentialsAsync(cancellationToken);
         await EnsureDataProtectionKeyAsync(cancellationToken);
     }

@@ -11,22 +11,18 @@ public static class IdentityEndpointRouteBuilderExtensions
     public static IEndpointRouteBuilder MapCertLibraryIdentity(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup(string.Empty).WithTags("Identity").ExcludeFromDescription();
-        group.AddEndpointFilter(ProviderInputFilter.InvokeAsync);
-        group.MapGet("/.well-known/openid-configuration", DiscoveryEndpoints.Configuration).WithName("OidcDiscovery");
-        group.MapGet("/.well-known/openid-configuration/jwks", DiscoveryEndpoints.JwksAsync).WithName("OidcJwks");
+        // Discovery, JWKS, introspection and revocation are answered by OpenIddict itself; these are its passthrough endpoints.
         group.MapPost("/connect/token", TokenEndpoint.HandleAsync).WithName("OidcToken").DisableAntiforgery();
         group.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).WithName("OidcAuthorize").DisableAntiforgery();
-        group.MapPost(AuthorizeEndpoint.LoginPath, AuthorizeEndpoint.LoginAsync).WithName("OidcLogin").DisableAntiforgery();
-        group.MapPost(AuthorizeEndpoint.SecondFactorPath, AuthorizeEndpoint.SecondFactorAsync).WithName("OidcLoginSecondFactor").DisableAntiforgery();
-        group.MapPost(AuthorizeEndpoint.ConsentPath, AuthorizeEndpoint.ConsentAsync).WithName("OidcConsent").DisableAntiforgery();
+        group.MapPost(AuthorizeEndpoint.LoginPath, AuthorizeEndpoint.HandleAsync).WithName("OidcLogin").DisableAntiforgery();
+        group.MapPost(AuthorizeEndpoint.SecondFactorPath, AuthorizeEndpoint.HandleAsync).WithName("OidcLoginSecondFactor").DisableAntiforgery();
+        group.MapPost(AuthorizeEndpoint.ConsentPath, AuthorizeEndpoint.HandleAsync).WithName("OidcConsent").DisableAntiforgery();
         group.MapGet(TotpAccountEndpoints.Path, TotpAccountEndpoints.ShowAsync).WithName("AccountTotp");
         group.MapPost(TotpAccountEndpoints.Path + "/enable", TotpAccountEndpoints.EnableAsync).WithName("AccountTotpEnable").DisableAntiforgery();
         group.MapGet(TotpAccountEndpoints.RecoveryCodesPath, TotpAccountEndpoints.ShowRecoveryCodesAsync).WithName("AccountTotpRecoveryCodes");
         group.MapPost(TotpAccountEndpoints.RecoveryCodesPath, TotpAccountEndpoints.RegenerateRecoveryCodesAsync).WithName("AccountTotpRecoveryCodesRegenerate").DisableAntiforgery();
         group.MapPost(TotpAccountEndpoints.Path + "/disable", TotpAccountEndpoints.DisableAsync).WithName("AccountTotpDisable").DisableAntiforgery();
         group.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.UserInfoAsync).WithName("OidcUserInfo").DisableAntiforgery();
-        group.MapPost("/connect/revocation", TokenManagementEndpoints.RevokeAsync).WithName("OidcRevocation").DisableAntiforgery();
-        group.MapPost("/connect/introspect", TokenManagementEndpoints.IntrospectAsync).WithName("OidcIntrospection").DisableAntiforgery();
         group.MapMethods(TokenManagementEndpoints.EndSessionPath, [HttpMethods.Get, HttpMethods.Post], TokenManagementEndpoints.EndSessionAsync).WithName("OidcEndSession").DisableAntiforgery();
         return endpoints;
     }

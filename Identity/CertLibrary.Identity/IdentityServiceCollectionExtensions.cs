@@ -55,15 +55,14 @@ public static class IdentityServiceCollectionExtensions
         services.TryAddSingleton<SigningKeyManager>();
         services.TryAddSingleton<TokenFactory>();
         services.TryAddSingleton<IssuerResolver>();
-        services.TryAddSingleton<ClientAuthenticator>();
-        services.TryAddSingleton<AuthorizationCodeGrant>();
-        services.TryAddSingleton<GrantStore>();
+        services.TryAddSingleton<SessionStore>();
+        services.TryAddSingleton<IssuerHandlers>();
         services.TryAddSingleton(sp => new AccessTokenRevocation(
             sp.GetRequiredService<ICertLibraryDatabase>(), sp.GetRequiredService<IOptions<IdentityOptions>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<SessionCookie>();
         services.TryAddSingleton<AuthorizeEndpoint>();
         services.TryAddSingleton<BackChannelLogoutNotifier>();
-        services.TryAddSingleton(sp => new CitizenSessions(sp.GetRequiredService<GrantStore>(), sp.GetRequiredService<SessionCookie>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new CitizenSessions(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<SessionCookie>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService(sp => sp.GetRequiredService<BackChannelLogoutNotifier>());
         services.AddHttpClient(BackChannelLogoutNotifier.HttpClientName, (sp, http) =>
                 http.Timeout = sp.GetRequiredService<IOptions<IdentityOptions>>().Value.BackChannelLogoutTimeout)
@@ -77,6 +76,8 @@ public static class IdentityServiceCollectionExtensions
         services.AddDataProtection().SetApplicationName("CertLibrary");
         services.TryAddSingleton<DatabaseXmlRepository>();
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>, ConfigureDataProtectionKeys>();
+        OpenIddictServerSetup.AddServer(services);
+        services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, ProviderInputFilter.StartupFilter>();
         services.AddMigrations(new MigrationSource("identity", typeof(IdentityServiceCollectionExtensions).Assembly));
         services.AddHostedService<IdentityBootstrapper>();
         return services;

@@ -1,14 +1,16 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Routing;
 
 namespace CertLibrary.Identity;
 
 /// <summary>
-/// Runs before every provider endpoint: reads the form within limits fitting OAuth requests and refuses control characters
-/// in the form or the query, so a malformed request gets 400 <c>invalid_request</c> (413 when too large) before any handler
-/// sees it, instead of an exception from <c>ReadFormAsync</c> (value count, key length, value length) or from the database.
-/// Back-channel endpoints answer with the OAuth JSON error (RFC 6749 §5.2); browser endpoints with an error page.
+/// Runs first for every provider path (<c>/connect/*</c>, <c>/account/*</c>), before OpenIddict and the pages: reads the
+/// form within limits fitting OAuth requests and refuses control characters in the form or the query, so a malformed
+/// request gets 400 <c>invalid_request</c> (413 when too large) before any handler sees it, instead of an exception from
+/// <c>ReadFormAsync</c> (value count, key length, value length) or from the database. Back-channel endpoints answer with
+/// the OAuth JSON error (RFC 6749 §5.2); browser endpoints with an error page. Added to the pipeline by a startup filter.
 /// </summary>
 internal static class ProviderInputFilter
 {
@@ -25,21 +27,31 @@ internal static class ProviderInputFilter
     };
 
     /// <summary>Endpoints called by clients rather than browsers: they answer errors as OAuth JSON.</summary>
-    private static readonly HashSet<string> BackChannelEndpoints = new(StringComparer.Ordinal) { "OidcToken", "OidcUserInfo", "OidcRevocation", "OidcIntrospection" };
+    private static readonly string[] BackChannelPaths = ["/connect/token", "/connect/userinfo", "/connect/revocation", "/connect/introspect", "/connect/par", "/connect/device"];
 
-    public static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    public static async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        var context = invocation.HttpContext;
-        var refusal = await CheckAsync(context);
-        if (refusal is not { } problem)
+        var path = context.Request.Path;
+        if (!path.StartsWithSegments("/connect") && !path.StartsWithSegments("/account") || await CheckAsync(context) is not { } problem)
         {
-            return await next(invocation);
+            await next(context);
+            return;
         }
 
-        var name = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
-        return name is not null && BackChannelEndpoints.Contains(name)
+        var answer = BackChannelPaths.Any(p => path.Equals(p, StringComparison.OrdinalIgnoreCase))
             ? OAuthErrors.Error(context, OAuthErrors.InvalidRequest, problem.Description, problem.Status)
             : Pages.Error(context, problem.Zh, problem.Description, problem.Status);
+        await answer.ExecuteAsync(context);
+    }
+
+    /// <summary>Puts <see cref="InvokeAsync"/> at the very start of the pipeline, ahead of authentication (OpenIddict).</summary>
+    internal sealed class StartupFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(InvokeAsync);
+            next(app);
+        };
     }
 
     private static async Task<Refusal?> CheckAsync(HttpContext context)

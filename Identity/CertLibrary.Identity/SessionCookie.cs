@@ -8,7 +8,7 @@ namespace CertLibrary.Identity;
 /// yields no usable cookie and logout on any node ends the session for every portal.
 /// </summary>
 internal sealed class SessionCookie(
-    GrantStore store, BackChannelLogoutNotifier logouts, IssuerResolver issuers, IOptions<IdentityOptions> options, TimeProvider time)
+    SessionStore store, BackChannelLogoutNotifier logouts, IssuerResolver issuers, IOptions<IdentityOptions> options, TimeProvider time)
 {
     public static string CookieName(HttpContext context) => context.Request.IsHttps ? "__Host-certlib.sso" : "certlib.sso";
 
@@ -23,12 +23,8 @@ internal sealed class SessionCookie(
         return session is { EndedAt: null } && session.ExpiresAt > time.GetUtcNow() ? session : null;
     }
 
-    /// <summary>
-    /// Starts a session and sets its cookie. <paramref name="firstCode"/>, when given, makes the authorization code the
-    /// sign-in answers with; it is stored with the session (one round trip) and its client is the session's first portal.
-    /// </summary>
-    public async Task<SessionRow> StartAsync(
-        HttpContext context, string subject, string acr, string[] amr, Func<SessionRow, GrantRow>? firstCode, CancellationToken cancellationToken)
+    /// <summary>Starts a session and sets its cookie.</summary>
+    public async Task<SessionRow> StartAsync(HttpContext context, string subject, string acr, string[] amr, CancellationToken cancellationToken)
     {
         // A login replaces the browser's previous session, which ends for every portal that took part in it: a portal
         // never keeps a session of a citizen who signed in again (or of another citizen) in this browser.
@@ -41,13 +37,7 @@ internal sealed class SessionCookie(
         var handle = SecretHasher.NewSecret();
         var now = time.GetUtcNow();
         var session = new SessionRow(SecretHasher.HandleHash(handle), subject, now, acr, amr, [], now + options.Value.SessionLifetime, null);
-        var code = firstCode?.Invoke(session);
-        if (code is not null)
-        {
-            session = session with { Clients = [code.ClientId] };
-        }
-
-        await store.AddSessionAsync(session, code, cancellationToken);
+        await store.AddSessionAsync(session, cancellationToken);
         context.Response.Cookies.Append(CookieName(context), handle, new CookieOptions
         {
             HttpOnly = true,

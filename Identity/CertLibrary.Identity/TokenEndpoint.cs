@@ -1,81 +1,81 @@
+using Microsoft.AspNetCore;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace CertLibrary.Identity;
 
-/// <summary><c>/connect/token</c>: client credentials, authorization code (PKCE) and refresh token grants.</summary>
+/// <summary>
+/// <c>/connect/token</c> behind OpenIddict (passthrough): OpenIddict has authenticated the client and, for a code or a
+/// refresh token, checked it (single use, PKCE, redirect URI, rotation and reuse detection, session still open). This
+/// decides what the token carries: a department's client-credentials token names the department; a citizen's tokens keep
+/// what the sign-in put in them, with a narrower scope when a refresh asks for one.
+/// </summary>
 internal static partial class TokenEndpoint
 {
-    public static async Task<IResult> HandleAsync(HttpContext context, ClientAuthenticator authenticator, TokenFactory tokens,
-        IssuerResolver issuers, AuthorizationCodeGrant codes, ILogger<ClientManager> logger, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(HttpContext context, ClientManager clients, ILogger<ClientManager> logger, CancellationToken cancellationToken)
     {
-        if (!context.Request.HasFormContentType)
+        var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The OpenIddict server request cannot be retrieved.");
+        if (request.IsClientCredentialsGrantType())
         {
-            return OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "The request must be application/x-www-form-urlencoded.");
+            return await ClientCredentialsAsync(request, clients, logger, cancellationToken);
         }
 
-        var form = await context.Request.ReadFormAsync(cancellationToken);
-        if (form.Any(p => p.Value.Count > 1))
+        var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        if (result.Principal is not { } principal)
         {
-            return OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "A parameter was sent more than once.");
+            return Forbid(Errors.InvalidGrant, "The authorization code or refresh token is no longer valid.");
         }
 
-        var (client, error) = await authenticator.AuthenticateAsync(context, form, allowPublic: true, cancellationToken);
-        if (client is null)
+        if (request.IsRefreshTokenGrantType() && request.Scope is { Length: > 0 })
         {
-            LogClientAuthenticationFailed(logger);
-            return error!;
+            principal.SetScopes(request.GetScopes());
         }
 
-        var grantType = form["grant_type"].ToString();
-        return grantType switch
-        {
-            "client_credentials" => await ClientCredentialsAsync(context, client, form, tokens, issuers, logger, cancellationToken),
-            "authorization_code" => await codes.RedeemCodeAsync(context, client, form, cancellationToken),
-            "refresh_token" => await codes.RefreshAsync(context, client, form, cancellationToken),
-            "" => OAuthErrors.Error(context, OAuthErrors.InvalidRequest, "grant_type is required."),
-            _ => OAuthErrors.Error(context, OAuthErrors.UnsupportedGrantType, "Supported grant types: authorization_code, refresh_token, client_credentials."),
-        };
+        LogTokenIssued(logger, request.ClientId ?? string.Empty, request.GrantType ?? string.Empty);
+        return Results.SignIn(principal, null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    private static async Task<IResult> ClientCredentialsAsync(HttpContext context, IdentityClient client, IFormCollection form,
-        TokenFactory tokens, IssuerResolver issuers, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<IResult> ClientCredentialsAsync(OpenIddictRequest request, ClientManager clients, ILogger logger, CancellationToken cancellationToken)
     {
-        var allowed = client.Scopes.Where(IdentityConstants.ApiScopes.Contains).ToList();
-        if (allowed.Count == 0)
+        var client = await clients.FindAsync(request.ClientId!, cancellationToken);
+        var allowed = client?.Scopes.Where(IdentityConstants.ApiScopes.Contains).ToList() ?? [];
+        if (client is null || allowed.Count == 0)
         {
-            return OAuthErrors.Error(context, OAuthErrors.UnauthorizedClient, "This client may not use the client_credentials grant.");
+            return Forbid(Errors.UnauthorizedClient, "This client may not use the client_credentials grant.");
         }
 
-        List<string> scopes;
-        if (form.TryGetValue("scope", out var requested) && requested.ToString().Length > 0)
+        var scopes = request.GetScopes().Distinct(StringComparer.Ordinal).ToList();
+        if (scopes.FirstOrDefault(s => !allowed.Contains(s)) is { } denied)
         {
-            scopes = [.. requested.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal)];
-            if (scopes.FirstOrDefault(s => !allowed.Contains(s)) is { } denied)
-            {
-                return OAuthErrors.Error(context, OAuthErrors.InvalidScope, $"The client may not request scope '{denied}'.");
-            }
-        }
-        else
-        {
-            scopes = allowed;
+            return Forbid(Errors.InvalidScope, $"The client may not request scope '{denied}'.");
         }
 
-        var extra = client.DepartmentCode is null ? null : new Dictionary<string, object> { [IdentityConstants.DepartmentClaim] = client.DepartmentCode };
-        var (token, _, _) = await tokens.CreateAccessTokenAsync(issuers.GetIssuer(context), client.ClientId, client.ClientId, scopes, extra, cancellationToken);
-        LogTokenIssued(logger, client.ClientId, "client_credentials");
-        OAuthErrors.NoStore(context);
-        return Results.Json(new Dictionary<string, object>
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, client.ClientId);
+        if (client.DepartmentCode is not null)
         {
-            ["access_token"] = token,
-            ["token_type"] = "Bearer",
-            ["expires_in"] = (long)tokens.AccessTokenLifetime.TotalSeconds,
-            ["scope"] = string.Join(' ', scopes),
-        });
+            identity.SetClaim(IdentityConstants.DepartmentClaim, client.DepartmentCode);
+        }
+
+        identity.SetScopes(scopes.Count == 0 ? allowed : scopes);
+        identity.SetResources(IdentityConstants.ApiAudience);
+        identity.SetDestinations(static _ => [Destinations.AccessToken]);
+        LogTokenIssued(logger, client.ClientId, GrantTypes.ClientCredentials);
+        return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, EventId = 4001, Message = "Audit: client authentication failed at the token endpoint")]
-    private static partial void LogClientAuthenticationFailed(ILogger logger);
+    private static IResult Forbid(string error, string description) =>
+        Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 
     [LoggerMessage(Level = LogLevel.Information, EventId = 4002, Message = "Audit: token issued to client {ClientId} by grant {GrantType}")]
     internal static partial void LogTokenIssued(ILogger logger, string clientId, string grantType);

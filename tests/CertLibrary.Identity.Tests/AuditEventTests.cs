@@ -31,8 +31,13 @@ public sealed class AuditEventTests
         var rotatedTokens = await IdentityApiFactory.JsonAsync(rotated);
         time.Advance(grace + TimeSpan.FromSeconds(1));
         using var refreshReused = await flow.RefreshAsync(refresh);
-        using var logout = await flow.Browser.PostAsync("/connect/endsession",
-            new FormUrlEncodedContent(new Dictionary<string, string> { ["id_token_hint"] = second.GetProperty("id_token").GetString()! }));
+        // The grant of the second ID token was just revoked (refresh reuse), so it is no longer a valid hint: the citizen confirms.
+        using var confirm = await flow.Browser.GetAsync("/connect/endsession");
+        var confirmHtml = await confirm.Content.ReadAsStringAsync();
+        using var logout = await flow.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = OidcFlow.Field(confirmHtml, "__RequestVerificationToken"), ["confirm"] = OidcFlow.Field(confirmHtml, "confirm"),
+        }));
 
         Assert.Equal(HttpStatusCode.OK, failed.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, codeReused.StatusCode);

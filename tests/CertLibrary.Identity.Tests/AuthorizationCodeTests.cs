@@ -65,11 +65,25 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
     }
 
     [Theory]
-    [InlineData("code_challenge", null, "invalid_request")]
-    [InlineData("code_challenge_method", "plain", "invalid_request")]
-    [InlineData("code_challenge_method", null, "invalid_request")]
-    [InlineData("response_type", "token", "unsupported_response_type")]
-    [InlineData("response_type", "id_token", "unsupported_response_type")]
+    [InlineData("code_challenge", null)]
+    [InlineData("code_challenge_method", "plain")]
+    [InlineData("code_challenge_method", null)]
+    [InlineData("response_type", "token")]
+    [InlineData("response_type", "id_token")]
+    public async Task Authorize_BadPkceOrResponseType_ErrorPageWithoutRedirectOrCode(string parameter, string? value)
+    {
+        // OpenIddict checks these before it has matched the redirect URI against the client's, and never redirects to a
+        // URI it has not matched: the error is a page (RFC 6749 §4.1.2.1 allows either when in doubt).
+        using var flow = await OidcFlow.CreateAsync(factory);
+
+        using var response = await flow.Browser.GetAsync(flow.AuthorizeUrl(new() { [parameter] = value }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Contains("id=\"error\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("scope", "openid certlib.admin", "invalid_scope")]
     public async Task Authorize_BadParameter_RedirectsWithErrorStateAndIss(string parameter, string? value, string error)
     {
@@ -95,14 +109,15 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
     }
 
     [Fact]
-    public async Task Token_MissingCodeVerifier_InvalidGrant()
+    public async Task Token_MissingCodeVerifier_InvalidRequest()
     {
         using var flow = await OidcFlow.CreateAsync(factory);
         var code = await flow.GetCodeAsync();
 
         using var response = await flow.RedeemAsync(code, string.Empty);
 
-        Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(response)).GetProperty("error").GetString());
+        // A required parameter is missing (RFC 6749 §5.2 invalid_request); a wrong verifier is invalid_grant (test above).
+        Assert.Equal("invalid_request", (await IdentityApiFactory.JsonAsync(response)).GetProperty("error").GetString());
     }
 
     [Fact]
@@ -160,8 +175,8 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
 
         var error = await IdentityApiFactory.JsonAsync(response);
         Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
-        Assert.Equal("The grant was revoked.", error.GetProperty("error_description").GetString());
-        Assert.Equal("The authorization code was already used.", (await IdentityApiFactory.JsonAsync(retry)).GetProperty("error_description").GetString());
+        Assert.Equal("The grant was revoked: its sign-in session has ended.", error.GetProperty("error_description").GetString());
+        Assert.Equal("invalid_grant", (await IdentityApiFactory.JsonAsync(retry)).GetProperty("error").GetString());
     }
 
     [Fact]
@@ -319,8 +334,10 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
 
         using var response = await http.GetAsync("/connect/userinfo");
 
+        // RFC 6750 §3.1: a request without any token gets the Bearer challenge without an error code.
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("invalid_token", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -373,7 +390,7 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
     }
 
     [Fact]
-    public async Task EndSession_ValidHintUnregisteredPostLogoutUri_SignedOutPageWithoutRedirect()
+    public async Task EndSession_ValidHintUnregisteredPostLogoutUri_ErrorPageWithoutRedirect()
     {
         using var flow = await OidcFlow.CreateAsync(factory);
         var idToken = (await flow.TokensAsync()).GetProperty("id_token").GetString()!;
@@ -381,9 +398,10 @@ public sealed class AuthorizationCodeTests(IdentityApiFactory factory) : IClassF
         using var logout = await flow.Browser.GetAsync(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/connect/endsession",
             new Dictionary<string, string?> { ["id_token_hint"] = idToken, ["post_logout_redirect_uri"] = "https://evil.test/" }));
 
-        Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+        // OpenIddict refuses the whole request (RP-Initiated Logout §3: never redirect to an unregistered URI).
+        Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
         Assert.Null(logout.Headers.Location);
-        Assert.Contains("id=\"signed-out\"", await logout.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("id=\"error\"", await logout.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }
 

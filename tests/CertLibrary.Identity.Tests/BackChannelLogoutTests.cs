@@ -76,7 +76,7 @@ public sealed class BackChannelLogoutTests
         }));
         Assert.Equal(HttpStatusCode.Redirect, sso.StatusCode);
         var sid = new JsonWebToken(idToken).GetClaim("sid").Value;
-        var session = await factory.Services.GetRequiredService<GrantStore>().FindSessionAsync(sid, CancellationToken.None);
+        var session = await factory.Services.GetRequiredService<SessionStore>().FindSessionAsync(sid, CancellationToken.None);
         Assert.Contains(other.ClientId, session!.Clients);
 
         using var logout = await flow.Browser.PostAsync("/connect/endsession", new FormUrlEncodedContent(new Dictionary<string, string> { ["id_token_hint"] = idToken }));
@@ -185,7 +185,7 @@ public sealed class BackChannelLogoutTests
         var jwt = new JsonWebToken(received.LogoutToken);
         Assert.Equal(sid, jwt.GetClaim("sid").Value);
         Assert.Equal(subject, jwt.Subject);
-        Assert.Empty(await restarted.Services.GetRequiredService<GrantStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
+        Assert.Empty(await restarted.Services.GetRequiredService<SessionStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -240,7 +240,7 @@ public sealed class BackChannelLogoutTests
         await Task.Delay(TimeSpan.FromSeconds(2.5));
 
         Assert.Equal(3, receiver.Received.Count);
-        Assert.Empty(await factory.Services.GetRequiredService<GrantStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
+        Assert.Empty(await factory.Services.GetRequiredService<SessionStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
         Assert.Contains(logs.Messages, m => m.Contains("Audit: back-channel logout to client " + flow.Client.ClientId + " given up after 3 attempts", StringComparison.Ordinal));
     }
 
@@ -251,7 +251,7 @@ public sealed class BackChannelLogoutTests
         using var factory = new IdentityApiFactory { Settings = { ["Identity:BackChannelLogoutRetryDelay"] = "00:01:00" } };
         using var flow = await OidcFlow.CreateAsync(factory, backChannelLogoutUri: $"http://127.0.0.1:{port}/a");
         var idToken = new JsonWebToken((await flow.TokensAsync()).GetProperty("id_token").GetString());
-        var store = factory.Services.GetRequiredService<GrantStore>();
+        var store = factory.Services.GetRequiredService<SessionStore>();
 
         Assert.True(await store.EndSessionAsync(idToken.GetClaim("sid").Value, factory.Issuer!, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None));
         Assert.False(await store.EndSessionAsync(idToken.GetClaim("sid").Value, factory.Issuer!, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None));
@@ -265,7 +265,7 @@ public sealed class BackChannelLogoutTests
 
     private static async Task<LogoutDelivery> WaitForDeliveryAsync(IdentityApiFactory factory, Func<LogoutDelivery, bool> condition)
     {
-        var store = factory.Services.GetRequiredService<GrantStore>();
+        var store = factory.Services.GetRequiredService<SessionStore>();
         var deadline = DateTime.UtcNow + Wait;
         while (true)
         {
@@ -305,13 +305,13 @@ public sealed class BackChannelLogoutTests
             var client = await a.Clients.CreateAsync(null, "Portal", ["openid"],
                 new ClientRegistrationOptions { RedirectUris = [OidcFlow.RedirectUri], BackChannelLogoutUri = receiver.Url + "/pg" });
             _ = b.Services;
-            var store = a.Services.GetRequiredService<GrantStore>();
+            var store = a.Services.GetRequiredService<SessionStore>();
             var now = DateTimeOffset.UtcNow;
             var sessions = Enumerable.Range(0, 40).Select(i => new SessionRow($"sid-{i:D2}-{Guid.NewGuid():N}", "subject-" + i, now, IdentityConstants.AcrPassword,
                 ["pwd"], [], now.AddHours(1), null)).ToList();
             foreach (var session in sessions)
             {
-                await store.AddSessionAsync(session with { Clients = [client.ClientId] }, null, CancellationToken.None);
+                await store.AddSessionAsync(session with { Clients = [client.ClientId] }, CancellationToken.None);
             }
 
             await Task.WhenAll(sessions.Select(session => store.EndSessionAsync(session.SessionId, a.Issuer!, now, now.AddDays(1), CancellationToken.None)));
@@ -322,7 +322,7 @@ public sealed class BackChannelLogoutTests
         var sids = receiver.Received.Select(r => new JsonWebToken(r.LogoutToken).GetClaim("sid").Value).ToList();
         Assert.Equal(40, sids.Count);
         Assert.Equal(40, sids.Distinct(StringComparer.Ordinal).Count());
-        Assert.Empty(await b.Services.GetRequiredService<GrantStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
+        Assert.Empty(await b.Services.GetRequiredService<SessionStore>().ListLogoutDeliveriesAsync(CancellationToken.None));
     }
 
     [Fact]

@@ -54,4 +54,39 @@ public sealed class OpenIdClientInteropTests
         Assert.Equal("certlib.use", result.GetProperty("clientCredentialsScope").GetString());
         Assert.Equal(JsonValueKind.Null, result.GetProperty("clientCredentialsRefresh").ValueKind);
     }
+
+    [Fact]
+    public async Task OpenIdClient_PushedAuthorizationRequest_SignsInAndPlainRequestRefusedForClientRequiringIt()
+    {
+        var interop = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../interop"));
+        Assert.True(Directory.Exists(Path.Combine(interop, "node_modules", "openid-client")), "run `npm ci` in tests/interop");
+        using var factory = new IdentityApiFactory { Issuer = null };
+        factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        const string redirect = "http://127.0.0.1/par-callback";
+        var portal = await factory.Clients.CreateAsync(null, "PAR portal", ["openid", "profile"],
+            new ClientRegistrationOptions { RedirectUris = [redirect], RequirePushedAuthorization = true });
+        var id = Identifiers.CitizenId.Create("110105", new DateOnly(1986, 6, 6), 321);
+        var citizen = await factory.Citizens.RegisterAsync(id, "王五", "interop password 2");
+
+        var start = new ProcessStartInfo("node", "oidc-par.mjs") { WorkingDirectory = interop, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ISSUER"] = address;
+        start.Environment["CLIENT_ID"] = portal.ClientId;
+        start.Environment["CLIENT_SECRET"] = portal.ClientSecret;
+        start.Environment["REDIRECT_URI"] = redirect;
+        start.Environment["ID_NUMBER"] = id.ToString();
+        start.Environment["PASSWORD"] = "interop password 2";
+        using var node = Process.Start(start)!;
+        var stdout = node.StandardOutput.ReadToEndAsync();
+        var stderr = node.StandardError.ReadToEndAsync();
+        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(node.ExitCode == 0, await stderr);
+        var result = JsonDocument.Parse(await stdout).RootElement;
+        Assert.True(result.GetProperty("parAdvertised").GetBoolean());
+        Assert.False(result.GetProperty("plainGotCode").GetBoolean());
+        Assert.Equal("client_id request_uri", result.GetProperty("onlyRequestUri").GetString());
+        Assert.Equal(citizen.Citizen!.Subject, result.GetProperty("sub").GetString());
+    }
 }

@@ -55,8 +55,9 @@ public sealed class PublicClientTests(IdentityApiFactory factory) : IClassFixtur
             ["client_id"] = flow.Client.ClientId,
         }));
 
+        // OpenIddict: the grant needs a client_secret, which a public client cannot send (invalid_request, RFC 6749 §5.2).
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("unauthorized_client", (await IdentityApiFactory.JsonAsync(response)).GetProperty("error").GetString());
+        Assert.Equal("invalid_request", (await IdentityApiFactory.JsonAsync(response)).GetProperty("error").GetString());
     }
 
     [Fact]

@@ -1,109 +1,31 @@
 using System.Data.Common;
-using System.Text.Json;
 using CertLibrary.Data;
 using Dapper;
 
 namespace CertLibrary.Identity;
 
-/// <summary>What an authorization code or refresh token stands for.</summary>
-internal sealed record GrantData(
-    string Scope,
-    string? RedirectUri,
-    string? Nonce,
-    string? CodeChallenge,
-    DateTimeOffset AuthTime,
-    string Acr,
-    string[] Amr);
-
-/// <summary>A stored code or refresh token (found by the hash of its handle).</summary>
-internal sealed record GrantRow(
-    string HandleHash, string Kind, string GrantId, string ClientId, string Subject, string? SessionId, GrantData Data,
-    DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? ConsumedAt);
-
 /// <summary>An SSO session.</summary>
 internal sealed record SessionRow(string SessionId, string Subject, DateTimeOffset AuthTime, string Acr, string[] Amr, string[] Clients, DateTimeOffset ExpiresAt, DateTimeOffset? EndedAt);
 
 /// <summary>
-/// Plain reads and writes of codes, refresh tokens, sessions and revocations; the rules live in the grant handlers. Each
-/// stored revocation (of a token, a grant or a session) is also marked in this node's <see cref="AccessTokenRevocation"/>
-/// cache before the call returns, so this node's API refuses the affected access tokens at once.
+/// Plain reads and writes of SSO sessions, their revocations and the back-channel logout outbox (codes and tokens live in
+/// OpenIddict's stores). An ended session is also marked in this node's <see cref="AccessTokenRevocation"/> cache before
+/// the call returns, so this node's API refuses the access tokens issued in it at once.
 /// </summary>
-internal sealed class GrantStore(ICertLibraryDatabase database, AccessTokenRevocation accessTokens)
+internal sealed class SessionStore(ICertLibraryDatabase database, AccessTokenRevocation accessTokens)
 {
-    private const string GrantColumns = "handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at, consumed_at";
-
-    private const string InsertGrant =
-        "INSERT INTO identity_grants (handle_hash, kind, grant_id, client_id, subject, session_id, data, created_at, expires_at) " +
-        "VALUES (@HandleHash, @Kind, @GrantId, @ClientId, @Subject, @SessionId, @data, @CreatedAt, @ExpiresAt)";
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    public async Task AddGrantAsync(GrantRow row, CancellationToken cancellationToken)
+    /// <summary>Records <paramref name="clientId"/> among the portals of the session (each is sent a back-channel logout when it ends).</summary>
+    public async Task AddClientAsync(SessionRow session, string clientId, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(InsertGrant, GrantParameters(row), cancellationToken: cancellationToken));
-    }
-
-    /// <summary>
-    /// Stores an authorization code issued from an existing session and records its client among the session's portals,
-    /// together (one round trip).
-    /// </summary>
-    public Task AddCodeAsync(GrantRow code, SessionRow session, CancellationToken cancellationToken)
-    {
-        var parameters = GrantParameters(code);
-        if (session.Clients.Contains(code.ClientId))
+        if (session.Clients.Contains(clientId))
         {
-            return ExecuteTogetherAsync(InsertGrant, parameters, cancellationToken);
+            return;
         }
 
-        parameters.Add("sessionKey", session.SessionId);
-        return ExecuteTogetherAsync(
-            InsertGrant + "; UPDATE identity_sessions SET clients = clients || ' ' || @ClientId WHERE session_id = @sessionKey",
-            parameters, cancellationToken);
-    }
-
-    public async Task<GrantRow?> FindGrantAsync(string handleHash, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            $"SELECT {GrantColumns} FROM identity_grants WHERE handle_hash = @handleHash",
-            new { handleHash }, cancellationToken: cancellationToken));
-        return await reader.ReadAsync(cancellationToken) ? ReadGrant(reader) : null;
-    }
-
-    /// <summary>
-    /// Consumes the authorization code with this handle hash when it is an unused code of <paramref name="clientId"/>, and
-    /// answers it with whether its grant or session was revoked; null when nothing was consumed (unknown, another
-    /// client's, or already used). One statement, so one round trip and single use under concurrency.
-    /// </summary>
-    public async Task<(GrantRow Row, bool Revoked)?> ConsumeCodeAsync(string handleHash, string clientId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            "UPDATE identity_grants SET consumed_at = @now " +
-            "WHERE handle_hash = @handleHash AND kind = 'code' AND client_id = @clientId AND consumed_at IS NULL " +
-            $"RETURNING {GrantColumns}, EXISTS (SELECT 1 FROM identity_revocations r " +
-            "WHERE r.id = 'grant:' || identity_grants.grant_id OR r.id = 'session:' || identity_grants.session_id)",
-            new { handleHash, clientId, now }, cancellationToken: cancellationToken));
-        return await reader.ReadAsync(cancellationToken) ? (ReadGrant(reader), reader.GetBoolean(10)) : null;
-    }
-
-    /// <summary>Marks a handle used; false when another request used it first (single use under concurrency).</summary>
-    public async Task<bool> ConsumeAsync(string handleHash, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE identity_grants SET consumed_at = @now WHERE handle_hash = @handleHash AND consumed_at IS NULL",
-            new { handleHash, now }, cancellationToken: cancellationToken)) == 1;
-    }
-
-    public async Task RevokeAsync(string id, string kind, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
-    {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO identity_revocations (id, kind, revoked_at, expires_at) VALUES (@id, @kind, @now, @expiresAt) ON CONFLICT (id) DO NOTHING",
-            new { id = kind + ":" + id, kind, now, expiresAt }, cancellationToken: cancellationToken));
-        accessTokens.Revoked(kind, id);
+            "UPDATE identity_sessions SET clients = clients || ' ' || @clientId WHERE session_id = @sessionId",
+            new { clientId, sessionId = session.SessionId }, cancellationToken: cancellationToken));
     }
 
     public async Task<bool> IsRevokedAsync(IEnumerable<(string Kind, string? Id)> ids, CancellationToken cancellationToken)
@@ -127,29 +49,15 @@ internal sealed class GrantStore(ICertLibraryDatabase database, AccessTokenRevoc
             $"SELECT COUNT(*) FROM identity_revocations WHERE id IN ({string.Join(", ", names)})", parameters, cancellationToken: cancellationToken)) > 0;
     }
 
-    /// <summary>
-    /// Stores a new session and, when given, the first authorization code issued from it (whose client is then the
-    /// session's first portal), together: one round trip and one commit for a sign-in.
-    /// </summary>
-    public Task AddSessionAsync(SessionRow session, GrantRow? firstCode, CancellationToken cancellationToken)
+    /// <summary>Stores a new session.</summary>
+    public async Task AddSessionAsync(SessionRow session, CancellationToken cancellationToken)
     {
-        const string InsertSession =
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO identity_sessions (session_id, subject, auth_time, acr, amr, clients, expires_at) " +
-            "VALUES (@sessionKey, @sessionSubject, @authTime, @acr, @amr, @clients, @sessionExpiresAt)";
-        var parameters = firstCode is null ? new DynamicParameters() : GrantParameters(firstCode);
-        parameters.AddDynamicParams(new
-        {
-            sessionKey = session.SessionId,
-            sessionSubject = session.Subject,
-            authTime = session.AuthTime,
-            acr = session.Acr,
-            amr = string.Join(' ', session.Amr),
-            clients = string.Join(' ', session.Clients),
-            sessionExpiresAt = session.ExpiresAt,
-        });
-        return firstCode is null
-            ? ExecuteTogetherAsync(InsertSession, parameters, cancellationToken)
-            : ExecuteTogetherAsync(InsertSession + "; " + InsertGrant, parameters, cancellationToken);
+            "VALUES (@SessionId, @Subject, @AuthTime, @Acr, @amr, @clients, @ExpiresAt)",
+            new { session.SessionId, session.Subject, session.AuthTime, session.Acr, amr = string.Join(' ', session.Amr), clients = string.Join(' ', session.Clients), session.ExpiresAt },
+            cancellationToken: cancellationToken));
     }
 
     /// <summary>The citizen's sessions that have neither ended nor expired at <paramref name="now"/>.</summary>
@@ -289,36 +197,6 @@ internal sealed class GrantStore(ICertLibraryDatabase database, AccessTokenRevoc
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM identity_logout_outbox WHERE id = @id", new { id }, cancellationToken: cancellationToken));
-    }
-
-    private static DynamicParameters GrantParameters(GrantRow row)
-    {
-        var parameters = new DynamicParameters();
-        parameters.AddDynamicParams(new
-        {
-            row.HandleHash, row.Kind, row.GrantId, row.ClientId, row.Subject, row.SessionId, data = JsonSerializer.Serialize(row.Data, Json), row.CreatedAt, row.ExpiresAt,
-        });
-        return parameters;
-    }
-
-    private static GrantRow ReadGrant(DbDataReader reader) =>
-        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5), JsonSerializer.Deserialize<GrantData>(reader.GetString(6), Json)!,
-            reader.GetFieldValue<DateTimeOffset>(7), reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
-
-    /// <summary>
-    /// Runs the statements of <paramref name="sql"/> all or none, in one round trip: PostgreSQL runs the statements of one
-    /// command in one implicit transaction (Npgsql sends them with a single Sync); SQLite, in process, needs an explicit one.
-    /// </summary>
-    private async Task ExecuteTogetherAsync(string sql, DynamicParameters parameters, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var transaction = database.Dialect == SqlDialect.Sqlite ? await connection.BeginTransactionAsync(cancellationToken) : null;
-        await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: cancellationToken));
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
     }
 }
 
