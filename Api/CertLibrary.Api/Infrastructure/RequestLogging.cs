@@ -35,6 +35,10 @@ public static partial class RequestLogging
 
         // Its Debug lines can quote a malformed request line, target included.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information);
+
+        // OpenIddict's Information lines quote every request and response parameter it does not know to be secret
+        // ("The token request was successfully extracted: {...}"): a username or login_hint may be an identity number.
+        builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
         return builder;
     }
 
