@@ -103,9 +103,7 @@ public sealed class TwoNodeCacheTests
 
         redis.Start();
         await WaitUntilAsync(() => false, async () => await b.Manager.GetAsync(IssuerCaller, id, default), TimeSpan.FromSeconds(1));
-        var hits = Metrics(b).Hits;
-        await WaitUntilAsync(() => Metrics(b).Hits > hits, async () =>
-            Assert.Equal(CertificateStatus.Suspended, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status));
+        await WaitUntilCachedAsync(b, id, CertificateStatus.Suspended);
         await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, null, "吊销", default);
         Assert.Equal(CertificateStatus.Revoked, (await b.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status);
     }
@@ -133,9 +131,7 @@ public sealed class TwoNodeCacheTests
         await using var b = await StoreNode.StartAsync("postgresql", database, key, redis.Configuration);
         foreach (var node in new[] { a, b })
         {
-            var hits = Metrics(node).Hits;
-            await WaitUntilAsync(() => Metrics(node).Hits > hits, async () =>
-                Assert.Equal(CertificateStatus.Suspended, (await node.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status));
+            await WaitUntilCachedAsync(node, id, CertificateStatus.Suspended);
         }
 
         await a.Manager.ChangeStatusAsync(IssuerCaller, id, StatusAction.Revoke, null, "吊销", default);
@@ -166,9 +162,7 @@ public sealed class TwoNodeCacheTests
         foreach (var node in new[] { b, a })
         {
             // Past the reconnect grace the node reads through Redis again (its hits grow), and still sees the revoke.
-            hits = Metrics(node).Hits;
-            await WaitUntilAsync(() => Metrics(node).Hits > hits, async () =>
-                Assert.Equal(CertificateStatus.Revoked, (await node.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status));
+            await WaitUntilCachedAsync(node, id, CertificateStatus.Revoked);
         }
     }
 
@@ -437,6 +431,14 @@ public sealed class TwoNodeCacheTests
     }
 
     private static CacheMetrics Metrics(StoreNode node) => node.Services.GetRequiredService<CacheMetrics>();
+
+    /// <summary>Reads the certificate on <paramref name="node"/> until its cache serves it (hits grow), each read showing <paramref name="expected"/>.</summary>
+    private static async Task WaitUntilCachedAsync(StoreNode node, string id, string expected)
+    {
+        var hits = Metrics(node).Hits;
+        await WaitUntilAsync(() => Metrics(node).Hits > hits, async () =>
+            Assert.Equal(expected, (await node.Manager.GetAsync(IssuerCaller, id, default)).Value!.Status));
+    }
 
     private static async Task WaitUntilAsync(Func<bool> condition, Func<Task> step, TimeSpan? timeout = null)
     {

@@ -13,12 +13,9 @@ public sealed class OpenIdClientInteropTests
     [Fact]
     public async Task OpenIdClient_CodePkceUserInfoRefreshIntrospectRevokeClientCredentials_Interoperate()
     {
-        var interop = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../interop"));
-        Assert.True(Directory.Exists(Path.Combine(interop, "node_modules", "openid-client")), "run `npm ci` in tests/interop");
+        var interop = InteropFolder();
         using var factory = new IdentityApiFactory { Issuer = null };
-        factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        factory.StartServer();
-        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var address = StartOnLoopback(factory);
         var redirect = "http://127.0.0.1/callback";
         var portal = await factory.Clients.CreateAsync(null, "Interop portal", ["openid", "profile", "offline_access"],
             new ClientRegistrationOptions { RedirectUris = [redirect], IsResourceServer = true }); // the script introspects its token
@@ -58,12 +55,9 @@ public sealed class OpenIdClientInteropTests
     [Fact]
     public async Task OpenIdClient_PushedAuthorizationRequest_SignsInAndPlainRequestRefusedForClientRequiringIt()
     {
-        var interop = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../interop"));
-        Assert.True(Directory.Exists(Path.Combine(interop, "node_modules", "openid-client")), "run `npm ci` in tests/interop");
+        var interop = InteropFolder();
         using var factory = new IdentityApiFactory { Issuer = null };
-        factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        factory.StartServer();
-        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var address = StartOnLoopback(factory);
         const string redirect = "http://127.0.0.1/par-callback";
         var portal = await factory.Clients.CreateAsync(null, "PAR portal", ["openid", "profile"],
             new ClientRegistrationOptions { RedirectUris = [redirect], RequirePushedAuthorization = true });
@@ -88,5 +82,20 @@ public sealed class OpenIdClientInteropTests
         Assert.False(result.GetProperty("plainGotCode").GetBoolean());
         Assert.Equal("client_id request_uri", result.GetProperty("onlyRequestUri").GetString());
         Assert.Equal(citizen.Citizen!.Subject, result.GetProperty("sub").GetString());
+    }
+
+    private static string InteropFolder()
+    {
+        var interop = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../interop"));
+        Assert.True(Directory.Exists(Path.Combine(interop, "node_modules", "openid-client")), "run `npm ci` in tests/interop");
+        return interop;
+    }
+
+    /// <summary>Starts the provider on a real loopback Kestrel (openid-client needs a socket) and returns its base address.</summary>
+    private static string StartOnLoopback(IdentityApiFactory factory)
+    {
+        factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        return factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
     }
 }
